@@ -1,0 +1,594 @@
+"""Scenario schema (pydantic v2), safe YAML loading and validation with precise messages.
+
+A scenario is one frozen :class:`Scenario` object. Every error a user can make is reported as a
+:class:`~sim.errors.ScenarioError` whose message names the file, the field path
+(``depots[2].stock.kit``), the offending value and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PlainValidator,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sim.errors import ScenarioError
+
+__all__ = [
+    "TIERS",
+    "Scenario",
+    "dump_scenario",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_hash",
+]
+
+TIERS: tuple[str, ...] = ("village", "town", "county", "enterprise", "city", "province", "neighbour")
+"""Stockpile tiers, lowest first: 村 → 镇 → 县 → 企(协议/产能) → 市 → 省 → 相邻地区."""
+
+Tier = Literal["village", "town", "county", "enterprise", "city", "province", "neighbour"]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+Lat = Annotated[float, Field(ge=-90, le=90)]
+LonLat = tuple[Lon, Lat]
+
+
+def _location(value: Any) -> tuple[float, float] | int:
+    """Accept ``[lon, lat]`` (WGS84) or a positive OSM node id, with one clear message."""
+    expected = "expected [lon, lat] with lon in -180..180 and lat in -90..90, or a positive OSM node id"
+    if isinstance(value, bool):
+        raise ValueError(expected)
+    if isinstance(value, int):
+        if value > 0:
+            return value
+        raise ValueError(expected)
+    if isinstance(value, list | tuple) and len(value) == 2 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        lon, lat = float(value[0]), float(value[1])
+        if -180 <= lon <= 180 and -90 <= lat <= 90:
+            return (lon, lat)
+        if -90 <= lon <= 90 and -180 <= lat <= 180:
+            raise ValueError(expected + " (lon/lat look swapped?)")
+    raise ValueError(expected)
+
+
+Location = Annotated[Any, PlainValidator(_location, json_schema_input_type=list[float] | int)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Window(_Model):
+    """A time window in hours since the start of the simulation; ``end_h`` None = never ends."""
+
+    start_h: NonNegativeFloat = 0.0
+    end_h: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end_h is not None and self.end_h <= self.start_h:
+            raise ValueError(f"end_h ({self.end_h}) must be after start_h ({self.start_h})")
+        return self
+
+
+class NetworkSpec(_Model):
+    """Where the road (and optional waterway) network comes from and how it is prepared."""
+
+    source: str = Field(
+        description="builtin:helsinki | place:NAME | bbox:W,S,E,N | path to .osm/.osm.pbf/.graphml"
+    )
+    speeds_kmh: dict[str, PositiveFloat] = Field(default_factory=dict)
+    snap_warn_m: PositiveFloat = 500.0
+    waterways: str | None = Field(
+        default=None, description="source of the waterway graph for boats ('same' = source)"
+    )
+
+
+class Commodity(_Model):
+    """A relief commodity; ``main`` ones define initial relief, all of them effective relief."""
+
+    id: str
+    name: str = ""
+    unit: str = "unit"
+    unit_kg: PositiveFloat = 10.0
+    per_person: PositiveFloat = 1.0
+    main: bool = True
+
+
+class Trucks(_Model):
+    count: NonNegativeInt = 2
+    capacity_kg: PositiveFloat = 5000.0
+    load_h: NonNegativeFloat = 0.5
+    unload_h: NonNegativeFloat = 0.25
+
+
+class Depot(_Model):
+    """A stockpile (储备库/点): physical stock, or a contract/capacity reserve (协议/产能储备)."""
+
+    id: str
+    name: str = ""
+    tier: Tier = "county"
+    kind: Literal["physical", "contract"] = "physical"
+    location: Location
+    stock: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+    trucks: Trucks = Field(default_factory=Trucks)
+    activation_delay_h: NonNegativeFloat = 0.0
+    no_show_prob: Probability = 0.0
+    production_per_h: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _contract_fields(self) -> Depot:
+        if self.kind == "physical" and (
+            self.activation_delay_h or self.no_show_prob or self.production_per_h
+        ):
+            raise ValueError(
+                "activation_delay_h, no_show_prob and production_per_h apply only to "
+                "kind: contract"
+            )
+        return self
+
+
+class TeamGroup(_Model):
+    type: str
+    count: PositiveInt = 1
+    mobilisation_h: NonNegativeFloat = 0.25
+
+
+class TeamBase(_Model):
+    """A base of road-bound rescue teams (fire, flood, medical, forest-fire, hazmat …)."""
+
+    id: str
+    name: str = ""
+    location: Location
+    teams: list[TeamGroup] = Field(min_length=1)
+
+
+class Vessels(_Model):
+    count: PositiveInt = 1
+    speed_kmh: PositiveFloat = 30.0
+    mobilisation_h: NonNegativeFloat = 0.25
+
+
+class WaterStation(_Model):
+    """A water-rescue station (boats on the waterway graph; ``sea`` = harbour for sea trips)."""
+
+    id: str
+    name: str = ""
+    location: Location
+    sea: bool = False
+    boats: Vessels = Field(default_factory=Vessels)
+
+
+class Helipad(_Model):
+    id: str
+    name: str = ""
+    location: Location
+    helicopters: Vessels = Field(
+        default_factory=lambda: Vessels(count=1, speed_kmh=200.0, mobilisation_h=0.5)
+    )
+
+
+class Shelter(_Model):
+    id: str
+    name: str = ""
+    location: Location
+    capacity_people: NonNegativeInt = 0
+    area_m2: NonNegativeFloat = 0.0
+
+
+class Settlement(_Model):
+    """Affected people at one place, appearing at ``onset_h`` with needs per commodity."""
+
+    id: str
+    name: str = ""
+    location: Location
+    people: PositiveInt
+    onset_h: NonNegativeFloat = 0.0
+    urgency: Annotated[int, Field(ge=1, le=5)] = 3
+
+
+class TeamNeed(_Model):
+    team: str
+    count: PositiveInt = 1
+    main: bool = True
+
+
+class FireGrowth(_Model):
+    """Forest-fire growth: area grows until ``needs`` are on scene, then is put out."""
+
+    initial_ha: PositiveFloat = 1.0
+    growth_per_h: NonNegativeFloat = 0.3
+    suppress_ha_per_team_h: PositiveFloat = 2.0
+
+
+class IncidentType(_Model):
+    """How an incident type is served: by road teams, boats on rivers, boats at sea or by air."""
+
+    id: str
+    name: str = ""
+    mode: Literal["road", "river", "sea", "air"] = "road"
+    needs: list[TeamNeed] = Field(min_length=1)
+    work_h: PositiveFloat = 1.0
+    work_cv: NonNegativeFloat = 0.5
+    urgency: Annotated[int, Field(ge=1, le=5)] = 3
+    target_h: PositiveFloat | None = None
+    fire: FireGrowth | None = None
+
+
+class ScriptedIncident(_Model):
+    type: str
+    location: Location
+    time_h: NonNegativeFloat
+    id: str | None = None
+
+
+class IncidentGenerator(_Model):
+    """A Poisson stream of incidents of one type located on roads, rivers or settlements."""
+
+    type: str
+    rate_per_h: PositiveFloat
+    window: Window = Field(default_factory=Window)
+    locate_on: Literal["roads", "rivers", "settlements", "points"] = "roads"
+    points: list[LonLat] = Field(default_factory=list)
+    near: LonLat | None = None
+    radius_m: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _points_given(self) -> IncidentGenerator:
+        if self.locate_on == "points" and not self.points:
+            raise ValueError("locate_on: points needs a non-empty 'points' list")
+        if (self.near is None) != (self.radius_m is None):
+            raise ValueError("'near' and 'radius_m' go together")
+        return self
+
+
+class Disruption(_Model):
+    """A road closure (factor None) or slow-down (factor > 1) during a time window."""
+
+    id: str
+    window: Window
+    factor: Annotated[float, Field(gt=1)] | None = None
+    polygon: list[LonLat] | None = None
+    road_classes: list[str] | None = None
+    edge_osmids: list[int] | None = None
+    near: LonLat | None = None
+    radius_m: PositiveFloat | None = None
+    share: Probability = 1.0
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> Disruption:
+        chosen = [
+            name
+            for name in ("polygon", "road_classes", "edge_osmids", "near")
+            if getattr(self, name) is not None
+        ]
+        if len(chosen) != 1:
+            raise ValueError(
+                "give exactly one of polygon, road_classes, edge_osmids, near "
+                f"(got {chosen or 'none'})"
+            )
+        if self.polygon is not None and len(self.polygon) < 3:
+            raise ValueError("polygon needs at least 3 [lon, lat] points")
+        if (self.near is None) != (self.radius_m is None):
+            raise ValueError("'near' and 'radius_m' go together")
+        return self
+
+
+class Dispatch(_Model):
+    """Dispatch policy and escalation across stockpile tiers (小事不出村、大事不出镇)."""
+
+    policy: Literal["plan", "fcfs", "nearest_idle"] = "plan"
+    escalation_delay_h: dict[Tier, NonNegativeFloat] = Field(
+        default_factory=lambda: {"county": 0.5, "enterprise": 1.0, "city": 2.0, "province": 6.0,
+                                 "neighbour": 4.0}
+    )
+
+
+class Targets(_Model):
+    """Plan targets; the defaults are the numbers in the plans (see plans digest §0)."""
+
+    initial_relief_h: PositiveFloat = 8.0
+    effective_relief_h: PositiveFloat = 10.0
+    inland_river_arrival_h: PositiveFloat = 1.0
+    sea_arrival_h: PositiveFloat = 2.0
+    fire_out_h: PositiveFloat = 24.0
+    fire_out_share: Probability = 0.95
+    time_share_required: Probability = Field(
+        default=1.0, description="share of people/incidents that must meet a time target")
+
+
+DEFAULT_INCIDENT_TYPES: tuple[IncidentType, ...] = (
+    IncidentType(id="inland_river", name="内河险情", mode="river",
+                 needs=[TeamNeed(team="boat")], work_h=1.0, urgency=5),
+    IncidentType(id="sea", name="海上险情(12海里内)", mode="sea",
+                 needs=[TeamNeed(team="boat")], work_h=2.0, urgency=5),
+    IncidentType(id="forest_fire", name="森林火灾", needs=[TeamNeed(team="forest_fire", count=2)],
+                 work_h=2.0, urgency=4, fire=FireGrowth()),
+    IncidentType(id="flood_rescue", name="洪涝救援",
+                 needs=[TeamNeed(team="flood"), TeamNeed(team="medical", main=False)],
+                 work_h=2.0, urgency=4),
+    IncidentType(id="road_traffic", name="道路交通事故",
+                 needs=[TeamNeed(team="fire"), TeamNeed(team="medical", main=False)],
+                 work_h=1.0, urgency=3),
+    IncidentType(id="building_collapse", name="建筑倒塌",
+                 needs=[TeamNeed(team="fire", count=2), TeamNeed(team="medical", main=False)],
+                 work_h=4.0, urgency=5),
+    IncidentType(id="hazmat", name="危险化学品事故", needs=[TeamNeed(team="hazmat")],
+                 work_h=3.0, urgency=4),
+)
+"""Built-in incident types; a scenario may override any by id or add its own."""
+
+VESSEL_TEAMS = {"boat", "helicopter"}
+
+
+class Scenario(_Model):
+    """A complete, validated scenario."""
+
+    name: str
+    description: str = ""
+    seed: NonNegativeInt = 1
+    horizon_h: PositiveFloat = 72.0
+    network: NetworkSpec
+    commodities: list[Commodity] = Field(min_length=1)
+    depots: list[Depot] = Field(default_factory=list)
+    team_bases: list[TeamBase] = Field(default_factory=list)
+    water_stations: list[WaterStation] = Field(default_factory=list)
+    helipads: list[Helipad] = Field(default_factory=list)
+    shelters: list[Shelter] = Field(default_factory=list)
+    settlements: list[Settlement] = Field(default_factory=list)
+    incident_types: list[IncidentType] = Field(default_factory=list, validate_default=True)
+    incidents: list[ScriptedIncident] = Field(default_factory=list)
+    generators: list[IncidentGenerator] = Field(default_factory=list)
+    disruptions: list[Disruption] = Field(default_factory=list)
+    dispatch: Dispatch = Field(default_factory=Dispatch)
+    targets: Targets = Field(default_factory=Targets)
+
+    @field_validator("incident_types")
+    @classmethod
+    def _merge_default_types(cls, given: list[IncidentType]) -> list[IncidentType]:
+        by_id = {t.id: t for t in DEFAULT_INCIDENT_TYPES}
+        by_id.update({t.id: t for t in given})
+        return list(by_id.values())
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        problems: list[tuple[str, Any, str]] = []
+        for field in ("commodities", "depots", "team_bases", "water_stations", "helipads",
+                      "shelters", "settlements", "disruptions"):
+            problems += _duplicate_ids(field, getattr(self, field))
+        commodities = {c.id for c in self.commodities}
+        for i, depot in enumerate(self.depots):
+            for attr in ("stock", "production_per_h"):
+                for key in getattr(depot, attr):
+                    if key not in commodities:
+                        problems.append((f"depots[{i}].{attr}.{key}", key,
+                                         _unknown("commodity", key, commodities)))
+        team_types = {g.type for b in self.team_bases for g in b.teams}
+        if self.water_stations:
+            team_types.add("boat")
+        if self.helipads:
+            team_types.add("helicopter")
+        types = {t.id: t for t in self.incident_types}
+        used = {inc.type for inc in self.incidents} | {g.type for g in self.generators}
+        for t in self.incident_types:
+            if t.id not in used:
+                continue
+            for j, need in enumerate(t.needs):
+                if need.team not in team_types:
+                    problems.append((f"incident_types.{t.id}.needs[{j}].team", need.team,
+                                     _unknown("team type (no base provides it)", need.team,
+                                              team_types)))
+        for field in ("incidents", "generators"):
+            for i, item in enumerate(getattr(self, field)):
+                if item.type not in types:
+                    problems.append((f"{field}[{i}].type", item.type,
+                                     _unknown("incident type", item.type, types)))
+        if problems:
+            raise _CrossRefErrors(problems)
+        return self
+
+    def incident_type(self, type_id: str) -> IncidentType:
+        return next(t for t in self.incident_types if t.id == type_id)
+
+
+class _CrossRefErrors(ValueError):
+    """Carries several (path, value, message) problems through pydantic's error wrapper."""
+
+    def __init__(self, problems: list[tuple[str, Any, str]]) -> None:
+        super().__init__("; ".join(p[2] for p in problems))
+        self.problems = problems
+
+
+def _duplicate_ids(field: str, items: Iterable[Any]) -> list[tuple[str, Any, str]]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, item in enumerate(items):
+        if item.id in seen:
+            out.append((f"{field}[{i}].id", item.id,
+                        f"duplicate id (already used by {field}[{seen[item.id]}])"))
+        seen.setdefault(item.id, i)
+    return out
+
+
+def _unknown(what: str, value: str, known: Iterable[str]) -> str:
+    known = sorted(known)
+    hint = difflib.get_close_matches(value, known, n=1)
+    suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+    return f"unknown {what}; expected one of {known}{suggestion}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+class _SafeLineLoader(yaml.SafeLoader):
+    """Safe loader (no object construction) that rejects duplicate mapping keys."""
+
+
+def _construct_mapping(loader: _SafeLineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_SafeLineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file safely; errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read file ({exc})") from None
+    try:
+        return yaml.load(text, Loader=_SafeLineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
+        raise ScenarioError(f"{path}: malformed YAML at {where}: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: malformed YAML: {exc}") from None
+
+
+def format_validation_error(origin: str, exc: ValidationError, model: type[BaseModel]) -> str:
+    """One message listing every problem as ``file: path: value — expected …``."""
+    lines = []
+    for err in exc.errors():
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _CrossRefErrors):
+            for path, value, msg in ctx_error.problems:
+                lines.append(f"{origin}: {path}: {value!r} — {msg}")
+            continue
+        path = _loc_to_path(err["loc"])
+        value = err.get("input")
+        if err["type"] == "extra_forbidden":
+            field = str(err["loc"][-1])
+            allowed = _allowed_fields(model, err["loc"][:-1])
+            hint = difflib.get_close_matches(field, allowed, n=1)
+            msg = "unknown field" + (f"; did you mean '{hint[0]}'?" if hint else "")
+            msg += f" (allowed: {', '.join(allowed)})" if allowed else ""
+            lines.append(f"{origin}: {path}: {msg}")
+        elif err["type"] == "missing":
+            lines.append(f"{origin}: {path}: required field is missing")
+        else:
+            text = err["msg"].removeprefix("Value error, ")
+            text = text.removeprefix("Input should be ").removeprefix("expected ")
+            lines.append(f"{origin}: {path}: {_short(value)} — expected {text}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in ("tuple[float, float]", "int", "function-after[_ordered(), Window]") or (
+            isinstance(item, str) and (item.startswith(("function-", "tuple[", "constrained-")))
+        ):
+            continue  # union-branch labels added by pydantic
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for item in loc:
+        if isinstance(item, int) or not (isinstance(current, type) and
+                                         issubclass(current, BaseModel)):
+            continue
+        field = current.model_fields.get(str(item))
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def parse_scenario(data: Any, *, origin: str = "<scenario>", base_dir: Path | None = None
+                   ) -> Scenario:
+    """Validate a mapping as a scenario; relative network paths resolve against ``base_dir``."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level, "
+                            f"got {type(data).__name__}")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(origin, exc, Scenario)) from None
+    if base_dir is not None:
+        scenario = _resolve_paths(scenario, base_dir)
+    return scenario
+
+
+def _resolve_paths(scenario: Scenario, base_dir: Path) -> Scenario:
+    net = scenario.network
+    updates = {}
+    for attr in ("source", "waterways"):
+        value = getattr(net, attr)
+        if value and ":" not in value[:10] and value != "same" and not Path(value).is_absolute():
+            updates[attr] = str((base_dir / value).resolve())
+    if not updates:
+        return scenario
+    return scenario.model_copy(update={"network": net.model_copy(update=updates)})
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario YAML file (safe loading, no object construction)."""
+    path = Path(path)
+    return parse_scenario(read_yaml(path), origin=str(path), base_dir=path.parent)
+
+
+def dump_scenario(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as plain JSON-compatible data (saved with every result)."""
+    return scenario.model_dump(mode="json")
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A stable hash of the scenario's content (sha256 of canonical JSON)."""
+    text = json.dumps(dump_scenario(scenario), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
