@@ -1,0 +1,84 @@
+"""Road closures and slow-downs switching on and off at their times.
+
+Each disruption's edges are resolved once per replication (a random share near a point is
+drawn from the replication's own stream). At every switch the combined state — the union of
+closed edges and, per edge, the largest slow-down factor — is applied to the roads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.model.records import ClosureRecord, Records
+from sim.model.roads import RoadState
+from sim.model.streams import stream
+from sim.network import edges_by_osmid, edges_in_polygon, edges_near, edges_of_class
+from sim.scenario import Disruption
+from sim.world import World
+
+__all__ = ["Disruptions", "disruption_edges"]
+
+
+def disruption_edges(world: World, disruption: Disruption, rng: np.random.Generator
+                     ) -> np.ndarray:
+    """Edge indices a disruption affects (a random ``share`` of them when share < 1)."""
+    net = world.road
+    if disruption.polygon is not None:
+        edges = edges_in_polygon(net, np.asarray(disruption.polygon, dtype=float))
+    elif disruption.road_classes is not None:
+        edges = edges_of_class(net, disruption.road_classes)
+    elif disruption.edge_osmids is not None:
+        edges = edges_by_osmid(net, disruption.edge_osmids)
+    else:
+        assert disruption.near is not None and disruption.radius_m is not None
+        edges = edges_near(net, np.asarray(disruption.near, dtype=float), disruption.radius_m)
+    edges = np.sort(np.asarray(edges, dtype=np.int64))
+    if disruption.share < 1.0 and len(edges):
+        keep = rng.random(len(edges)) < disruption.share
+        edges = edges[keep]
+    return edges
+
+
+class Disruptions:
+    """Applies the scenario's disruptions to the road state over time."""
+
+    def __init__(self, env: simpy.Environment, world: World, roads: RoadState,
+                 records: Records, *, seed: int, replication: int,
+                 on_change: list[Callable[[], None]]) -> None:
+        self.env, self.roads, self.records, self.on_change = env, roads, records, on_change
+        self.items = [
+            (d, disruption_edges(world, d, stream(seed, replication, "disruptions", d.id)))
+            for d in world.scenario.disruptions
+        ]
+        self.active: set[int] = set()
+        times = sorted({t for d, _ in self.items
+                        for t in (d.window.start_h, d.window.end_h) if t is not None})
+        if times:
+            env.process(self._switch(times))
+        for d, edges in self.items:
+            end = d.window.end_h if d.window.end_h is not None else math.inf
+            records.closures.append(ClosureRecord(d.id, d.window.start_h, end,
+                                                  d.factor or math.inf, len(edges)))
+
+    def _switch(self, times: list[float]) -> Generator[simpy.Event, Any, None]:
+        for t in times:
+            yield self.env.timeout(t - self.env.now)
+            closed: set[int] = set()
+            slow: dict[int, float] = {}
+            for d, edges in self.items:
+                end = d.window.end_h if d.window.end_h is not None else math.inf
+                if not d.window.start_h <= t < end:
+                    continue
+                if d.factor is None:
+                    closed.update(edges.tolist())
+                else:
+                    for e in edges.tolist():
+                        slow[e] = max(slow.get(e, 1.0), d.factor)
+            self.roads.set(frozenset(closed), slow)
+            for callback in self.on_change:
+                callback()

@@ -1,0 +1,136 @@
+"""Flat, immutable output records (one per event of interest) and the recorder that holds them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+import pandas as pd
+
+__all__ = [
+    "ClosureRecord",
+    "CutoffRecord",
+    "DeliveryRecord",
+    "IncidentRecord",
+    "LedgerRecord",
+    "Records",
+    "SettlementRecord",
+    "StockRecord",
+    "TripRecord",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRecord:
+    settlement: str
+    people: int
+    onset_h: float
+    urgency: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    time_h: float
+    dispatched_h: float
+    depot: str
+    tier: str
+    settlement: str
+    commodity: str
+    qty: float
+    truck: str
+
+
+@dataclass(frozen=True, slots=True)
+class TripRecord:
+    vehicle: str
+    kind: str
+    base: str
+    start_h: float
+    end_h: float
+    km: float
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    incident: str
+    type: str
+    mode: str
+    lon: float
+    lat: float
+    call_h: float
+    first_arrival_h: float
+    on_scene_h: float
+    done_h: float
+    units: int
+    area_ha: float
+
+
+@dataclass(frozen=True, slots=True)
+class StockRecord:
+    time_h: float
+    depot: str
+    commodity: str
+    level: float
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRecord:
+    depot: str
+    commodity: str
+    initial: float
+    produced: float
+    delivered: float
+    in_transit: float
+    remaining: float
+    activated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureRecord:
+    disruption: str
+    start_h: float
+    end_h: float
+    factor: float
+    edges: int
+
+
+@dataclass(frozen=True, slots=True)
+class CutoffRecord:
+    settlement: str
+    cut_h: float
+    reopened_h: float
+
+
+TABLES: dict[str, type] = {
+    "settlements": SettlementRecord,
+    "deliveries": DeliveryRecord,
+    "trips": TripRecord,
+    "incidents": IncidentRecord,
+    "stock": StockRecord,
+    "ledger": LedgerRecord,
+    "closures": ClosureRecord,
+    "cutoffs": CutoffRecord,
+}
+
+
+@dataclass
+class Records:
+    """Everything one replication recorded, as lists of flat records (tidy tables)."""
+
+    horizon_h: float
+    settlements: list[SettlementRecord] = field(default_factory=list)
+    deliveries: list[DeliveryRecord] = field(default_factory=list)
+    trips: list[TripRecord] = field(default_factory=list)
+    incidents: list[IncidentRecord] = field(default_factory=list)
+    stock: list[StockRecord] = field(default_factory=list)
+    ledger: list[LedgerRecord] = field(default_factory=list)
+    closures: list[ClosureRecord] = field(default_factory=list)
+    cutoffs: list[CutoffRecord] = field(default_factory=list)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One record list as a DataFrame with typed columns (empty tables keep columns)."""
+        rows = getattr(self, name)
+        columns = [f.name for f in fields(TABLES[name])]
+        return pd.DataFrame([asdict(r) for r in rows], columns=columns)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: self.table(name) for name in TABLES}

@@ -1,0 +1,238 @@
+"""Rescue response: typed teams, boats and helicopters answer incidents under the policy.
+
+Each team, boat or helicopter is a unit waiting at its base. A team need of an incident is a
+unit of work; the dispatcher sends the nearest free matching unit (先近后远), main needs before
+secondary (先主后次) and the most urgent incident first (满足急需) under the plan policy. Units
+mobilise, travel (roads under closures; boats along the waterway graph or straight line at
+sea; helicopters straight line), work on scene and return. Work starts when every main need is
+on scene. A forest fire grows until then, so its size, and whether it is out within the
+target, depends on the arrival of its teams.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.model.incidents import Incident, haversine_km
+from sim.model.policies import Option, Policy
+from sim.model.records import IncidentRecord, Records, TripRecord
+from sim.model.roads import RoadState
+from sim.scenario import IncidentType
+from sim.world import World
+
+__all__ = ["RIVER_DETOUR", "Rescue"]
+
+RIVER_DETOUR = 1.4
+"""Fallback when a scenario has no waterway graph: river distance = straight line × this."""
+
+
+@dataclass(eq=False)
+class Unit:
+    """One team, boat or helicopter and where it is based."""
+
+    name: str
+    team: str
+    base: str
+    mode: str  # road | river | sea | air
+    road_node: int
+    water_node: int
+    lon: float
+    lat: float
+    speed_kmh: float
+    mobilisation_h: float
+    free: bool = True
+
+
+@dataclass(eq=False)
+class Need:
+    """One team need of one incident (a unit of rescue work)."""
+
+    seq: int
+    incident: IncidentState
+    team: str
+    main: bool
+    remaining: int
+    urgency: int
+    raised_h: float
+
+
+@dataclass(eq=False)
+class IncidentState:
+    incident: Incident
+    kind: IncidentType
+    needs: list[Need] = field(default_factory=list)
+    first_arrival_h: float = math.inf
+    on_scene: int = 0
+    main_missing: int = 0
+    ready: simpy.Event | None = None
+    done: simpy.Event | None = None
+
+
+class Rescue:
+    """The rescue-response part of one replication."""
+
+    def __init__(self, env: simpy.Environment, world: World, roads: RoadState, policy: Policy,
+                 records: Records, incidents: list[Incident]) -> None:
+        self.env, self.world, self.roads, self.policy, self.records = (
+            env, world, roads, policy, records)
+        self.units = _units(world)
+        self.needs: list[Need] = []
+        self.active: list[IncidentState] = []
+        self._seq = 0
+        self._wakeup = env.event()
+        env.process(self._dispatcher())
+        for incident in incidents:
+            env.process(self._incident(incident))
+
+    def poke(self) -> None:
+        if not self._wakeup.triggered:
+            self._wakeup.succeed()
+
+    # -- incidents ------------------------------------------------------------------------------
+
+    def _incident(self, incident: Incident) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(incident.call_h)
+        kind = self.world.scenario.incident_type(incident.type)
+        state = IncidentState(incident, kind, ready=self.env.event(), done=self.env.event())
+        for need in kind.needs:
+            self._seq += 1
+            state.needs.append(Need(self._seq, state, need.team, need.main, need.count,
+                                    kind.urgency, self.env.now))
+        state.main_missing = sum(n.count for n in kind.needs if n.main)
+        self.needs.extend(state.needs)
+        self.active.append(state)
+        self.poke()
+        yield state.ready
+        contained_h = self.env.now
+        area_ha = 0.0
+        if kind.fire is not None:
+            area_ha = kind.fire.initial_ha * math.exp(
+                kind.fire.growth_per_h * (contained_h - incident.call_h))
+            work_h = area_ha / (kind.fire.suppress_ha_per_team_h * state.on_scene)
+        else:
+            work_h = kind.work_h * incident.work_factor
+        yield self.env.timeout(work_h)
+        state.done.succeed()
+        self.active.remove(state)
+        self._record(state, contained_h, self.env.now, area_ha)
+
+    def _record(self, state: IncidentState, on_scene_h: float, done_h: float,
+                area_ha: float) -> None:
+        inc = state.incident
+        self.records.incidents.append(IncidentRecord(
+            incident=inc.id, type=inc.type, mode=state.kind.mode, lon=inc.lon, lat=inc.lat,
+            call_h=inc.call_h, first_arrival_h=state.first_arrival_h, on_scene_h=on_scene_h,
+            done_h=done_h, units=state.on_scene, area_ha=area_ha))
+
+    # -- dispatching ----------------------------------------------------------------------------
+
+    def _dispatcher(self) -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield self._wakeup
+            self._wakeup = self.env.event()
+            while True:
+                self.needs = [n for n in self.needs if n.remaining > 0]
+                choice = self.policy.choose(self.needs, self._options)
+                if choice is None:
+                    break
+                need, option = choice
+                need.remaining -= 1
+                unit = option.resource
+                unit.free = False
+                self.env.process(self._mission(unit, need.incident, need.main))
+
+    def _options(self, need: Need) -> list[Option]:
+        incident = need.incident
+        found = []
+        for unit in self.units:
+            if not unit.free or unit.team != need.team or not _serves(unit, incident.kind):
+                continue
+            t = unit.mobilisation_h + self._travel_h(unit, incident.incident, outbound=True)
+            if math.isfinite(t):
+                found.append(Option(unit, t, unit.name))
+        return found
+
+    def _travel_h(self, unit: Unit, incident: Incident, *, outbound: bool) -> float:
+        if unit.mode == "road":
+            a, b = unit.road_node, incident.road_node
+            return self.roads.time_h(a, b) if outbound else self.roads.time_h(b, a)
+        if unit.mode == "river" and self.world.waters is not None:
+            a, b = unit.water_node, incident.water_node
+            _, km = self.world.waters.matrix(np.array([a]), np.array([b]))
+            return float(km[0, 0]) / unit.speed_kmh
+        km = float(haversine_km(np.array([unit.lon, unit.lat]),
+                                np.array([incident.lon, incident.lat])))
+        return km * (RIVER_DETOUR if unit.mode == "river" else 1.0) / unit.speed_kmh
+
+    def _mission(self, unit: Unit, state: IncidentState, main: bool
+                 ) -> Generator[simpy.Event, Any, None]:
+        start = self.env.now
+        incident = state.incident
+        yield self.env.timeout(unit.mobilisation_h)
+        if unit.mode == "road":
+            km = yield from self.roads.drive(unit.road_node, incident.road_node)
+        else:
+            travel_h = self._travel_h(unit, incident, outbound=True)
+            km = travel_h * unit.speed_kmh
+            yield self.env.timeout(travel_h)
+        state.first_arrival_h = min(state.first_arrival_h, self.env.now)
+        state.on_scene += 1
+        if main:
+            state.main_missing -= 1
+            if state.main_missing == 0:
+                state.ready.succeed()
+        yield state.done
+        if unit.mode == "road":
+            km += yield from self.roads.drive(incident.road_node, unit.road_node)
+        else:
+            travel_h = self._travel_h(unit, incident, outbound=False)
+            km += travel_h * unit.speed_kmh
+            yield self.env.timeout(travel_h)
+        self.records.trips.append(TripRecord(unit.name, unit.team, unit.base, start,
+                                             self.env.now, km))
+        unit.free = True
+        self.poke()
+
+    def finish(self) -> None:
+        """Record incidents still open at the horizon (never done: inf)."""
+        for state in self.active:
+            on_scene = self.env.now if state.ready.triggered else math.inf
+            self._record(state, on_scene, math.inf, 0.0)
+
+
+def _serves(unit: Unit, kind: IncidentType) -> bool:
+    if unit.mode == "road" or unit.mode == "air":
+        return True
+    return (unit.mode == "sea") == (kind.mode == "sea")
+
+
+def _units(world: World) -> list[Unit]:
+    scenario = world.scenario
+    units: list[Unit] = []
+    for base in scenario.team_bases:
+        site = world.sites[base.id]
+        for group in base.teams:
+            for i in range(group.count):
+                units.append(Unit(f"{base.id}/{group.type}{i + 1}", group.type, base.id, "road",
+                                  site.node, -1, site.lon, site.lat, math.nan,
+                                  group.mobilisation_h))
+    for station in scenario.water_stations:
+        site = world.sites[station.id]
+        mode = "sea" if station.sea else "river"
+        for i in range(station.boats.count):
+            units.append(Unit(f"{station.id}/boat{i + 1}", "boat", station.id, mode, site.node,
+                              world.water_nodes.get(station.id, -1), site.lon, site.lat,
+                              station.boats.speed_kmh, station.boats.mobilisation_h))
+    for pad in scenario.helipads:
+        site = world.sites[pad.id]
+        for i in range(pad.helicopters.count):
+            units.append(Unit(f"{pad.id}/helicopter{i + 1}", "helicopter", pad.id, "air",
+                              site.node, -1, site.lon, site.lat, pad.helicopters.speed_kmh,
+                              pad.helicopters.mobilisation_h))
+    return units

@@ -1,0 +1,178 @@
+"""The prepared world: a scenario placed on its road (and waterway) network.
+
+Built once per scenario and shared by every replication: networks are loaded (from the cache
+when possible), every site is snapped to its nearest node and checked to lie inside the
+network's area, and travel-time engines are ready. The model never reads files; this is
+where files end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.errors import ScenarioError
+from sim.network import Network, load_network, lonlat_inside, snap
+from sim.routing import TravelTimes
+from sim.scenario import Scenario
+
+__all__ = ["SITE_FIELDS", "Site", "World", "build_world"]
+
+SITE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("depots", "depot"),
+    ("team_bases", "team_base"),
+    ("water_stations", "water_station"),
+    ("helipads", "helipad"),
+    ("shelters", "shelter"),
+    ("settlements", "settlement"),
+)
+"""Scenario list fields that hold placed sites, with the site kind each holds."""
+
+OFF_ROAD_MODES = ("sea", "air")
+"""Incidents served in a straight line need not lie on or near the road network."""
+
+OUTSIDE_MARGIN_M = 2000.0
+"""How far outside the network's bounding box a site may lie before it is an error."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """One placed site: where it is and which road node serves it."""
+
+    id: str
+    kind: str
+    path: str
+    lon: float
+    lat: float
+    node: int
+    snap_m: float
+    reachable_in: bool = True
+    reachable_out: bool = True
+
+
+@dataclass
+class World:
+    """A scenario with its prepared networks, snapped sites and travel-time engines."""
+
+    scenario: Scenario
+    road: Network
+    roads: TravelTimes
+    sites: dict[str, Site]
+    water: Network | None = None
+    waters: TravelTimes | None = None
+    water_nodes: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def node(self, site_id: str) -> int:
+        return self.sites[site_id].node
+
+    def with_scenario(self, scenario: Scenario, *, origin: str = "<scenario>") -> World:
+        """The same networks with another scenario (placements, variants) placed on them."""
+        return _place(scenario, self.road, self.water, origin=origin)
+
+
+def build_world(scenario: Scenario, *, cache_dir: Path | None = None,
+                origin: str = "<scenario>") -> World:
+    """Load the scenario's networks and place its sites; errors name the field path."""
+    spec = scenario.network
+    road = load_network(spec.source, speeds_kmh=dict(spec.speeds_kmh), cache_dir=cache_dir)
+    water = None
+    if spec.waterways:
+        source = spec.source if spec.waterways == "same" else spec.waterways
+        water = load_network(source, cache_dir=cache_dir, kind="water")
+    return _place(scenario, road, water, origin=origin)
+
+
+def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: str) -> World:
+    located = _located_items(scenario)
+    problems: list[str] = []
+    warnings: list[str] = []
+    node_index = {int(n): i for i, n in enumerate(road.node_ids)}
+    coords = np.array([loc if not isinstance(loc, int) else (np.nan, np.nan)
+                       for _, _, _, loc in located], dtype=float).reshape(-1, 2)
+    by_coord = ~np.isnan(coords[:, 0])
+    inside = np.ones(len(located), dtype=bool)
+    if by_coord.any():
+        inside[by_coord] = lonlat_inside(road, coords[by_coord], margin_m=OUTSIDE_MARGIN_M)
+        snapped, dist = snap(road, np.where(by_coord[:, None], coords, 0.0))
+    else:
+        snapped, dist = np.zeros(len(located), dtype=int), np.zeros(len(located))
+    west, south, east, north = road.report.bbox
+    sites: dict[str, Site] = {}
+    for i, (path, kind, item_id, loc) in enumerate(located):
+        if isinstance(loc, int):
+            if loc not in node_index:
+                problems.append(f"{origin}: {path}.location: {loc} — OSM node id is not in the "
+                                f"prepared network ({road.report.source})")
+                continue
+            node, snap_m = node_index[loc], 0.0
+            lon, lat = float(road.lon[node]), float(road.lat[node])
+        else:
+            if not inside[i]:
+                problems.append(
+                    f"{origin}: {path}.location: {list(loc)} — outside the network's area "
+                    f"(W {west:.4f}, S {south:.4f}, E {east:.4f}, N {north:.4f}); expected "
+                    "[lon, lat] inside it")
+                continue
+            node, snap_m = int(snapped[i]), float(dist[i])
+            lon, lat = loc
+            if snap_m > scenario.network.snap_warn_m:
+                warnings.append(f"{path} ({item_id}) is {snap_m:.0f} m from the nearest road "
+                                f"node (limit network.snap_warn_m = "
+                                f"{scenario.network.snap_warn_m:.0f} m)")
+        if kind == "incident":
+            continue
+        sites[item_id] = Site(id=item_id, kind=kind, path=path, lon=lon, lat=lat, node=node,
+                              snap_m=snap_m)
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    roads = TravelTimes(road)
+    sites = _with_reachability(scenario, sites, roads)
+    for site in sites.values():
+        if not (site.reachable_in and site.reachable_out):
+            warnings.append(f"{site.path} ({site.id}) cannot be reached from every depot or "
+                            "base, or cannot reach them (one-way or isolated road)")
+    world = World(scenario=scenario, road=road, roads=roads, sites=sites, warnings=warnings)
+    if water is not None:
+        world.water, world.waters = water, TravelTimes(water)
+        stations = [s for s in scenario.water_stations if not s.sea]
+        if stations:
+            nodes, dist = snap(water, np.array([(sites[s.id].lon, sites[s.id].lat) for s in stations]))
+            for station, node, d in zip(stations, nodes, dist, strict=True):
+                world.water_nodes[station.id] = int(node)
+                if d > scenario.network.snap_warn_m:
+                    warnings.append(f"water station {station.id} is {d:.0f} m from the nearest "
+                                    "river/canal node")
+    return world
+
+
+def _located_items(scenario: Scenario) -> list[tuple[str, str, str, Any]]:
+    items = []
+    for field_name, kind in SITE_FIELDS:
+        for i, item in enumerate(getattr(scenario, field_name)):
+            items.append((f"{field_name}[{i}]", kind, item.id, item.location))
+    for i, inc in enumerate(scenario.incidents):
+        if scenario.incident_type(inc.type).mode not in OFF_ROAD_MODES:
+            items.append((f"incidents[{i}]", "incident", inc.id or f"incident{i}", inc.location))
+    return items
+
+
+def _with_reachability(scenario: Scenario, sites: dict[str, Site],
+                       roads: TravelTimes) -> dict[str, Site]:
+    """Mark sites that some depot or base cannot reach (or return from) on an open network."""
+    sources = [s for s in sites.values() if s.kind in ("depot", "team_base")]
+    if not sources:
+        return sites
+    nodes = np.array([s.node for s in sites.values()])
+    src = np.array([s.node for s in sources])
+    out_times, _ = roads.matrix(src, nodes)
+    in_times, _ = roads.matrix(nodes, src)
+    result = {}
+    for j, site in enumerate(sites.values()):
+        result[site.id] = Site(**{**site.__dict__,
+                                  "reachable_in": bool(np.isfinite(out_times[:, j]).all()),
+                                  "reachable_out": bool(np.isfinite(in_times[j, :]).all())})
+    return result
