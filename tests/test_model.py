@@ -1,0 +1,321 @@
+"""The SimPy model on real networks: conservation, feasibility, policies, closures, determinism."""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.metrics import kpis, person_relief
+from sim.model import simulate
+from sim.model.records import DeliveryRecord, Records, SettlementRecord
+from sim.routing import TravelTimes
+from sim.run import run_replication
+from sim.scenario import load_scenario, parse_scenario
+from sim.world import World, build_world
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def default_world(cache_dir: Path) -> World:
+    return build_world(load_scenario(SCENARIOS / "helsinki_storm.yaml"), cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def nanjing_world(cache_dir: Path, shared_data: Path) -> World:
+    return build_world(load_scenario(SCENARIOS / "nanjing_xuanwu_flood.yaml"),
+                       cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def default_data() -> dict:
+    return yaml.safe_load((SCENARIOS / "helsinki_storm.yaml").read_text(encoding="utf-8"))
+
+
+def variant(world: World, data: dict) -> World:
+    """The same network with another scenario (no reload)."""
+    return world.with_scenario(parse_scenario(data))
+
+
+def mean_initial(world: World, seed: int = 1) -> float:
+    return next(k.mean for k in run_replication(world, seed=seed).kpis
+                if k.kpi == "initial_relief")
+
+
+# -- conservation and feasibility -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["default_world", "nanjing_world"])
+def test_stock_is_conserved_and_never_negative(which: str, request: pytest.FixtureRequest
+                                               ) -> None:
+    world: World = request.getfixturevalue(which)
+    for replication in range(3):
+        records = simulate(world, replication=replication)
+        ledger = records.table("ledger")
+        np.testing.assert_allclose(ledger.initial + ledger.produced,
+                                   ledger.delivered + ledger.in_transit + ledger.remaining,
+                                   rtol=0, atol=1e-6)
+        assert (ledger.remaining >= -1e-9).all() and (ledger.in_transit >= -1e-9).all()
+        assert (records.table("stock").level >= -1e-9).all()
+        deliveries = records.table("deliveries")
+        assert (deliveries.qty > 0).all()
+        onset = {s.settlement: s.onset_h for s in records.settlements}
+        assert (deliveries.time_h >= deliveries.settlement.map(onset)).all()
+        assert ledger.delivered.sum() == pytest.approx(deliveries.qty.sum())
+
+
+def test_contract_reserve_produces_and_no_show_removes_it(default_world: World,
+                                                           default_data: dict) -> None:
+    ledger = simulate(default_world, seed=20261122).table("ledger")
+    supplier = ledger[ledger.depot == "narinkka_supplier"]
+    data = copy.deepcopy(default_data)
+    data["depots"][4]["no_show_prob"] = 1.0
+    failed = simulate(variant(default_world, data)).table("ledger")
+    failed_supplier = failed[failed.depot == "narinkka_supplier"]
+    if supplier.activated.all():
+        assert supplier.produced.sum() > 0
+    assert not failed_supplier.activated.any()
+    assert failed_supplier[["initial", "produced", "delivered"]].to_numpy().sum() == 0
+
+
+def test_every_trip_follows_an_open_path(default_world: World, nanjing_world: World,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    planned: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    original = TravelTimes.edges_of_path
+
+    def spy(self: TravelTimes, nodes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        edges, times = original(self, nodes)
+        planned.append((edges, times, self.closed_edges))
+        return edges, times
+
+    monkeypatch.setattr(TravelTimes, "edges_of_path", spy)
+    for world in (default_world, nanjing_world):
+        records = simulate(world)
+        assert records.closures
+    assert planned
+    closed_seen = 0
+    for edges, times, closed in planned:
+        assert (edges >= 0).all() and np.isfinite(times).all()
+        assert not np.isin(edges, closed).any()
+        closed_seen += bool(len(closed))
+    assert closed_seen > 0, "no route was planned while a closure was active"
+
+
+# -- closures ---------------------------------------------------------------------------------
+
+
+def _one_depot_one_settlement(default_data: dict, *, close_until: float | None) -> dict:
+    data = copy.deepcopy(default_data)
+    data["depots"] = [{"id": "d", "tier": "county", "location": [24.9515, 60.1787],
+                       "stock": {"kit": 500, "quilt": 500, "tent": 200},
+                       "trucks": {"count": 1, "capacity_kg": 20000, "load_h": 0.5,
+                                  "unload_h": 0.25}}]
+    data["settlements"] = [{"id": "s", "location": [24.9388, 60.1660], "people": 100}]
+    data["incidents"], data["generators"] = [], []
+    data["disruptions"] = [] if close_until is None else [
+        {"id": "cut", "window": {"start_h": 0, "end_h": close_until},
+         "near": [24.9388, 60.1660], "radius_m": 120}]
+    return data
+
+
+def test_a_closure_that_cuts_off_a_settlement_delays_relief_exactly_until_it_reopens(
+        default_world: World, default_data: dict) -> None:
+    open_world = variant(default_world, _one_depot_one_settlement(default_data, close_until=None))
+    free = simulate(open_world)
+    d, s = open_world.node("d"), open_world.node("s")
+    travel_h = float(open_world.roads.from_node(d)[s])
+    assert free.deliveries[0].time_h == pytest.approx(0.5 + travel_h + 0.25, abs=1e-12)
+
+    cut_world = variant(default_world, _one_depot_one_settlement(default_data, close_until=5.0))
+    cut = simulate(cut_world)
+    assert [(c.settlement, c.cut_h, c.reopened_h) for c in cut.cutoffs] == [("s", 0.0, 5.0)]
+    # no truck is sent to an unreachable place: the whole operation starts when it reopens
+    assert cut.deliveries[0].time_h == pytest.approx(5.0 + free.deliveries[0].time_h, abs=1e-12)
+
+
+def test_a_closure_that_never_ends_is_reported_as_never(default_world: World,
+                                                         default_data: dict) -> None:
+    data = _one_depot_one_settlement(default_data, close_until=None)
+    data["disruptions"] = [{"id": "cut", "window": {"start_h": 0}, "near": [24.9388, 60.1660],
+                            "radius_m": 120}]
+    records = simulate(variant(default_world, data))
+    assert [(c.settlement, c.reopened_h) for c in records.cutoffs] == [("s", math.inf)]
+    assert not records.deliveries
+    initial = next(k for k in kpis(records, variant(default_world, data).scenario)
+                   if k.kpi == "initial_relief")
+    assert initial.share_within == 0 and initial.passed is False
+
+
+# -- policies ---------------------------------------------------------------------------------
+
+
+def _three_settlements(default_data: dict, policy: str) -> dict:
+    """One truck that carries one settlement's load; Z listed first, Y nearest, X most urgent."""
+    data = copy.deepcopy(default_data)
+    data["depots"] = [{"id": "d", "tier": "county", "location": [24.9515, 60.1787],
+                       "stock": {"kit": 5000, "quilt": 5000, "tent": 5000},
+                       "trucks": {"count": 1, "capacity_kg": 600, "load_h": 0.1,
+                                  "unload_h": 0.1}}]
+    data["settlements"] = [
+        {"id": "Z", "location": [24.9409, 60.1687], "people": 100, "urgency": 3},
+        {"id": "Y", "location": [24.9464, 60.1732], "people": 100, "urgency": 3},
+        {"id": "X", "location": [24.9388, 60.1660], "people": 100, "urgency": 5},
+    ]
+    data["incidents"], data["generators"], data["disruptions"] = [], [], []
+    data["dispatch"] = {"policy": policy}
+    return data
+
+
+@pytest.mark.parametrize(("policy", "first"), [("plan", "X"), ("fcfs", "Z"),
+                                               ("nearest_idle", "Y")])
+def test_policies_order_relief_as_specified(default_world: World, default_data: dict,
+                                            policy: str, first: str) -> None:
+    world = variant(default_world, _three_settlements(default_data, policy))
+    times = world.roads.from_node(world.node("d"))
+    assert times[world.node("Y")] < min(times[world.node("Z")], times[world.node("X")])
+    deliveries = simulate(world).deliveries
+    assert deliveries[0].settlement == first
+
+
+def test_main_commodities_go_first(default_world: World, default_data: dict) -> None:
+    """先主后次: the first truck to a settlement carries kits (main) before quilts and tents."""
+    world = variant(default_world, _three_settlements(default_data, "plan"))
+    deliveries = simulate(world).deliveries
+    first_x = [d for d in deliveries if d.settlement == "X"]
+    assert first_x[0].commodity == "kit"
+    kit_done = max(d.time_h for d in first_x if d.commodity == "kit")
+    assert all(d.time_h >= kit_done for d in first_x if d.commodity != "kit")
+
+
+def test_lower_tiers_serve_first_and_escalation_waits_its_delay(default_world: World,
+                                                                default_data: dict) -> None:
+    data = _one_depot_one_settlement(default_data, close_until=None)
+    data["depots"][0].update(tier="town", stock={"kit": 40, "quilt": 100, "tent": 25})
+    data["depots"].append({"id": "city", "tier": "city", "location": [24.9472, 60.1652],
+                           "stock": {"kit": 1000, "quilt": 1000, "tent": 1000},
+                           "trucks": {"count": 1, "capacity_kg": 20000, "load_h": 0.5,
+                                      "unload_h": 0.25}})
+    data["dispatch"] = {"escalation_delay_h": {"city": 3.0}}
+    records = simulate(variant(default_world, data))
+    by_depot = pd.DataFrame(records.table("deliveries")).groupby("depot").dispatched_h.min()
+    assert by_depot["d"] == 0.0
+    assert by_depot["city"] == pytest.approx(3.0)  # town cannot cover 100 kits: escalate at 0
+
+
+def _rescue_case(default_data: dict, incidents: list[dict]) -> dict:
+    data = copy.deepcopy(default_data)
+    data["depots"], data["settlements"], data["generators"], data["disruptions"] = [], [], [], []
+    data["team_bases"] = [
+        {"id": "near", "location": [24.9424, 60.1678],
+         "teams": [{"type": "fire", "count": 1, "mobilisation_h": 0}]},
+        {"id": "far", "location": [24.9515, 60.1787],
+         "teams": [{"type": "fire", "count": 1, "mobilisation_h": 0}]},
+        {"id": "ems", "location": [24.9356, 60.1704],
+         "teams": [{"type": "medical", "count": 2, "mobilisation_h": 0}]},
+    ]
+    data["water_stations"], data["helipads"] = [], []
+    data["incidents"] = incidents
+    return data
+
+
+def test_rescue_sends_the_nearest_free_team(default_world: World, default_data: dict) -> None:
+    """先近后远: one accident needing one fire team gets the team from the nearer base."""
+    data = _rescue_case(default_data, [{"id": "traffic", "type": "road_traffic",
+                                        "location": [24.9420, 60.1675], "time_h": 1}])
+    world = variant(default_world, data)
+    records = simulate(world)
+    fire = records.table("trips").query("kind == 'fire'")
+    assert list(fire.vehicle) == ["near/fire1"]
+    arrival = records.table("incidents").set_index("incident").loc["traffic", "on_scene_h"]
+    accident = world.scenario.incidents[0]
+    from sim.network import snap
+
+    node = int(snap(world.road, np.array([accident.location]))[0][0])
+    assert arrival == pytest.approx(1 + world.roads.from_node(world.node("near"))[node])
+
+
+def test_rescue_serves_the_most_urgent_incident_first(default_world: World,
+                                                      default_data: dict) -> None:
+    """满足急需: a collapse (urgency 5, two fire teams) is served before a traffic accident
+    called at the same moment, which waits for a fire team to come free."""
+    data = _rescue_case(default_data, [
+        {"id": "a_traffic", "type": "road_traffic", "location": [24.9420, 60.1675], "time_h": 1},
+        {"id": "b_collapse", "type": "building_collapse", "location": [24.9426, 60.1680],
+         "time_h": 1},
+    ])
+    records = simulate(variant(default_world, data))
+    incidents = records.table("incidents").set_index("incident")
+    assert incidents.loc["a_traffic", "on_scene_h"] > incidents.loc["b_collapse", "done_h"]
+    fire = records.table("trips").query("kind == 'fire'")
+    assert set(fire.vehicle) == {"near/fire1", "far/fire1"}
+
+    data["dispatch"] = {"policy": "fcfs"}  # FCFS: same call time, the accident was logged first
+    fcfs = simulate(variant(default_world, data)).table("incidents").set_index("incident")
+    assert fcfs.loc["a_traffic", "on_scene_h"] < fcfs.loc["b_collapse", "on_scene_h"]
+
+
+# -- determinism ------------------------------------------------------------------------------
+
+
+def test_same_seed_same_records_different_seed_different_incidents(default_world: World
+                                                                    ) -> None:
+    a, b = simulate(default_world, seed=3), simulate(default_world, seed=3)
+    for name, table in a.tables().items():
+        pd.testing.assert_frame_equal(table, b.tables()[name], obj=name)
+    c = simulate(default_world, seed=4)
+    assert not a.table("incidents").equals(c.table("incidents"))
+
+
+# -- metrics ----------------------------------------------------------------------------------
+
+
+def test_person_relief_counts_people_covered_by_each_delivery(default_world: World) -> None:
+    scenario = default_world.scenario  # kit main 1/person, quilt 1/person, tent 0.25/person
+    records = Records(horizon_h=48, settlements=[SettlementRecord("s", 10, 1.0, 3)])
+    records.deliveries = [
+        DeliveryRecord(3.0, 0, "d", "town", "s", "kit", 4, "t"),
+        DeliveryRecord(5.0, 0, "d", "town", "s", "kit", 6, "t"),
+        DeliveryRecord(6.0, 0, "d", "town", "s", "quilt", 10, "t"),
+        DeliveryRecord(9.0, 0, "d", "town", "s", "tent", 2, "t"),  # covers 8 people
+    ]
+    table = person_relief(records, scenario)
+    got = table.groupby(["initial_h", "effective_h"]).people.sum().to_dict()
+    assert got == {(2.0, 8.0): 4, (4.0, 8.0): 4, (4.0, math.inf): 2}
+
+
+# -- outcomes move the right way --------------------------------------------------------------
+
+
+def test_outcomes_move_in_the_expected_direction(default_world: World, default_data: dict
+                                                 ) -> None:
+    base = mean_initial(default_world)
+
+    closer = copy.deepcopy(default_data)
+    closer["depots"][3]["location"] = [24.9409, 60.1687]  # city warehouse moves to the centre
+    assert mean_initial(variant(default_world, closer)) < base
+
+    cut = copy.deepcopy(default_data)
+    for depot in cut["depots"]:
+        depot["stock"]["kit"] = depot["stock"].get("kit", 0) // 3
+    assert mean_initial(variant(default_world, cut)) > base
+
+    closed = copy.deepcopy(default_data)
+    closed["disruptions"].append({"id": "bridge", "window": {"start_h": 0},
+                                  "road_classes": ["secondary"], "factor": 4.0})
+    assert mean_initial(variant(default_world, closed)) > base
+
+    failed = copy.deepcopy(default_data)
+    failed["depots"][4]["no_show_prob"] = 1.0
+    assert mean_initial(variant(default_world, failed)) > base
