@@ -65,6 +65,7 @@ class World:
     waters: TravelTimes | None = None
     water_nodes: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    route_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def node(self, site_id: str) -> int:
         return self.sites[site_id].node
@@ -140,7 +141,8 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
         world.water, world.waters = water, TravelTimes(water)
         stations = [s for s in scenario.water_stations if not s.sea]
         if stations:
-            nodes, dist = snap(water, np.array([(sites[s.id].lon, sites[s.id].lat) for s in stations]))
+            lonlat = np.array([(sites[s.id].lon, sites[s.id].lat) for s in stations])
+            nodes, dist = snap(water, lonlat)
             for station, node, d in zip(stations, nodes, dist, strict=True):
                 world.water_nodes[station.id] = int(node)
                 if d > scenario.network.snap_warn_m:

@@ -146,7 +146,7 @@ def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
 def test_duplicate_yaml_key(tmp_path: Path) -> None:
     path = tmp_path / "dup.yaml"
     path.write_text("name: x\nname: y\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="line 2.*duplicate key 'name'"):
+    with pytest.raises(ScenarioError, match=r"line 2.*duplicate key 'name'"):
         load_scenario(path)
 
 
@@ -158,7 +158,7 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="nope.yaml: file not found"):
+    with pytest.raises(ScenarioError, match=r"nope\.yaml: file not found"):
         load_scenario(tmp_path / "nope.yaml")
 
 

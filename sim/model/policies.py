@@ -57,7 +57,7 @@ class Policy:
 
 
 class PlanPolicy(Policy):
-    """先近后远、先主后次、满足急需: most urgent first, main needs before secondary, nearest first."""
+    """先近后远、先主后次、满足急需: most urgent first, main before secondary, nearest first."""
 
     name = "plan"
 

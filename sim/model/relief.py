@@ -172,11 +172,14 @@ class Relief:
             self.requests = [r for r in self.requests if r.remaining > EPS]
             for request in self.requests:
                 self._escalate(request)
-            choice = self.policy.choose(self.requests, self._options)
-            if choice is None:
+            dispatched = False
+            while (choice := self.policy.choose(self.requests, self._options)) is not None:
+                request, option = choice
+                self._dispatch(request, option.resource)
+                self.requests = [r for r in self.requests if r.remaining > EPS]
+                dispatched = True
+            if not dispatched:
                 return
-            request, option = choice
-            self._dispatch(request, option.resource)
 
     def _usable(self, depot: DepotState, request: Request) -> bool:
         return depot.rank <= request.rank and depot.level(request.commodity) > EPS
@@ -200,11 +203,13 @@ class Relief:
             if now + EPS < at:
                 return
             request.rank, request.pending = rank, None
+        higher = [r for r in self.ranks if r > request.rank]
+        if not higher:
+            return
         stock = sum(
             d.level(request.commodity) for d in self.depots
             if self._usable(d, request) and math.isfinite(self.roads.time_h(d.node, request.node)))
-        higher = [r for r in self.ranks if r > request.rank]
-        if stock + EPS >= request.remaining or not higher:
+        if stock + EPS >= request.remaining:
             return
         nxt = higher[0]
         at = now + self.delay_h.get(nxt, 0.0)

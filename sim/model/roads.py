@@ -1,6 +1,7 @@
 """Time-varying road state inside one replication, and driving along it.
 
-Vehicles drive the fastest path under the current closure state. When the state changes,
+Vehicles drive the fastest path under the current closure state (cached per state across
+replications). When the state changes,
 a vehicle finishes the edge it is on and re-plans from there; when its destination cannot be
 reached it waits at that node until the state changes again.
 """
@@ -15,45 +16,70 @@ import simpy
 
 from sim.routing import TravelTimes
 
-__all__ = ["RoadState"]
+__all__ = ["RoadState", "Route"]
+
+Route = tuple[list[int], np.ndarray, np.ndarray]
+"""Path nodes, cumulative hours and cumulative km from its first node."""
+
+StateCache = tuple[dict[int, np.ndarray], dict[tuple[int, int], Route | None]]
+"""Per closure state: time rows by origin and routes by (origin, destination). Shared by the
+replications that run on one world, since a state's routes never change."""
 
 
 class RoadState:
     """The closure state of one replication and the event that fires when it changes."""
 
-    def __init__(self, env: simpy.Environment, engine: TravelTimes) -> None:
+    def __init__(self, env: simpy.Environment, engine: TravelTimes,
+                 cache: dict[str, StateCache] | None = None) -> None:
         self.env = env
         self.engine = engine
-        self.engine.set_state()
+        self.cache = {} if cache is None else cache
         self.changed: simpy.Event = env.event()
-        self.version = 0
+        self._use(self.engine.set_state())
+
+    def _use(self, state_key: str) -> None:
+        self._rows, self._routes = self.cache.setdefault(state_key, ({}, {}))
 
     def set(self, closed: frozenset[int], slow: Mapping[int, float]) -> None:
         """Switch to a new closure state and wake everything waiting on a change."""
-        self.engine.set_state(closed, slow)
-        self.version += 1
+        self._use(self.engine.set_state(closed, slow))
         fired, self.changed = self.changed, self.env.event()
         fired.succeed()
 
+    def times_from(self, origin: int) -> np.ndarray:
+        """Times (h) from ``origin`` to every node under the current state."""
+        row = self._rows.get(origin)
+        if row is None:
+            row = self._rows[origin] = self.engine.from_node(origin)
+        return row
+
     def time_h(self, origin: int, destination: int) -> float:
         """Travel time under the current state (inf when unreachable)."""
-        return float(self.engine.from_node(origin)[destination])
+        return float(self.times_from(origin)[destination])
 
-    def times_from(self, origin: int) -> np.ndarray:
-        return self.engine.from_node(origin)
+    def route(self, origin: int, destination: int) -> Route | None:
+        """Nodes of the fastest path with cumulative hours and km (None when cut off)."""
+        key = (origin, destination)
+        if key not in self._routes:
+            nodes = self.engine.path(origin, destination)
+            if not nodes:
+                self._routes[key] = None
+            else:
+                edges, hop_h = self.engine.edges_of_path(nodes)
+                km = self.engine.network.edge_length_m[edges] / 1000.0
+                self._routes[key] = (nodes, np.concatenate(([0.0], np.cumsum(hop_h))),
+                                     np.concatenate(([0.0], np.cumsum(km))))
+        return self._routes[key]
 
     def drive(self, origin: int, destination: int) -> Generator[simpy.Event, Any, float]:
         """SimPy process body: drive from ``origin`` to ``destination``; returns km driven."""
         node, km = origin, 0.0
         while node != destination:
-            nodes = self.engine.path(node, destination)
-            if not nodes:
+            route = self.route(node, destination)
+            if route is None:
                 yield self.changed  # cut off: wait until the state changes
                 continue
-            edges, hop_h = self.engine.edges_of_path(nodes)
-            cum_h = np.concatenate(([0.0], np.cumsum(hop_h)))
-            cum_km = np.concatenate(([0.0], np.cumsum(self.engine.network.edge_length_m[edges])
-                                     / 1000.0))
+            nodes, cum_h, cum_km = route
             start, changed = self.env.now, self.changed
             arrive = self.env.timeout(float(cum_h[-1]))
             fired = yield arrive | changed

@@ -32,7 +32,7 @@ def simulate(world: World, *, seed: int | None = None, replication: int = 0,
     seed = scenario.seed if seed is None else seed
     env = env or simpy.Environment()
     records = Records(horizon_h=scenario.horizon_h)
-    roads = RoadState(env, world.roads)
+    roads = RoadState(env, world.roads, world.route_cache)
     chosen = make_policy(policy or scenario.dispatch.policy)
     relief = Relief(env, world, roads, chosen, records, seed=seed, replication=replication)
     rescue = Rescue(env, world, roads, chosen, records,

@@ -1,0 +1,227 @@
+"""Command-line interface (typer + rich). Thin: parses arguments and calls public functions.
+
+Exit codes: 0 success, 1 a target failed where the command checks targets, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sim.errors import ReliefsimError
+
+app = typer.Typer(
+    help="reliefsim — disaster relief and rescue simulation on real OSM networks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+network_app = typer.Typer(help="Inspect and download road networks.", no_args_is_help=True)
+app.add_typer(network_app, name="network")
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CACHE_OPTION = Annotated[
+    Path, typer.Option("--cache-dir", help="Where prepared networks are cached.")
+]
+DEFAULT_CACHE = Path("networks/cache")
+
+
+def user_errors(func: F) -> F:
+    """Report :class:`ReliefsimError` as one red message and exit 2 (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ReliefsimError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@user_errors
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+    offline_only: Annotated[
+        bool, typer.Option("--schema-only", help="Check the file only, not against the network.")
+    ] = False,
+) -> None:
+    """Check a scenario file and its sites against its network."""
+    from sim.scenario import load_scenario
+    from sim.world import build_world
+
+    spec = load_scenario(scenario)
+    if offline_only:
+        console.print(f"[green]ok[/] {scenario}: schema valid ({spec.name})")
+        return
+    world = build_world(spec, cache_dir=cache_dir, origin=str(scenario))
+    for warning in world.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    console.print(
+        f"[green]ok[/] {scenario}: {spec.name} — {len(world.sites)} sites on a network of "
+        f"{world.road.report.n_nodes} nodes"
+    )
+
+
+@app.command()
+@user_errors
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    policy: Annotated[str | None, typer.Option(
+        help="Dispatch policy: plan, fcfs or nearest_idle (default: the scenario's).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Results directory (default: results/SCENARIO-seedN).")] = None,
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+) -> None:
+    """Run one replication, print targets vs results and write the records."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sim.model import POLICIES
+    from sim.run import run_replication, save_run
+    from sim.scenario import load_scenario
+    from sim.world import build_world
+
+    if policy is not None and policy not in POLICIES:
+        raise ReliefsimError(f"--policy: {policy!r} — expected one of {sorted(POLICIES)}")
+    spec = load_scenario(scenario)
+    world = build_world(spec, cache_dir=cache_dir, origin=str(scenario))
+    for warning in world.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:.0f}/"
+                  "{task.total:.0f} h"), TimeElapsedColumn(), console=err_console,
+                  transient=True) as bar:
+        task = bar.add_task("sim", total=spec.horizon_h)
+        result = run_replication(world, seed=seed, policy=policy,
+                                 progress=lambda now: bar.update(task, completed=now))
+    out = out or Path("results") / f"{scenario.stem}-seed{result.seed}"
+    save_run(out, world, result)
+    print_kpis(result.kpis, title=f"{spec.name} — seed {result.seed}, policy {result.policy}")
+    res = result.resources
+    console.print(
+        f"people affected {res['people_affected']:,.0f} · vehicle-km {res['vehicle_km']:,.1f} · "
+        f"truck utilisation {res['truck_utilisation']:.0%} · stock-outs {res['stockouts']:.0f}")
+    cut = result.records.cutoffs
+    for c in cut:
+        until = ("never (within horizon)" if c.reopened_h == float("inf")
+                 else f"{c.reopened_h:.2f} h")
+        console.print(f"[yellow]cut off:[/] {c.settlement} from {c.cut_h:.2f} h until {until}")
+    console.print(f"records written to [bold]{out}[/]")
+
+
+def print_kpis(items: list[Any], *, title: str) -> None:
+    """The target table: value vs plan target, share within, pass/fail."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("指标 target", overflow="fold", min_width=18)
+    for col in ("standard", "n", "mean h", "p95 h", "max h", "within", "结果"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for k in items:
+        verdict = ("[dim]n/a[/]" if k.passed is None
+                   else "[green]PASS[/]" if k.passed else "[red]FAIL[/]")
+        table.add_row(f"{k.name_zh}\n[dim]{k.kpi}[/]",
+                      f"≤ {k.target:g} {k.unit}\n[dim]≥ {_pct(k.share_required)}[/]",
+                      f"{k.n:,.0f}", _fmt(k.mean), _fmt(k.p95), _fmt(k.max),
+                      _pct(k.share_within), verdict)
+    console.print(table)
+
+
+def _fmt(x: float) -> str:
+    if x != x:
+        return "–"
+    return "∞" if x == float("inf") else f"{x:.2f}"
+
+
+def _pct(x: float) -> str:
+    return "–" if x != x else f"{x:.1%}"
+
+
+@network_app.command("info")
+@user_errors
+def network_info(
+    source: Annotated[str, typer.Argument(
+        help="Scenario YAML, or a network source (.osm/.osm.pbf/.graphml, builtin:helsinki, "
+             "place:NAME, bbox:W,S,E,N).")],
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+) -> None:
+    """Nodes, edges, dropped components, bbox, speeds and unreachable sites of a network."""
+    from sim.network import load_network
+
+    if source.endswith((".yaml", ".yml")):
+        from sim.scenario import load_scenario
+        from sim.world import build_world
+
+        spec = load_scenario(source)
+        world = build_world(spec, cache_dir=cache_dir, origin=source)
+        _print_report(world.road.report)
+        _print_sites(world)
+        if world.water is not None:
+            _print_report(world.water.report)
+        for warning in world.warnings:
+            err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        return
+    _print_report(load_network(source, cache_dir=cache_dir).report)
+
+
+def _print_report(report: Any) -> None:
+    west, south, east, north = report.bbox
+    table = Table(title=f"{report.kind} network: {report.source}", show_header=False)
+    table.add_row("nodes", f"{report.n_nodes:,}")
+    table.add_row("edges", f"{report.n_edges:,}")
+    table.add_row("dropped (not in largest strongly connected component)",
+                  f"{report.dropped_nodes:,} nodes in {report.dropped_components:,} components")
+    table.add_row("bbox (W, S, E, N)", f"{west:.5f}, {south:.5f}, {east:.5f}, {north:.5f}")
+    table.add_row("edges with a maxspeed tag", f"{report.maxspeed_share:.0%}")
+    table.add_row("cache", "hit" if report.cache_hit else "miss (prepared and saved)")
+    console.print(table)
+    speeds = Table(title="speeds by class")
+    for col in ("class", "edges", "km", "km/h"):
+        speeds.add_column(col, justify="right" if col != "class" else "left")
+    for row in report.speeds:
+        speeds.add_row(row.highway, f"{row.edges:,}", f"{row.km:,.1f}", f"{row.kmh:.0f}")
+    console.print(speeds)
+
+
+def _print_sites(world: Any) -> None:
+    table = Table(title="sites")
+    for col in ("site", "kind", "snap m", "reachable from all depots", "reaches all"):
+        table.add_column(col)
+    for site in world.sites.values():
+        table.add_row(site.id, site.kind, f"{site.snap_m:.0f}",
+                      "yes" if site.reachable_in else "[red]no[/]",
+                      "yes" if site.reachable_out else "[red]no[/]")
+    console.print(table)
+
+
+@network_app.command("fetch")
+@user_errors
+def network_fetch(
+    place: Annotated[str, typer.Argument(help="Place name, e.g. '开平市, 江门市, 广东省, 中国'.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the GraphML file.")],
+) -> None:
+    """Download a drivable network by place name with osmnx (needs internet)."""
+    from sim.network import fetch_place
+
+    path = fetch_place(place, out)
+    console.print(f"[green]saved[/] {path}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(prog_name="reliefsim")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
