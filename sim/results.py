@@ -52,7 +52,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class atomic_dir:  # noqa: N801 - used as a context manager like tempfile's helpers
+class atomic_dir:
     """Context manager: write into a temporary directory, move it to ``target`` on success."""
 
     def __init__(self, target: Path) -> None:

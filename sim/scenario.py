@@ -21,8 +21,8 @@ from pydantic import (
     Field,
     NonNegativeFloat,
     NonNegativeInt,
-    PositiveFloat,
     PlainValidator,
+    PositiveFloat,
     PositiveInt,
     ValidationError,
     field_validator,
@@ -40,7 +40,8 @@ __all__ = [
     "scenario_hash",
 ]
 
-TIERS: tuple[str, ...] = ("village", "town", "county", "enterprise", "city", "province", "neighbour")
+TIERS: tuple[str, ...] = (
+    "village", "town", "county", "enterprise", "city", "province", "neighbour")
 """Stockpile tiers, lowest first: 村 → 镇 → 县 → 企(协议/产能) → 市 → 省 → 相邻地区."""
 
 Tier = Literal["village", "town", "county", "enterprise", "city", "province", "neighbour"]
@@ -51,7 +52,8 @@ LonLat = tuple[Lon, Lat]
 
 def _location(value: Any) -> tuple[float, float] | int:
     """Accept ``[lon, lat]`` (WGS84) or a positive OSM node id, with one clear message."""
-    expected = "expected [lon, lat] with lon in -180..180 and lat in -90..90, or a positive OSM node id"
+    expected = ("expected [lon, lat] with lon in -180..180 and lat in -90..90, "
+                "or a positive OSM node id")
     if isinstance(value, bool):
         raise ValueError(expected)
     if isinstance(value, int):
@@ -470,7 +472,7 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read file ({exc})") from None
     try:
-        return yaml.load(text, Loader=_SafeLineLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_SafeLineLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
