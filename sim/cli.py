@@ -56,7 +56,7 @@ def user_errors(func: F) -> F:
 def validate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
-    offline_only: Annotated[
+    schema_only: Annotated[
         bool, typer.Option("--schema-only", help="Check the file only, not against the network.")
     ] = False,
 ) -> None:
@@ -65,7 +65,7 @@ def validate(
     from sim.world import build_world
 
     spec = load_scenario(scenario)
-    if offline_only:
+    if schema_only:
         console.print(f"[green]ok[/] {scenario}: schema valid ({spec.name})")
         return
     world = build_world(spec, cache_dir=cache_dir, origin=str(scenario))
