@@ -149,6 +149,106 @@ def _pct(x: float) -> str:
     return "–" if x != x else f"{x:.1%}"
 
 
+@app.command()
+@user_errors
+def compare(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (tcp://host:8786) to run on a cluster.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Results directory (default: results/EXPERIMENT).")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Finish an interrupted run in --out.")] = False,
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+) -> None:
+    """Compare placements, policies and variants over replications (CRN, CIs, P(best))."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from sim.batch import run_experiment
+    from sim.compare import finish_experiment
+    from sim.experiment import load_experiment
+
+    spec, base = load_experiment(experiment)
+    out = out or Path("results") / experiment.stem
+    columns = (TextColumn("chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task("run", total=None)
+            run = run_experiment(spec, base, out, workers=workers, scheduler=scheduler,
+                                 resume=resume, cache_dir=cache_dir,
+                                 progress=lambda done, total: bar.update(
+                                     task, completed=done, total=total))
+    except KeyboardInterrupt:
+        err_console.print(f"[yellow]interrupted[/]: finished chunks are saved in {out}; "
+                          f"run again with --resume to complete them")
+        raise typer.Exit(130) from None
+    summary = finish_experiment(run, cache_dir=cache_dir)
+    print_comparison(summary, spec)
+    console.print(f"results written to [bold]{out}[/] ({run.replications} replications × "
+                  f"{len(run.configs)} configurations)")
+
+
+def print_comparison(summary: Any, spec: Any) -> None:
+    """The experiment's KPI per configuration (intervals, Δ vs baseline, P(best)), an overview
+    of every target, and which placement best meets the chosen one."""
+    label_cols = [c for c in ("placement", "policy", "variant") if summary[c].nunique() > 1]
+    label_cols = label_cols or ["placement"]
+
+    def label(row: Any) -> str:
+        return " / ".join(str(getattr(row, c)) for c in label_cols)
+
+    chosen = summary[summary.kpi == spec.kpi]
+    stat = "share within" if spec.statistic == "share_within" else f"{spec.statistic} h"
+    table = Table(title=f"{spec.kpi} ≤ {chosen.target.iloc[0]:g} h — {stat}, 95% CI, "
+                  f"Δ vs {spec.baseline_name} (paired)", title_justify="left")
+    for col in (" / ".join(label_cols), "within", "mean h", "pass", "Δ", "P(best)"):
+        table.add_column(col, justify="left" if col.startswith(label_cols[0]) else "right",
+                         overflow="fold")
+    for r in chosen.itertuples():
+        table.add_row(label(r),
+                      f"{_pct(r.share_within)}\n[dim]{_pct(r.share_ci_low)}–"
+                      f"{_pct(r.share_ci_high)}[/]",
+                      f"{_fmt(r.mean)}\n[dim]{_fmt(r.ci_low)}–{_fmt(r.ci_high)}[/]",
+                      _pct(r.pass_rate),
+                      f"{_signed(r.diff_mean, spec.statistic)}\n[dim]"
+                      f"{_signed(r.diff_ci_low, spec.statistic)}…"
+                      f"{_signed(r.diff_ci_high, spec.statistic)}[/]",
+                      _pct(r.p_best))
+    console.print(table)
+    overview = Table(title="share within target, all targets", title_justify="left")
+    overview.add_column(" / ".join(label_cols), overflow="fold")
+    measured = [k for k, rows in summary.groupby("kpi", sort=False) if rows.n.max() > 0]
+    for kpi in measured:
+        overview.add_column(f"{kpi}\n≤ {summary[summary.kpi == kpi].target.iloc[0]:g} h",
+                            justify="right", overflow="fold")
+    for config, rows in summary.groupby("config", sort=False):
+        by_kpi = rows.set_index("kpi")
+        overview.add_row(label(rows.iloc[0]),
+                         *[_pct(by_kpi.loc[k, "share_within"]) for k in measured])
+    console.print(overview)
+    for (policy, variant), rows in chosen.groupby(["policy", "variant"], sort=False):
+        best = rows.sort_values("p_best", ascending=False).iloc[0]
+        console.print(
+            f"[bold]best for {spec.kpi}[/] ({policy}/{variant}): [bold]{best.placement}[/] — "
+            f"P(best) {_pct(best.p_best)}; share within {best.target:g} h "
+            f"{_pct(best.share_within)} [{_pct(best.share_ci_low)}, {_pct(best.share_ci_high)}]")
+
+
+def _signed(x: float, statistic: str) -> str:
+    if x != x:
+        return "–"
+    return f"{x:+.1%}" if statistic == "share_within" else f"{x:+.2f}"
+
+
 @network_app.command("info")
 @user_errors
 def network_info(

@@ -16,9 +16,13 @@ import pandas as pd
 from sim.model.records import Records
 from sim.scenario import Scenario
 
-__all__ = ["Kpi", "kpis", "person_relief", "resource_summary", "weighted_quantile"]
+__all__ = ["KPI_NAMES", "Kpi", "kpis", "person_relief", "resource_summary", "weighted_quantile"]
 
 EPS = 1e-9
+
+KPI_NAMES = ("initial_relief", "effective_relief", "inland_river_arrival", "sea_arrival",
+             "fires_out_24h")
+"""The plan targets every run reports (plus ``<type>_arrival`` for types with a target_h)."""
 
 
 def person_relief(records: Records, scenario: Scenario) -> pd.DataFrame:

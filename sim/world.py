@@ -71,8 +71,9 @@ class World:
         return self.sites[site_id].node
 
     def with_scenario(self, scenario: Scenario, *, origin: str = "<scenario>") -> World:
-        """The same networks with another scenario (placements, variants) placed on them."""
-        return _place(scenario, self.road, self.water, origin=origin)
+        """Another scenario (placement, variant) on the same networks, engines and caches."""
+        return _place(scenario, self.road, self.water, origin=origin, roads=self.roads,
+                      waters=self.waters, route_cache=self.route_cache)
 
 
 def build_world(scenario: Scenario, *, cache_dir: Path | None = None,
@@ -87,7 +88,9 @@ def build_world(scenario: Scenario, *, cache_dir: Path | None = None,
     return _place(scenario, road, water, origin=origin)
 
 
-def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: str) -> World:
+def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: str,
+           roads: TravelTimes | None = None, waters: TravelTimes | None = None,
+           route_cache: dict[str, Any] | None = None) -> World:
     located = _located_items(scenario)
     problems: list[str] = []
     warnings: list[str] = []
@@ -130,15 +133,17 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
                               snap_m=snap_m)
     if problems:
         raise ScenarioError("\n".join(problems))
-    roads = TravelTimes(road)
+    roads = roads or TravelTimes(road)
+    roads.set_state()
     sites = _with_reachability(scenario, sites, roads)
     for site in sites.values():
         if not (site.reachable_in and site.reachable_out):
             warnings.append(f"{site.path} ({site.id}) cannot be reached from every depot or "
                             "base, or cannot reach them (one-way or isolated road)")
-    world = World(scenario=scenario, road=road, roads=roads, sites=sites, warnings=warnings)
+    world = World(scenario=scenario, road=road, roads=roads, sites=sites, warnings=warnings,
+                  route_cache={} if route_cache is None else route_cache)
     if water is not None:
-        world.water, world.waters = water, TravelTimes(water)
+        world.water, world.waters = water, waters or TravelTimes(water)
         stations = [s for s in scenario.water_stations if not s.sea]
         if stations:
             lonlat = np.array([(sites[s.id].lon, sites[s.id].lat) for s in stations])

@@ -1,0 +1,308 @@
+"""Running experiments: chunks of replications on local processes or a Dask cluster, stored
+incrementally so that an interrupted run resumes without loss or repetition.
+
+The prepared world (networks, engines) is built once and shipped to each worker once; every
+chunk (one configuration × a block of replications) is deterministic, so the numbers are the
+same whatever the backend or the number of workers. A chunk's files are written atomically
+and its KPI file last, which marks it done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import ReliefsimError
+from sim.experiment import (
+    Config,
+    Experiment,
+    configurations,
+    experiment_hash,
+    replication_values,
+)
+from sim.metrics import kpi_table, person_relief
+from sim.results import package_versions
+from sim.run import run_replication
+from sim.scenario import Scenario, scenario_hash
+from sim.stats import bootstrap_ci, t_ci
+from sim.world import World, build_world
+
+__all__ = ["Chunk", "ExperimentRun", "load_results", "run_experiment"]
+
+CHUNK_TABLES = ("relief", "incidents", "resources", "kpis")
+"""Files of one chunk, in write order: ``kpis`` last marks the chunk complete."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One configuration × replications [start, stop)."""
+
+    config: str
+    start: int
+    stop: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.config}__r{self.start:05d}-{self.stop - 1:05d}"
+
+
+@dataclass
+class ExperimentRun:
+    """Where an experiment's results live and what has been done."""
+
+    out: Path
+    experiment: Experiment
+    base: Scenario
+    configs: list[Config]
+    hash: str
+    replications: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def chunk_dir(self) -> Path:
+        return self.out / "chunks"
+
+    def done(self, chunk: Chunk) -> bool:
+        return (self.chunk_dir / f"{chunk.name}.kpis.parquet").exists()
+
+
+# -- one chunk (runs in a worker) -------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(world: World, configs: dict[str, Scenario], seed: int) -> None:
+    _WORKER.clear()
+    _WORKER.update(world=world, configs=configs, seed=seed, placed={})
+
+
+def _chunk_in_worker(chunk: Chunk) -> dict[str, pd.DataFrame]:
+    placed = _WORKER["placed"]
+    if chunk.config not in placed:
+        placed[chunk.config] = _WORKER["world"].with_scenario(_WORKER["configs"][chunk.config])
+    return run_chunk(placed[chunk.config], chunk, seed=_WORKER["seed"])
+
+
+def _chunk_on_dask(payload: tuple[World, dict[str, Scenario], int], chunk: Chunk
+                   ) -> dict[str, pd.DataFrame]:
+    world, configs, seed = payload
+    if _WORKER.get("payload") is not payload:
+        _init_worker(world, configs, seed)
+        _WORKER["payload"] = payload
+    return _chunk_in_worker(chunk)
+
+
+def run_chunk(world: World, chunk: Chunk, *, seed: int) -> dict[str, pd.DataFrame]:
+    """Simulate the chunk's replications; tidy tables keyed by configuration and replication."""
+    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in CHUNK_TABLES}
+    for r in range(chunk.start, chunk.stop):
+        result = run_replication(world, seed=seed, replication=r)
+        records = result.records
+        incidents = records.table("incidents")
+        incidents["arrival_h"] = incidents.first_arrival_h - incidents.call_h
+        incidents["duration_h"] = incidents.done_h - incidents.call_h
+        tables = {
+            "kpis": kpi_table(result.kpis),
+            "relief": person_relief(records, world.scenario),
+            "incidents": incidents[["incident", "type", "mode", "call_h", "arrival_h",
+                                    "duration_h", "area_ha"]],
+            "resources": pd.DataFrame([result.resources]),
+        }
+        for name, frame in tables.items():
+            frame.insert(0, "replication", r)
+            frame.insert(0, "config", chunk.config)
+            frames[name].append(frame)
+    return {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
+
+
+# -- backends ---------------------------------------------------------------------------------
+
+
+def _local(world: World, configs: dict[str, Scenario], seed: int, chunks: list[Chunk],
+           workers: int) -> Iterator[tuple[Chunk, dict[str, pd.DataFrame]]]:
+    if workers <= 1:
+        _init_worker(world, configs, seed)
+        for chunk in chunks:
+            yield chunk, _chunk_in_worker(chunk)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(world, configs, seed)) as pool:
+        pending: dict[Future[dict[str, pd.DataFrame]], Chunk] = {}
+        queue = list(chunks)
+        try:
+            while queue or pending:
+                while queue and len(pending) < 2 * workers:
+                    chunk = queue.pop(0)
+                    pending[pool.submit(_chunk_in_worker, chunk)] = chunk
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: pending[f].name):
+                    yield pending.pop(future), future.result()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _dask(world: World, configs: dict[str, Scenario], seed: int, chunks: list[Chunk],
+          address: str) -> Iterator[tuple[Chunk, dict[str, pd.DataFrame]]]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:  # pragma: no cover - dask is a declared dependency
+        raise ReliefsimError("--scheduler needs dask[distributed] installed") from None
+    try:
+        client = Client(address, timeout="20s")
+    except OSError as exc:
+        raise ReliefsimError(f"--scheduler {address}: cannot connect ({exc})") from None
+    try:
+        payload = client.scatter((world, configs, seed), broadcast=True)
+        futures = {client.submit(_chunk_on_dask, payload, chunk, pure=False): chunk
+                   for chunk in chunks}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        client.close()
+
+
+# -- the results store ------------------------------------------------------------------------
+
+
+def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_chunk(run: ExperimentRun, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> None:
+    for name in CHUNK_TABLES:
+        _atomic_parquet(tables[name], run.chunk_dir / f"{chunk.name}.{name}.parquet")
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2)
+    os.replace(tmp, path)
+
+
+def _open_store(out: Path, experiment: Experiment, base: Scenario, configs: list[Config],
+                *, resume: bool) -> ExperimentRun:
+    digest = experiment_hash(experiment, base)
+    manifest_path = out / "manifest.json"
+    run = ExperimentRun(out, experiment, base, configs, digest)
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("experiment_hash") != digest:
+            raise ReliefsimError(
+                f"{out} holds results of a different experiment (hash "
+                f"{manifest.get('experiment_hash')} ≠ {digest}); refusing to mix them — choose "
+                "another --out or delete that directory")
+        if not resume:
+            raise ReliefsimError(f"{out} already holds results of this experiment; add "
+                                 "--resume to finish them, or choose another --out")
+    elif out.exists() and any(out.iterdir()):
+        raise ReliefsimError(f"{out} exists and is not an experiment results directory")
+    run.chunk_dir.mkdir(parents=True, exist_ok=True)
+    for stray in run.chunk_dir.glob(".*.tmp"):
+        stray.unlink()  # left by a killed run
+    if not manifest_path.exists():
+        _write_json(manifest_path, {
+            "experiment": experiment.name, "experiment_hash": digest,
+            "base_scenario_hash": scenario_hash(base), "master_seed": experiment.master_seed,
+            "configs": [{"id": c.id, "placement": c.placement, "policy": c.policy,
+                         "variant": c.variant, "scenario_hash": scenario_hash(c.scenario)}
+                        for c in configs],
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": package_versions(),
+            "definition": experiment.model_dump(mode="json"),
+        })
+    return run
+
+
+def _chunks(configs: Iterable[Config], start: int, stop: int, size: int) -> list[Chunk]:
+    return [Chunk(c.id, a, min(a + size, stop)) for c in configs for a in range(start, stop, size)]
+
+
+def run_experiment(experiment: Experiment, base: Scenario, out: Path, *, workers: int = 1,
+                   scheduler: str | None = None, resume: bool = False,
+                   cache_dir: Path | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> ExperimentRun:
+    """Run (or resume) an experiment into ``out``; returns the finished run."""
+    configs = configurations(experiment, base)
+    run = _open_store(Path(out), experiment, base, configs, resume=resume)
+    started = time.perf_counter()
+    world = build_world(base, cache_dir=cache_dir)
+    scenarios = {c.id: c.scenario for c in configs}
+    for c in configs:  # fail early, in the parent, on a placement that does not fit the map
+        world.with_scenario(c.scenario, origin=f"placement {c.placement}")
+    run.timings["prepare_s"] = time.perf_counter() - started
+    target = experiment.replications
+    done_reps = 0
+    simulated = 0
+    while True:
+        chunks = _chunks(configs, done_reps, target, experiment.chunk_size)
+        todo = [c for c in chunks if not run.done(c)]
+        total, finished = len(chunks), len(chunks) - len(todo)
+        if progress:
+            progress(finished, total)
+        t0 = time.perf_counter()
+        stream = (_dask(world, scenarios, experiment.master_seed, todo, scheduler)
+                  if scheduler else
+                  _local(world, scenarios, experiment.master_seed, todo, workers))
+        for chunk, tables in stream:
+            _write_chunk(run, chunk, tables)
+            finished += 1
+            simulated += chunk.stop - chunk.start
+            if progress:
+                progress(finished, total)
+        run.timings["simulate_s"] = run.timings.get("simulate_s", 0.0) + time.perf_counter() - t0
+        done_reps = target
+        seq = experiment.sequential
+        if seq is None or target >= seq.max_replications:
+            break
+        if _half_width(run, target) <= seq.half_width:
+            break
+        target = min(target + seq.batch, seq.max_replications)
+    run.replications = target
+    run.timings["replications_simulated"] = simulated
+    return run
+
+
+def _half_width(run: ExperimentRun, replications: int) -> float:
+    """Largest CI half-width of the experiment's KPI statistic over configurations."""
+    values = replication_values(load_results(run.out, replications)["kpis"], run.experiment)
+    widths = []
+    for _, series in values.groupby("config"):
+        x = series.value.to_numpy()
+        ci = bootstrap_ci(x) if run.experiment.statistic == "share_within" else t_ci(x)
+        widths.append(ci.half_width)
+    return max(widths) if widths else 0.0
+
+
+def load_results(out: Path, replications: int | None = None) -> dict[str, pd.DataFrame]:
+    """All finished chunks of a results directory, concatenated per table and sorted."""
+    chunk_dir = Path(out) / "chunks"
+    done = sorted(p.name.removesuffix(".kpis.parquet") for p in chunk_dir.glob("*.kpis.parquet"))
+    tables = {}
+    for name in CHUNK_TABLES:
+        parts = [pd.read_parquet(chunk_dir / f"{stem}.{name}.parquet") for stem in done]
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        if replications is not None and len(frame):
+            frame = frame[frame.replication < replications]
+        if len(frame):
+            frame = frame.sort_values(["config", "replication"], kind="stable")
+        tables[name] = frame.reset_index(drop=True)
+    return tables

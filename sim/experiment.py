@@ -1,0 +1,226 @@
+"""Experiment files: a base scenario, named placements, policies and variants, replications.
+
+An experiment expands into *configurations* (placement × policy × variant); each is a full
+scenario derived from the base. Every configuration runs the same replication indices with
+the same master seed, so all of them see the same incidents and random draws (common random
+numbers) and their differences are paired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
+
+from sim.errors import ScenarioError
+from sim.metrics import KPI_NAMES
+from sim.scenario import (
+    Depot,
+    Location,
+    Probability,
+    Scenario,
+    _Model,
+    format_validation_error,
+    load_scenario,
+    read_yaml,
+)
+
+__all__ = ["Config", "Experiment", "configurations", "experiment_hash", "load_experiment",
+           "replication_values"]
+
+
+class Placement(_Model):
+    """A set of depot sites with their stock, as changes to the base scenario's depots."""
+
+    name: str
+    description: str = ""
+    remove: list[str] = Field(default_factory=list)
+    add: list[Depot] = Field(default_factory=list)
+    move: dict[str, Location] = Field(default_factory=dict)
+    stock: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+class Variant(_Model):
+    """A scenario variant for sensitivity: demand, stock, contract reliability, closures."""
+
+    name: str
+    demand_scale: PositiveFloat = 1.0
+    stock_scale: NonNegativeFloat = 1.0
+    no_show_prob: Probability | None = None
+    disruption_share: Probability | None = None
+    disruptions: bool = True
+
+
+class Sequential(_Model):
+    """Add replications in batches until the chosen KPI's CI half-width is small enough."""
+
+    half_width: PositiveFloat
+    batch: PositiveInt = 10
+    max_replications: PositiveInt = 200
+
+
+class Experiment(_Model):
+    name: str
+    description: str = ""
+    base: str
+    replications: PositiveInt = 20
+    master_seed: NonNegativeInt = 1
+    placements: list[Placement] = Field(min_length=1)
+    baseline: str | None = None
+    policies: list[Literal["plan", "fcfs", "nearest_idle"]] = Field(default_factory=list)
+    variants: list[Variant] = Field(default_factory=list)
+    kpi: str = "initial_relief"
+    statistic: Literal["share_within", "mean", "p95"] = "share_within"
+    chunk_size: PositiveInt = 5
+    sequential: Sequential | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Experiment:
+        names = [p.name for p in self.placements]
+        if len(set(names)) != len(names):
+            raise ValueError(f"placement names must be unique (got {names})")
+        if self.baseline is not None and self.baseline not in names:
+            raise ValueError(f"baseline {self.baseline!r} is not a placement; expected one of "
+                             f"{names}")
+        if self.kpi not in KPI_NAMES and not self.kpi.endswith("_arrival"):
+            raise ValueError(f"kpi {self.kpi!r} unknown; expected one of {list(KPI_NAMES)} "
+                             "or an incident type's '<type>_arrival'")
+        variants = [v.name for v in self.variants]
+        if len(set(variants)) != len(variants):
+            raise ValueError(f"variant names must be unique (got {variants})")
+        return self
+
+    @property
+    def baseline_name(self) -> str:
+        return self.baseline or self.placements[0].name
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.statistic != "share_within"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One configuration of an experiment and the scenario it runs."""
+
+    id: str
+    placement: str
+    policy: str
+    variant: str
+    scenario: Scenario
+
+
+def load_experiment(path: str | Path) -> tuple[Experiment, Scenario]:
+    """Load an experiment file and its base scenario (path relative to the experiment)."""
+    path = Path(path)
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping of experiment fields at the top level")
+    try:
+        experiment = Experiment.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(str(path), exc, Experiment)) from None
+    base_path = (path.parent / experiment.base).resolve()
+    base = load_scenario(base_path)
+    configurations(experiment, base, origin=str(path))  # every placement must apply cleanly
+    return experiment, base
+
+
+def configurations(experiment: Experiment, base: Scenario, *, origin: str = "<experiment>"
+                   ) -> list[Config]:
+    """All placement × policy × variant configurations, in a stable order."""
+    policies = experiment.policies or [base.dispatch.policy]
+    variants = experiment.variants or [Variant(name="base")]
+    configs = []
+    for i, placement in enumerate(experiment.placements):
+        placed = _apply_placement(base, placement, f"{origin}: placements[{i}]")
+        for policy in policies:
+            for variant in variants:
+                scenario = _apply_variant(placed, variant)
+                scenario = scenario.model_copy(update={
+                    "dispatch": scenario.dispatch.model_copy(update={"policy": policy})})
+                scenario = Scenario.model_validate(scenario.model_dump())
+                cid = _slug(f"{placement.name}__{policy}__{variant.name}")
+                configs.append(Config(cid, placement.name, policy, variant.name, scenario))
+    return configs
+
+
+def _apply_placement(base: Scenario, placement: Placement, where: str) -> Scenario:
+    depots = {d.id: d for d in base.depots}
+    for key, ids in (("remove", placement.remove), ("move", placement.move),
+                     ("stock", placement.stock)):
+        for depot_id in ids:
+            if depot_id not in depots:
+                raise ScenarioError(f"{where}.{key}.{depot_id}: unknown depot; expected one of "
+                                    f"{sorted(depots)}")
+    for depot_id in placement.remove:
+        del depots[depot_id]
+    for depot_id, location in placement.move.items():
+        depots[depot_id] = depots[depot_id].model_copy(update={"location": location})
+    for depot_id, stock in placement.stock.items():
+        depots[depot_id] = depots[depot_id].model_copy(update={"stock": dict(stock)})
+    for depot in placement.add:
+        if depot.id in depots:
+            raise ScenarioError(f"{where}.add: depot id {depot.id!r} already exists")
+        depots[depot.id] = depot
+    data = base.model_dump()
+    data["depots"] = [d.model_dump() for d in depots.values()]
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(where, exc, Scenario)) from None
+
+
+def _apply_variant(scenario: Scenario, variant: Variant) -> Scenario:
+    data = scenario.model_dump()
+    for s in data["settlements"]:
+        s["people"] = max(1, round(s["people"] * variant.demand_scale))
+    for d in data["depots"]:
+        d["stock"] = {c: q * variant.stock_scale for c, q in d["stock"].items()}
+        if variant.no_show_prob is not None and d["kind"] == "contract":
+            d["no_show_prob"] = variant.no_show_prob
+    if not variant.disruptions:
+        data["disruptions"] = []
+    elif variant.disruption_share is not None:
+        for d in data["disruptions"]:
+            d["share"] = variant.disruption_share
+    return Scenario.model_validate(data)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text, flags=re.UNICODE)
+
+
+def experiment_hash(experiment: Experiment, base: Scenario) -> str:
+    """Hash of everything that decides the numbers: the experiment and its base scenario."""
+    from sim.scenario import dump_scenario
+
+    payload = {"experiment": experiment.model_dump(mode="json"),
+               "base": dump_scenario(base)}
+    payload["experiment"].pop("description", None)
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+
+def replication_values(kpis: pd.DataFrame, experiment: Experiment, kpi: str | None = None
+                       ) -> pd.DataFrame:
+    """config, replication, value: the experiment's statistic of one KPI per replication."""
+    kpi = kpi or experiment.kpi
+    rows = kpis[(kpis.kpi == kpi) & (kpis.n > 0)]
+    return rows[["config", "replication"]].assign(
+        value=rows[experiment.statistic].to_numpy(dtype=float))

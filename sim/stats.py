@@ -1,0 +1,110 @@
+"""Statistics over replications: t and bootstrap intervals, paired differences, P(best).
+
+Replication values are independent across replications and paired across placements (common
+random numbers), so differences are taken per replication before summarising.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+__all__ = ["Interval", "bootstrap_ci", "p_best", "paired_difference", "t_ci"]
+
+BOOTSTRAP_SEED = 20211231
+"""Fixed seed: the same replications always give the same bootstrap interval."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
+def _clean(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=float)
+
+
+def t_ci(values: np.ndarray, level: float = 0.95) -> Interval:
+    """Student-t interval for the mean; NaN bounds when undefined (n < 2 or non-finite)."""
+    x = _clean(values)
+    n = len(x)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if n < 2 or not np.isfinite(x).all():
+        return Interval(mean, math.nan, math.nan, n)
+    half = float(sps.t.ppf((1 + level) / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return Interval(mean, mean - half, mean + half, n)
+
+
+def bootstrap_ci(values: np.ndarray, level: float = 0.95, *, statistic: str = "mean",
+                 resamples: int = 4000) -> Interval:
+    """Percentile bootstrap interval of the mean (or ``quantile:q``) over replications."""
+    x = _clean(values)
+    n = len(x)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, 0)
+    fn = _statistic(statistic)
+    point = float(fn(x[None, :])[0])
+    if n < 2:
+        return Interval(point, math.nan, math.nan, n)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    samples = x[rng.integers(0, n, size=(resamples, n))]
+    boot = fn(samples)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    return Interval(point, float(low), float(high), n)
+
+
+def _statistic(name: str):  # type: ignore[no-untyped-def]
+    if name == "mean":
+        return lambda a: a.mean(axis=1)
+    if name.startswith("quantile:"):
+        q = float(name.split(":", 1)[1])
+        return lambda a: np.quantile(a, q, axis=1)
+    raise ValueError(f"unknown bootstrap statistic {name!r}")
+
+
+def paired_difference(values: np.ndarray, baseline: np.ndarray, level: float = 0.95) -> Interval:
+    """t interval of the per-replication difference ``values - baseline`` (CRN pairs)."""
+    a, b = _clean(values), _clean(baseline)
+    if a.shape != b.shape:
+        raise ValueError("paired samples must have the same replications")
+    with np.errstate(invalid="ignore"):
+        return t_ci(a - b, level)
+
+
+def p_best(values: Mapping[str, np.ndarray], *, lower_is_better: bool,
+           resamples: int = 4000) -> dict[str, float]:
+    """Probability each option is best, by a paired bootstrap over replications.
+
+    Replication indices are resampled jointly for all options (they share random numbers);
+    ties split the win equally.
+    """
+    names = list(values)
+    if not names:
+        return {}
+    matrix = np.vstack([_clean(values[k]) for k in names])  # options × replications
+    n = matrix.shape[1]
+    if n == 0:
+        return dict.fromkeys(names, math.nan)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    idx = rng.integers(0, n, size=(resamples, n))
+    means = matrix[:, idx].mean(axis=2)  # options × resamples
+    if not lower_is_better:
+        means = -means
+    best = means.min(axis=0)
+    winners = np.isclose(means, best[None, :], rtol=0, atol=1e-12)
+    share = winners / winners.sum(axis=0, keepdims=True)
+    return {k: float(share[i].mean()) for i, k in enumerate(names)}

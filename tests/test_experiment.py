@@ -1,0 +1,206 @@
+"""Experiments: CRN, determinism across backends, kill + resume, refusing to mix, statistics."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.batch import load_results, run_experiment
+from sim.compare import finish_experiment
+from sim.errors import ReliefsimError, ScenarioError
+from sim.experiment import load_experiment
+from sim.stats import bootstrap_ci, p_best, paired_difference, t_ci
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("experiment-cache")
+
+
+def small_experiment(directory: Path, *, replications: int = 4, chunk_size: int = 2,
+                     **extra: object) -> Path:
+    """Two placements of the embedded default over 24 h, written next to its base."""
+    base = yaml.safe_load((ROOT / "scenarios" / "helsinki_storm.yaml").read_text("utf-8"))
+    base["horizon_h"] = 24
+    (directory / "base.yaml").write_text(yaml.safe_dump(base, allow_unicode=True), "utf-8")
+    spec = {
+        "name": "test", "base": "base.yaml", "replications": replications,
+        "master_seed": 11, "chunk_size": chunk_size, "baseline": "current",
+        "placements": [
+            {"name": "current"},
+            {"name": "central", "add": [{
+                "id": "central", "tier": "county", "location": [24.9409, 60.1687],
+                "stock": {"kit": 3000, "quilt": 2500, "tent": 600},
+                "trucks": {"count": 2, "capacity_kg": 6000}}]},
+        ],
+        **extra,
+    }
+    path = directory / "experiment.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
+    return path
+
+
+def run(path: Path, out: Path, cache_dir: Path, **kwargs: object) -> pd.DataFrame:
+    experiment, base = load_experiment(path)
+    finished = run_experiment(experiment, base, out, cache_dir=cache_dir, **kwargs)
+    finish_experiment(finished, cache_dir=cache_dir)
+    return pd.read_parquet(out / "replications.parquet")
+
+
+def test_shipped_experiments_validate() -> None:
+    for path in sorted((ROOT / "experiments").glob("*.yaml")):
+        experiment, base = load_experiment(path)
+        assert len(experiment.placements) >= 2, path
+
+
+def test_bad_experiment_messages(tmp_path: Path) -> None:
+    path = small_experiment(tmp_path)
+    spec = yaml.safe_load(path.read_text("utf-8"))
+    spec["placements"][1]["move"] = {"nowhere_depot": [24.94, 60.17]}
+    spec["kpi"] = "initial_relif"
+    path.write_text(yaml.safe_dump(spec), "utf-8")
+    with pytest.raises(ScenarioError, match="kpi 'initial_relif' unknown"):
+        load_experiment(path)
+    spec["kpi"] = "initial_relief"
+    path.write_text(yaml.safe_dump(spec), "utf-8")
+    with pytest.raises(ScenarioError, match=r"placements\[1\]\.move\.nowhere_depot: unknown depot"):
+        load_experiment(path)
+
+
+def test_same_numbers_on_one_and_two_workers_and_dask(tmp_path: Path, cache_dir: Path) -> None:
+    path = small_experiment(tmp_path)
+    one = run(path, tmp_path / "one", cache_dir, workers=1)
+    two = run(path, tmp_path / "two", cache_dir, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        dask = run(path, tmp_path / "dask", cache_dir, scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(one, dask)
+    for name in ("summary.parquet", "relief.parquet", "incidents.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one" / name),
+                                      pd.read_parquet(tmp_path / "dask" / name))
+    assert len(one) == 4 * 2 * one.kpi.nunique()
+
+
+def test_placements_see_identical_incident_streams(tmp_path: Path, cache_dir: Path) -> None:
+    path = small_experiment(tmp_path)
+    run(path, tmp_path / "out", cache_dir)
+    incidents = pd.read_parquet(tmp_path / "out" / "incidents.parquet")
+    streams = {cfg: g[["replication", "incident", "type", "call_h"]].sort_values(
+        ["replication", "incident"]).reset_index(drop=True) for cfg, g in
+        incidents.groupby("config")}
+    first, *others = streams.values()
+    assert len(streams) == 2 and len(first) > 0
+    for other in others:
+        pd.testing.assert_frame_equal(first, other)
+    per_rep = first.groupby("replication").call_h.apply(tuple)
+    assert per_rep.nunique() == len(per_rep)  # replications differ from each other
+
+
+def test_refuses_to_mix_or_overwrite(tmp_path: Path, cache_dir: Path) -> None:
+    path = small_experiment(tmp_path, replications=2)
+    run(path, tmp_path / "out", cache_dir)
+    experiment, base = load_experiment(path)
+    with pytest.raises(ReliefsimError, match="--resume"):
+        run_experiment(experiment, base, tmp_path / "out", cache_dir=cache_dir)
+    changed = small_experiment(tmp_path, replications=3)
+    experiment, base = load_experiment(changed)
+    with pytest.raises(ReliefsimError, match="different experiment"):
+        run_experiment(experiment, base, tmp_path / "out", cache_dir=cache_dir, resume=True)
+
+
+def _compare_cmd(path: Path, out: Path, cache_dir: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "sim", "compare", str(path), "--out", str(out),
+            "--cache-dir", str(cache_dir), *extra]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_killed_run_resumes_to_identical_results(tmp_path: Path, cache_dir: Path,
+                                                 sig: signal.Signals) -> None:
+    path = small_experiment(tmp_path, replications=8, chunk_size=1)
+    reference = run(path, tmp_path / "reference", cache_dir)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(_compare_cmd(path, out, cache_dir), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((out / "chunks").glob("*.kpis.parquet")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(proc.pid, sig)
+    _, stderr = proc.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130 and "--resume" in stderr
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    done = len(list((out / "chunks").glob("*.kpis.parquet")))
+    assert 0 < done < 16, "the run must be interrupted part-way"
+    again = subprocess.run(_compare_cmd(path, out, cache_dir), capture_output=True, text=True)
+    assert again.returncode == 2 and "--resume" in again.stderr
+    resumed = subprocess.run(_compare_cmd(path, out, cache_dir, "--resume"), capture_output=True,
+                             text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    pd.testing.assert_frame_equal(reference, pd.read_parquet(out / "replications.parquet"))
+    assert not list((out / "chunks").glob(".*.tmp"))
+    keys = load_results(out)["kpis"][["config", "replication", "kpi"]]
+    assert not keys.duplicated().any()
+
+
+def test_sequential_adds_replications_until_precise(tmp_path: Path, cache_dir: Path) -> None:
+    loose = small_experiment(tmp_path, replications=2, sequential={
+        "half_width": 10.0, "batch": 2, "max_replications": 6}, statistic="mean")
+    experiment, base = load_experiment(loose)
+    assert run_experiment(experiment, base, tmp_path / "loose",
+                          cache_dir=cache_dir).replications == 2
+    tight = small_experiment(tmp_path, replications=2, sequential={
+        "half_width": 1e-6, "batch": 2, "max_replications": 6}, statistic="mean")
+    experiment, base = load_experiment(tight)
+    assert run_experiment(experiment, base, tmp_path / "tight",
+                          cache_dir=cache_dir).replications == 6
+
+
+# -- statistics -------------------------------------------------------------------------------
+
+
+def test_t_interval_covers_a_known_mean_at_its_nominal_rate() -> None:
+    rng = np.random.default_rng(1)
+    trials, hits = 2000, 0
+    for _ in range(trials):
+        ci = t_ci(rng.exponential(2.0, size=30))
+        hits += ci.low <= 2.0 <= ci.high
+    # exponential data, n = 30: coverage close to 95 % (binomial sd ≈ 0.5 %)
+    assert 0.92 <= hits / trials <= 0.97
+
+
+def test_bootstrap_interval_of_a_share_covers_the_true_share() -> None:
+    rng = np.random.default_rng(2)
+    trials, hits = 300, 0
+    for _ in range(trials):
+        ci = bootstrap_ci(rng.beta(8, 2, size=25), resamples=1000)  # mean 0.8
+        hits += ci.low <= 0.8 <= ci.high
+    assert 0.89 <= hits / trials <= 0.99
+
+
+def test_paired_difference_and_p_best() -> None:
+    rng = np.random.default_rng(3)
+    common = rng.normal(10, 3, size=40)  # shared noise (CRN)
+    a, b = common, common - 0.5 + rng.normal(0, 0.1, size=40)
+    diff = paired_difference(b, a)
+    assert diff.high < 0 and diff.low < -0.45 < diff.high + 0.1
+    assert t_ci(b - a).mean == pytest.approx(diff.mean)
+    best = p_best({"a": a, "b": b}, lower_is_better=True)
+    assert best["b"] > 0.99 and best["a"] + best["b"] == pytest.approx(1.0)
+    assert p_best({"a": a, "b": b}, lower_is_better=False)["a"] > 0.99
