@@ -30,7 +30,7 @@ from sim.experiment import (
     experiment_hash,
     replication_values,
 )
-from sim.metrics import kpi_table, person_relief
+from sim.metrics import kpi_table
 from sim.results import package_versions
 from sim.run import run_replication
 from sim.scenario import Scenario, scenario_hash
@@ -113,7 +113,7 @@ def run_chunk(world: World, chunk: Chunk, *, seed: int) -> dict[str, pd.DataFram
         incidents["duration_h"] = incidents.done_h - incidents.call_h
         tables = {
             "kpis": kpi_table(result.kpis),
-            "relief": person_relief(records, world.scenario),
+            "relief": result.relief.copy(),
             "incidents": incidents[["incident", "type", "mode", "call_h", "arrival_h",
                                     "duration_h", "area_ha"]],
             "resources": pd.DataFrame([result.resources]),

@@ -230,7 +230,7 @@ def print_comparison(summary: Any, spec: Any) -> None:
     for kpi in measured:
         overview.add_column(f"{kpi}\n≤ {summary[summary.kpi == kpi].target.iloc[0]:g} h",
                             justify="right", overflow="fold")
-    for config, rows in summary.groupby("config", sort=False):
+    for _, rows in summary.groupby("config", sort=False):
         by_kpi = rows.set_index("kpi")
         overview.add_row(label(rows.iloc[0]),
                          *[_pct(by_kpi.loc[k, "share_within"]) for k in measured])

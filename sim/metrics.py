@@ -26,30 +26,33 @@ KPI_NAMES = ("initial_relief", "effective_relief", "inland_river_arrival", "sea_
 
 
 def person_relief(records: Records, scenario: Scenario) -> pd.DataFrame:
-    """Relief times per group of people: settlement, people, initial_h, effective_h."""
-    deliveries = records.table("deliveries")
-    commodities = scenario.commodities
-    rows = []
+    """Relief times per group of people: settlement, initial_h, effective_h, people."""
+    delivered: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for d in records.deliveries:
+        delivered.setdefault((d.settlement, d.commodity), []).append((d.time_h, d.qty))
+    parts = []
     for s in records.settlements:
         k = np.arange(1, s.people + 1, dtype=float)
         initial = np.zeros(s.people)
         effective = np.zeros(s.people)
-        mine = deliveries[deliveries.settlement == s.settlement]
-        for c in commodities:
-            got = mine[mine.commodity == c.id].sort_values("time_h")
-            cum = got.qty.cumsum().to_numpy()
-            idx = np.searchsorted(cum, k * c.per_person - EPS * np.maximum(1.0, k), side="left")
-            times = np.append(got.time_h.to_numpy(), math.inf)[idx] - s.onset_h
-            effective = np.maximum(effective, times)
+        for c in scenario.commodities:
+            got = sorted(delivered.get((s.settlement, c.id), []))
+            times = np.array([t for t, _ in got] + [math.inf])
+            cum = np.cumsum([q for _, q in got])
+            covered = np.searchsorted(cum, k * c.per_person - EPS * np.maximum(1.0, k))
+            reached = times[covered] - s.onset_h
+            np.maximum(effective, reached, out=effective)
             if c.main:
-                initial = np.maximum(initial, times)
-        groups = pd.DataFrame({"initial_h": initial, "effective_h": effective})
-        counts = groups.value_counts(sort=False).reset_index(name="people")
-        counts.insert(0, "settlement", s.settlement)
-        rows.append(counts)
-    if not rows:
-        return pd.DataFrame(columns=["settlement", "initial_h", "effective_h", "people"])
-    return pd.concat(rows, ignore_index=True)
+                np.maximum(initial, reached, out=initial)
+        pairs, counts = np.unique(np.column_stack([initial, effective]), axis=0,
+                                  return_counts=True)
+        parts.append((s.settlement, pairs, counts))
+    return pd.DataFrame({
+        "settlement": [name for name, _, n in parts for _ in range(len(n))],
+        "initial_h": np.concatenate([p[:, 0] for _, p, _ in parts]) if parts else [],
+        "effective_h": np.concatenate([p[:, 1] for _, p, _ in parts]) if parts else [],
+        "people": np.concatenate([n for _, _, n in parts]).astype(int) if parts else [],
+    })
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -96,10 +99,12 @@ def _time_kpi(kpi: str, name_zh: str, target_h: float, required: float,
                float(values.max()), share, required, share >= required - EPS)
 
 
-def kpis(records: Records, scenario: Scenario) -> list[Kpi]:
-    """The plan targets (and any incident type's own ``target_h``) judged on one replication."""
+def kpis(records: Records, scenario: Scenario, relief: pd.DataFrame | None = None
+         ) -> list[Kpi]:
+    """The plan targets (and any incident type's own ``target_h``) judged on one replication;
+    pass ``relief`` (from :func:`person_relief`) when it is already computed."""
     t = scenario.targets
-    relief = person_relief(records, scenario)
+    relief = person_relief(records, scenario) if relief is None else relief
     people = relief.people.to_numpy()
     out = [
         _time_kpi("initial_relief", "受灾群众基本生活初步救助时间", t.initial_relief_h,

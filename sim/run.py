@@ -25,6 +25,7 @@ class RunResult:
     replication: int
     policy: str
     records: Records
+    relief: pd.DataFrame
     kpis: list[Kpi]
     resources: dict[str, float]
 
@@ -38,7 +39,8 @@ def run_replication(world: World, *, seed: int | None = None, replication: int =
     policy = policy or scenario.dispatch.policy
     records = simulate(world, seed=seed, replication=replication, policy=policy,
                        progress=progress)
-    return RunResult(seed, replication, policy, records, kpis(records, scenario),
+    relief = person_relief(records, scenario)
+    return RunResult(seed, replication, policy, records, relief, kpis(records, scenario, relief),
                      resource_summary(records, scenario))
 
 
@@ -46,7 +48,7 @@ def save_run(out: Path, world: World, result: RunResult) -> Path:
     """Write records (Parquet + CSV), KPIs and summary.json (hash, seed, versions)."""
     scenario = world.scenario
     tables: dict[str, pd.DataFrame] = dict(result.records.tables())
-    tables["relief"] = person_relief(result.records, scenario)
+    tables["relief"] = result.relief
     tables["kpis"] = kpi_table(result.kpis)
     summary = {
         "scenario": scenario.name,

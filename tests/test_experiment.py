@@ -60,7 +60,7 @@ def run(path: Path, out: Path, cache_dir: Path, **kwargs: object) -> pd.DataFram
 
 def test_shipped_experiments_validate() -> None:
     for path in sorted((ROOT / "experiments").glob("*.yaml")):
-        experiment, base = load_experiment(path)
+        experiment, _ = load_experiment(path)
         assert len(experiment.placements) >= 2, path
 
 

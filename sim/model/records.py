@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
@@ -129,8 +129,8 @@ class Records:
     def table(self, name: str) -> pd.DataFrame:
         """One record list as a DataFrame with typed columns (empty tables keep columns)."""
         rows = getattr(self, name)
-        columns = [f.name for f in fields(TABLES[name])]
-        return pd.DataFrame([asdict(r) for r in rows], columns=columns)
+        return pd.DataFrame({f.name: [getattr(r, f.name) for r in rows]
+                             for f in fields(TABLES[name])})
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: self.table(name) for name in TABLES}
