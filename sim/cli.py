@@ -249,6 +249,79 @@ def _signed(x: float, statistic: str) -> str:
     return f"{x:+.1%}" if statistic == "share_within" else f"{x:+.2f}"
 
 
+@app.command()
+@user_errors
+def optimize(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML with an 'optimize' section.")],
+    model: Annotated[str, typer.Option(help="p_median, mclp, lscp or p_center.")] = "mclp",
+    p: Annotated[int, typer.Option("--p", min=1, help="New sites to open.")] = 1,
+    top: Annotated[int, typer.Option(min=1, help="Best static solutions to simulate.")] = 3,
+    standard_h: Annotated[float | None, typer.Option(
+        help="Coverage standard in hours (default: the experiment's).")] = None,
+    time_limit_s: Annotated[float, typer.Option(help="Solver time limit (s).")] = 60.0,
+    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = 1,
+    out: Annotated[Path | None, typer.Option(
+        help="Results directory (default: results/EXPERIMENT-optimize-MODEL).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run.")] = False,
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+) -> None:
+    """Choose depot sites with a location model, then verify the top K by simulation."""
+    from sim.batch import run_experiment
+    from sim.compare import finish_experiment
+    from sim.experiment import load_experiment
+    from sim.optimize import (
+        MODELS,
+        candidate_sites,
+        solve_static,
+        static_table,
+        verification_experiment,
+        write_sites_geojson,
+    )
+    from sim.world import build_world
+
+    if model not in MODELS:
+        raise ReliefsimError(f"--model: {model!r} — expected one of {list(MODELS)}")
+    spec, base = load_experiment(experiment)
+    if spec.optimize is None:
+        raise ReliefsimError(f"{experiment}: no 'optimize' section (new_depot, candidates)")
+    standard = standard_h or spec.optimize.standard_h
+    out = out or Path("results") / f"{experiment.stem}-optimize-{model}"
+    world = build_world(base, cache_dir=cache_dir, origin=str(experiment))
+    candidates = candidate_sites(world, spec.optimize)
+    solutions = solve_static(world, candidates, model=model, p=p, top=top, standard_h=standard,
+                             time_limit_s=time_limit_s)  # type: ignore[arg-type]
+    static = static_table(solutions, candidates)
+    verify = verification_experiment(spec, base, candidates, solutions)
+    with err_console.status(f"simulating {len(verify.placements)} placements × "
+                            f"{verify.replications} replications"):
+        run = run_experiment(verify, base, out / "simulation", workers=workers, resume=resume,
+                             cache_dir=cache_dir)
+        summary = finish_experiment(run, cache_dir=cache_dir)
+    chosen = summary[summary.kpi == spec.kpi].set_index("placement")
+    ranking = static.set_index("placement").join(
+        chosen[["share_within", "share_ci_low", "share_ci_high", "mean", "p_best"]], how="left")
+    ranking["simulated_rank"] = ranking.p_best.rank(ascending=False, method="min")
+    ranking = ranking.reset_index()
+    ranking.to_csv(out / "ranking.csv", index=False, encoding="utf-8-sig")
+    static.to_csv(out / "static.csv", index=False, encoding="utf-8-sig")
+    write_sites_geojson(out / "sites.geojson", solutions, candidates)
+    table = Table(title=f"{model} (p = {p}, standard {standard:g} h, {len(candidates.names)} "
+                  f"sites) vs simulation ({spec.kpi}, {verify.replications} replications)",
+                  title_justify="left")
+    for col in ("static", "new site(s)", "objective", "gap", "simulated within [95% CI]",
+                "P(best)", "sim rank"):
+        table.add_column(col, overflow="fold")
+    for r in ranking.itertuples():
+        table.add_row(str(r.static_rank), r.sites, f"{r.objective:,.3g}", f"{r.gap:.1%}",
+                      f"{_pct(r.share_within)} [{_pct(r.share_ci_low)}, {_pct(r.share_ci_high)}]",
+                      _pct(r.p_best), f"{r.simulated_rank:.0f}")
+    console.print(table)
+    base_row = chosen.loc["current"]
+    console.print(f"current layout: within {_pct(base_row.share_within)} "
+                  f"[{_pct(base_row.share_ci_low)}, {_pct(base_row.share_ci_high)}]")
+    console.print(f"results written to [bold]{out}[/] (ranking.csv, sites.geojson, simulation/)")
+
+
 @network_app.command("info")
 @user_errors
 def network_info(

@@ -73,6 +73,38 @@ class Sequential(_Model):
     max_replications: PositiveInt = 200
 
 
+class Candidate(_Model):
+    name: str
+    location: Location
+
+
+class OsmCandidates(_Model):
+    """Candidate sites taken from OSM features of the base network's extract."""
+
+    tags: dict[str, list[str]] = Field(
+        default_factory=lambda: {"building": ["warehouse"], "landuse": ["industrial"],
+                                 "amenity": ["school"], "leisure": ["stadium", "sports_centre"]})
+    limit: PositiveInt = 60
+
+
+class OptimizeSpec(_Model):
+    """Where a new depot may go and what it holds, for ``reliefsim optimize``."""
+
+    new_depot: Depot
+    candidates: list[Candidate] = Field(default_factory=list)
+    osm: OsmCandidates | None = None
+    standard_h: PositiveFloat = 0.25
+    keep_existing: bool = True
+    replaces: list[str] = Field(
+        default_factory=list, description="existing depots the new site(s) would replace")
+
+    @model_validator(mode="after")
+    def _some_candidates(self) -> OptimizeSpec:
+        if not self.candidates and self.osm is None:
+            raise ValueError("give candidate sites: 'candidates' and/or 'osm'")
+        return self
+
+
 class Experiment(_Model):
     name: str
     description: str = ""
@@ -87,6 +119,7 @@ class Experiment(_Model):
     statistic: Literal["share_within", "mean", "p95"] = "share_within"
     chunk_size: PositiveInt = 5
     sequential: Sequential | None = None
+    optimize: OptimizeSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:

@@ -414,6 +414,75 @@ def _pyrosm(path: Path) -> Any:
         raise NetworkError(f"{path}: cannot read OSM PBF ({exc})") from None
 
 
+@dataclass(frozen=True)
+class Feature:
+    """A tagged OSM object (node, or way at its centroid), e.g. a candidate depot site."""
+
+    osm_id: int
+    name: str
+    tag: str
+    lon: float
+    lat: float
+
+
+def osm_features(source: str | os.PathLike[str], tags: Mapping[str, Sequence[str]]
+                 ) -> list[Feature]:
+    """OSM nodes and ways whose ``key=value`` matches ``tags`` (ways at their centroid), from a
+    local ``.osm``/``.osm.pbf`` extract or a builtin one."""
+    src = _resolve_source(source)
+
+    def match(obj_tags: Mapping[str, Any]) -> str | None:
+        for key, values in tags.items():
+            if obj_tags.get(key) in values:
+                return f"{key}={obj_tags[key]}"
+        return None
+
+    found: list[Feature] = []
+    if src.kind_of_source == "xml":
+        assert src.path is not None
+        coords: dict[int, tuple[float, float]] = {}
+        try:
+            for _, elem in ET.iterparse(src.path, events=("end",)):
+                if elem.tag not in ("node", "way"):
+                    if elem.tag == "relation":
+                        elem.clear()
+                    continue
+                obj_tags = {t.get("k", ""): t.get("v", "") for t in elem.iter("tag")}
+                osm_id = int(elem.get("id", "0"))
+                if elem.tag == "node":
+                    with contextlib.suppress(ValueError):
+                        coords[osm_id] = (float(elem.get("lon", "")), float(elem.get("lat", "")))
+                    pts = [coords[osm_id]] if osm_id in coords else []
+                else:
+                    refs = [int(nd.get("ref", "0")) for nd in elem.iter("nd")]
+                    pts = [coords[r] for r in refs if r in coords]
+                hit = match(obj_tags)
+                if hit and pts:
+                    lon, lat = np.mean(np.array(pts), axis=0)
+                    found.append(Feature(osm_id, obj_tags.get("name", ""), hit, float(lon),
+                                         float(lat)))
+                elem.clear()
+        except ET.ParseError as exc:
+            raise NetworkError(f"{src.path}: malformed or non-OSM XML ({exc})") from None
+    elif src.kind_of_source == "pbf":
+        assert src.path is not None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = _pyrosm(src.path).get_pois(custom_filter={k: list(v) for k, v in tags.items()})
+        if frame is not None:
+            for row in frame.itertuples():
+                hit = match({k: getattr(row, k, None) for k in tags})
+                if hit is None or row.geometry is None:
+                    continue
+                centre = row.geometry.centroid
+                name = row.name if isinstance(getattr(row, "name", None), str) else ""
+                found.append(Feature(int(row.id), name, hit, float(centre.x), float(centre.y)))
+    else:
+        raise NetworkError(f"network source {src.label!r}: OSM candidate sites need a local "
+                           ".osm or .osm.pbf extract; list candidates explicitly instead")
+    return found
+
+
 def _pbf_tags(row: Mapping[str, Any], columns: Iterable[str]) -> dict[str, Any]:
     tags: dict[str, Any] = {}
     extra = row.get("tags")

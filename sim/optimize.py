@@ -1,0 +1,165 @@
+"""Depot placement: static location models on the travel-time matrix, verified by simulation.
+
+Candidate sites (listed, or OSM features of the extract) and existing depots are rows, the
+affected settlements (weighted by people) columns of the open-network travel-time matrix.
+The K best solutions of the chosen model become placements of an experiment, which the full
+simulation then ranks with replications and common random numbers — queues, stock and
+closures can change the static ranking, so both are reported side by side.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import ScenarioError
+from sim.experiment import Experiment, OptimizeSpec, Placement
+from sim.location import LocationSolution, k_best, lscp, mclp, p_center, p_median
+from sim.network import osm_features
+from sim.scenario import Scenario
+from sim.world import World
+
+__all__ = ["MODELS", "Candidates", "candidate_sites", "solve_static", "verification_experiment",
+           "write_sites_geojson"]
+
+Model = Literal["p_median", "mclp", "lscp", "p_center"]
+MODELS: tuple[str, ...] = ("p_median", "mclp", "lscp", "p_center")
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Rows of the location problem: existing depots (fixed open) then candidate sites."""
+
+    names: list[str]
+    lon: np.ndarray
+    lat: np.ndarray
+    nodes: np.ndarray
+    fixed: tuple[int, ...]
+
+
+def candidate_sites(world: World, spec: OptimizeSpec) -> Candidates:
+    """Existing depots (kept open when ``keep_existing``), listed candidates and OSM features;
+    every site snapped to the road network, duplicates by road node dropped."""
+    from sim.network import lonlat_inside, snap
+
+    names: list[str] = []
+    points: list[tuple[float, float]] = []
+    fixed: list[int] = []
+    unknown = set(spec.replaces) - {d.id for d in world.scenario.depots}
+    if unknown:
+        raise ScenarioError(f"optimize.replaces: unknown depot(s) {sorted(unknown)}")
+    if spec.keep_existing:
+        for depot in world.scenario.depots:
+            if depot.id in spec.replaces:
+                continue
+            site = world.sites[depot.id]
+            fixed.append(len(names))
+            names.append(f"existing:{depot.id}")
+            points.append((site.lon, site.lat))
+    for c in spec.candidates:
+        if isinstance(c.location, int):
+            raise ScenarioError(f"optimize.candidates.{c.name}: give [lon, lat]")
+        names.append(c.name)
+        points.append(c.location)
+    if spec.osm is not None:
+        features = osm_features(world.scenario.network.source, spec.osm.tags)
+        for f in features[: spec.osm.limit]:
+            names.append(f"osm:{f.name or f.tag}:{f.osm_id}")
+            points.append((f.lon, f.lat))
+    lonlat = np.array(points, dtype=float).reshape(-1, 2)
+    inside = lonlat_inside(world.road, lonlat, margin_m=500.0)
+    nodes, _ = snap(world.road, lonlat)
+    keep, seen = [], set()
+    for i in range(len(names)):
+        if (inside[i] or i in fixed) and (int(nodes[i]) not in seen or i in fixed):
+            keep.append(i)
+            seen.add(int(nodes[i]))
+    if len(keep) == len(fixed):
+        raise ScenarioError("optimize: no candidate site lies on the network")
+    index = {old: new for new, old in enumerate(keep)}
+    return Candidates([names[i] for i in keep], lonlat[keep, 0], lonlat[keep, 1], nodes[keep],
+                      tuple(index[i] for i in fixed))
+
+
+def solve_static(world: World, candidates: Candidates, *, model: Model, p: int, top: int,
+                 standard_h: float, time_limit_s: float = 60.0) -> list[LocationSolution]:
+    """The ``top`` best solutions opening ``p`` new sites (existing depots stay open)."""
+    settlements = world.scenario.settlements
+    if not settlements:
+        raise ScenarioError("optimize: the scenario has no settlements to serve")
+    demand = np.array([world.node(s.id) for s in settlements])
+    weights = np.array([s.people for s in settlements], dtype=float)
+    world.roads.set_state()
+    cost, _ = world.roads.matrix(candidates.nodes, demand)
+    fixed = candidates.fixed
+    total = len(fixed) + p
+    if model == "lscp":
+        return k_best(lscp, top, cost, weights, standard_h, fixed_open=fixed,
+                      time_limit_s=time_limit_s)
+    if total > len(candidates.names):
+        raise ScenarioError(f"optimize: --p {p} needs {total} sites but only "
+                            f"{len(candidates.names)} are available")
+    if model == "mclp":
+        return k_best(mclp, top, cost, weights, total, standard_h, fixed_open=fixed,
+                      time_limit_s=time_limit_s)
+    fn = p_median if model == "p_median" else p_center
+    return k_best(fn, top, cost, weights, total, fixed_open=fixed, time_limit_s=time_limit_s)
+
+
+def new_sites(solution: LocationSolution, candidates: Candidates) -> list[int]:
+    return [i for i in solution.open_sites if i not in candidates.fixed]
+
+
+def verification_experiment(experiment: Experiment, base: Scenario, candidates: Candidates,
+                            solutions: list[LocationSolution]) -> Experiment:
+    """An experiment comparing the current layout with each static solution (rank order)."""
+    spec = experiment.optimize
+    assert spec is not None
+    placements = [Placement(name="current", description="existing depots only")]
+    for rank, solution in enumerate(solutions, start=1):
+        added = []
+        for k, i in enumerate(new_sites(solution, candidates), start=1):
+            depot = spec.new_depot.model_copy(update={
+                "id": f"{spec.new_depot.id}_{k}" if k > 1 else spec.new_depot.id,
+                "location": (float(candidates.lon[i]), float(candidates.lat[i]))})
+            added.append(depot)
+        placements.append(Placement(
+            name=f"static_rank{rank}",
+            description=", ".join(candidates.names[i] for i in new_sites(solution, candidates)),
+            add=added, remove=list(spec.replaces) if spec.keep_existing
+            else [d.id for d in base.depots]))
+    return experiment.model_copy(update={"placements": placements, "baseline": "current"})
+
+
+def static_table(solutions: list[LocationSolution], candidates: Candidates) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "placement": f"static_rank{rank}", "static_rank": rank,
+        "sites": "; ".join(candidates.names[i] for i in new_sites(s, candidates)),
+        "objective": s.objective, "gap": s.gap, "status": s.status,
+        "covered_people": s.covered_weight, "solve_time_s": s.solve_time_s,
+    } for rank, s in enumerate(solutions, start=1)])
+
+
+def write_sites_geojson(path: Path, solutions: list[LocationSolution], candidates: Candidates
+                        ) -> Path:
+    """Chosen new sites (and existing depots) as GeoJSON points, EPSG:4326."""
+    features = []
+    for i, name in enumerate(candidates.names):
+        ranks = [r for r, s in enumerate(solutions, start=1) if i in s.open_sites]
+        if not ranks:
+            continue
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Point",
+                                      "coordinates": [float(candidates.lon[i]),
+                                                      float(candidates.lat[i])]},
+                         "properties": {"name": name, "existing": i in candidates.fixed,
+                                        "in_solutions": ranks}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
+                               ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
