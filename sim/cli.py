@@ -322,6 +322,33 @@ def optimize(
     console.print(f"results written to [bold]{out}[/] (ranking.csv, sites.geojson, simulation/)")
 
 
+@app.command("validate-model")
+@user_errors
+def validate_model(
+    quick: Annotated[bool, typer.Option("--quick", help="Shorter runs, wider bounds.")] = False,
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+) -> None:
+    """Check the model against queueing theory, networkx routing and its own invariants."""
+    from sim.validation import run_checks
+
+    with err_console.status("validating") as status:
+        checks = run_checks(quick=quick, cache_dir=cache_dir,
+                            progress=lambda stage: status.update(f"validating: {stage}"))
+    table = Table(title="How we know the numbers are right", title_justify="left")
+    for col in ("check", "theory", "simulated", "99% CI", "result"):
+        table.add_column(col, justify="left" if col == "check" else "right", overflow="fold")
+    for c in checks:
+        ci = "exact" if c.ci_low != c.ci_low else f"[{c.ci_low:.4g}, {c.ci_high:.4g}]"
+        table.add_row(f"{c.name}\n[dim]{c.note}[/]" if c.note else c.name, f"{c.theory:.4g}",
+                      f"{c.simulated:.4g}", ci, "[green]PASS[/]" if c.passed else "[red]FAIL[/]")
+    console.print(table)
+    failed = [c.name for c in checks if not c.passed]
+    if failed:
+        err_console.print(f"[red]{len(failed)} check(s) failed:[/] {', '.join(failed)}")
+        raise typer.Exit(1)
+    console.print(f"[green]all {len(checks)} checks passed[/]")
+
+
 @network_app.command("info")
 @user_errors
 def network_info(

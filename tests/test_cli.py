@@ -132,3 +132,9 @@ def test_kaiping_offline_says_so_and_how_to_use_a_local_extract(
     assert "开平市" in result.output and "no internet" in result.output
     assert ".osm.pbf" in result.output
     assert "Traceback" not in result.output
+
+
+def test_validate_model_quick_prints_every_check_and_passes(cache: str) -> None:
+    result = invoke("validate-model", "--quick", "--cache-dir", cache)
+    assert result.exit_code == 0, result.output
+    assert "checks passed" in result.output and "FAIL" not in result.output
