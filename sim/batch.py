@@ -240,7 +240,9 @@ def run_experiment(experiment: Experiment, base: Scenario, out: Path, *, workers
                    scheduler: str | None = None, resume: bool = False,
                    cache_dir: Path | None = None,
                    progress: Callable[[int, int], None] | None = None) -> ExperimentRun:
-    """Run (or resume) an experiment into ``out``; returns the finished run."""
+    """Run (or resume) an experiment into ``out``; returns the finished run.
+
+    ``progress(done, total)`` counts replications (over all configurations)."""
     configs = configurations(experiment, base)
     run = _open_store(Path(out), experiment, base, configs, resume=resume)
     started = time.perf_counter()
@@ -255,7 +257,8 @@ def run_experiment(experiment: Experiment, base: Scenario, out: Path, *, workers
     while True:
         chunks = _chunks(configs, done_reps, target, experiment.chunk_size)
         todo = [c for c in chunks if not run.done(c)]
-        total, finished = len(chunks), len(chunks) - len(todo)
+        total = sum(c.stop - c.start for c in chunks)
+        finished = total - sum(c.stop - c.start for c in todo)
         if progress:
             progress(finished, total)
         t0 = time.perf_counter()
@@ -264,7 +267,7 @@ def run_experiment(experiment: Experiment, base: Scenario, out: Path, *, workers
                   _local(world, scenarios, experiment.master_seed, todo, workers))
         for chunk, tables in stream:
             _write_chunk(run, chunk, tables)
-            finished += 1
+            finished += chunk.stop - chunk.start
             simulated += chunk.stop - chunk.start
             if progress:
                 progress(finished, total)

@@ -178,7 +178,7 @@ def compare(
 
     spec, base = load_experiment(experiment)
     out = out or Path("results") / experiment.stem
-    columns = (TextColumn("chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    columns = (TextColumn("replications"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn())
     try:
         with Progress(*columns, console=err_console, transient=True) as bar:

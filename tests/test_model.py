@@ -320,3 +320,29 @@ def test_outcomes_move_in_the_expected_direction(default_world: World, default_d
     failed = copy.deepcopy(default_data)
     failed["depots"][4]["no_show_prob"] = 1.0
     assert mean_initial(variant(default_world, failed)) > base
+
+
+def test_helicopters_fly_straight_and_boats_sail_from_harbours(default_world: World,
+                                                               default_data: dict) -> None:
+    """Air and sea trips take great-circle distance at the vessel's speed plus mobilisation."""
+    from sim.model.incidents import haversine_km
+
+    data = copy.deepcopy(default_data)
+    data["depots"], data["settlements"], data["generators"], data["disruptions"] = [], [], [], []
+    data["helipads"] = [{"id": "pad", "location": [24.9515, 60.1787],
+                         "helicopters": {"count": 1, "speed_kmh": 200, "mobilisation_h": 0.5}}]
+    data["incident_types"] = [{"id": "medevac", "needs": [{"team": "helicopter"}],
+                               "work_h": 0.5, "work_cv": 0}]
+    data["incidents"] = [
+        {"id": "evac", "type": "medevac", "location": [24.9388, 60.1660], "time_h": 2},
+        {"id": "ferry", "type": "sea", "location": [24.9700, 60.1590], "time_h": 3},
+    ]
+    records = simulate(variant(default_world, data))
+    got = records.table("incidents").set_index("incident")
+    air_km = float(haversine_km(np.array([24.9515, 60.1787]), np.array([24.9388, 60.1660])))
+    assert got.loc["evac", "first_arrival_h"] == pytest.approx(2 + 0.5 + air_km / 200)
+    harbour = default_data["water_stations"][0]
+    boats = harbour["boats"]
+    sea_km = float(haversine_km(np.array(harbour["location"]), np.array([24.9700, 60.1590])))
+    assert got.loc["ferry", "first_arrival_h"] == pytest.approx(
+        3 + boats["mobilisation_h"] + sea_km / boats["speed_kmh"])
