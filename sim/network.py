@@ -58,6 +58,7 @@ __all__ = [
     "PREPARE_VERSION",
     "WATERWAYS",
     "ClassSummary",
+    "Feature",
     "Network",
     "NetworkReport",
     "cache_path_for",
@@ -66,8 +67,10 @@ __all__ = [
     "edges_near",
     "edges_of_class",
     "fetch_place",
+    "haversine_m",
     "load_network",
     "lonlat_inside",
+    "osm_features",
     "parse_maxspeed_kmh",
     "snap",
 ]
@@ -565,8 +568,8 @@ def _read_pbf(path: Path, kind: str) -> _RawOSM:
     return raw
 
 
-def _haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
-                 lat2: np.ndarray) -> np.ndarray:
+def haversine_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray:
+    """Great-circle distance in metres between points (arrays broadcast)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi, dlmb = p2 - p1, np.radians(lon2 - lon1)
     h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
@@ -611,7 +614,7 @@ def _graph_from_ways(raw: _RawOSM, kind: str, speeds: Mapping[str, float]) -> nx
     v = np.array(seg_v, dtype=np.int64)
     cu = np.array([raw.coords[i] for i in seg_u])
     cv = np.array([raw.coords[i] for i in seg_v])
-    length = _haversine_m(cu[:, 0], cu[:, 1], cv[:, 0], cv[:, 1])
+    length = haversine_m(cu[:, 0], cu[:, 1], cv[:, 0], cv[:, 1])
     graph = nx.MultiDiGraph(crs="epsg:4326", simplified=False)
     used = np.unique(np.concatenate([u, v]))
     graph.add_nodes_from(
@@ -644,7 +647,7 @@ def _prepare_loaded_graph(graph: nx.MultiDiGraph, kind: str,
         length = float(data.get("length") or 0.0)
         if "length" not in data or not math.isfinite(length):
             nu, nv = graph.nodes[u], graph.nodes[v]
-            length = float(_haversine_m(np.array(nu["x"]), np.array(nu["y"]),
+            length = float(haversine_m(np.array(nu["x"]), np.array(nu["y"]),
                                         np.array(nv["x"]), np.array(nv["y"])))
         new = {k: val for k, val in data.items() if k not in {"speed_kph", "travel_time"}}
         new.update({"length": length, "speed_kph": speed, "travel_time": length / (speed / 3.6),

@@ -325,7 +325,7 @@ def test_outcomes_move_in_the_expected_direction(default_world: World, default_d
 def test_helicopters_fly_straight_and_boats_sail_from_harbours(default_world: World,
                                                                default_data: dict) -> None:
     """Air and sea trips take great-circle distance at the vessel's speed plus mobilisation."""
-    from sim.model.incidents import haversine_km
+    from sim.network import haversine_m
 
     data = copy.deepcopy(default_data)
     data["depots"], data["settlements"], data["generators"], data["disruptions"] = [], [], [], []
@@ -339,10 +339,10 @@ def test_helicopters_fly_straight_and_boats_sail_from_harbours(default_world: Wo
     ]
     records = simulate(variant(default_world, data))
     got = records.table("incidents").set_index("incident")
-    air_km = float(haversine_km(np.array([24.9515, 60.1787]), np.array([24.9388, 60.1660])))
+    air_km = float(haversine_m(24.9515, 60.1787, 24.9388, 60.1660)) / 1000
     assert got.loc["evac", "first_arrival_h"] == pytest.approx(2 + 0.5 + air_km / 200)
     harbour = default_data["water_stations"][0]
     boats = harbour["boats"]
-    sea_km = float(haversine_km(np.array(harbour["location"]), np.array([24.9700, 60.1590])))
+    sea_km = float(haversine_m(*harbour["location"], 24.9700, 60.1590)) / 1000
     assert got.loc["ferry", "first_arrival_h"] == pytest.approx(
         3 + boats["mobilisation_h"] + sea_km / boats["speed_kmh"])

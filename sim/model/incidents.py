@@ -14,14 +14,11 @@ import numpy as np
 
 from sim.errors import ScenarioError
 from sim.model.streams import stream
-from sim.network import snap
+from sim.network import haversine_m, snap
 from sim.scenario import IncidentGenerator
 from sim.world import World
 
 __all__ = ["Incident", "sample_incidents"]
-
-EARTH_RADIUS_KM = 6371.0088
-
 
 @dataclass(frozen=True)
 class Incident:
@@ -95,7 +92,7 @@ def _candidate_points(world: World, gen: IncidentGenerator, path: str) -> np.nda
                             "(a waterway graph) in the scenario")
     pts = np.column_stack([net.lon, net.lat])
     if gen.near is not None and gen.radius_m is not None:
-        pts = pts[haversine_km(np.asarray(gen.near), pts) * 1000.0 <= gen.radius_m]
+        pts = pts[haversine_m(gen.near[0], gen.near[1], pts[:, 0], pts[:, 1]) <= gen.radius_m]
         if not len(pts):
             raise ScenarioError(f"{path}.near: no {gen.locate_on} node within "
                                 f"{gen.radius_m:.0f} m of {list(gen.near)}")
@@ -108,12 +105,3 @@ def _work_factor(rng: np.random.Generator, cv: float) -> float:
         return 1.0
     shape = 1.0 / cv**2
     return float(rng.gamma(shape, 1.0 / shape))
-
-
-def haversine_km(origin: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km from one [lon, lat] to each row of ``points``."""
-    lon1, lat1 = np.radians(origin[0]), np.radians(origin[1])
-    lon2, lat2 = np.radians(points[..., 0]), np.radians(points[..., 1])
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))

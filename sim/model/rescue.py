@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.model.incidents import Incident, haversine_km
+from sim.model.incidents import Incident
 from sim.model.policies import Option, Policy
 from sim.model.records import IncidentRecord, Records, TripRecord
 from sim.model.roads import RoadState
+from sim.network import haversine_m
 from sim.scenario import IncidentType
 from sim.world import World
 
@@ -166,8 +167,7 @@ class Rescue:
             a, b = unit.water_node, incident.water_node
             _, km = self.world.waters.matrix(np.array([a]), np.array([b]))
             return float(km[0, 0]) / unit.speed_kmh
-        km = float(haversine_km(np.array([unit.lon, unit.lat]),
-                                np.array([incident.lon, incident.lat])))
+        km = float(haversine_m(unit.lon, unit.lat, incident.lon, incident.lat)) / 1000.0
         return km * (RIVER_DETOUR if unit.mode == "river" else 1.0) / unit.speed_kmh
 
     def _mission(self, unit: Unit, state: IncidentState, main: bool
