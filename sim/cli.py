@@ -349,6 +349,63 @@ def validate_model(
     console.print(f"[green]all {len(checks)} checks passed[/]")
 
 
+@app.command()
+@user_errors
+def figures(
+    results_dir: Annotated[Path, typer.Argument(help="A run or experiment results directory.")],
+    lang: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    fmt: Annotated[str, typer.Option("--format", help="Comma-separated: png,svg,pdf.")
+                   ] = "png,svg,pdf",
+    out: Annotated[Path | None, typer.Option(help="Output folder "
+                                             "(default: RESULTS_DIR/figures_LANG).")] = None,
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+) -> None:
+    """Map, relief ECDF, arrival times, time line, placement comparison, sensitivity."""
+    from sim.figures import make_figures
+
+    paths = make_figures(_results(results_dir), out, lang=lang,
+                         formats=[f.strip() for f in fmt.split(",") if f.strip()],
+                         cache_dir=cache_dir)
+    console.print(f"[green]{len(paths)} files[/] written to {paths[0].parent if paths else out}")
+
+
+@app.command()
+@user_errors
+def report(
+    results_dir: Annotated[Path, typer.Argument(help="A run or experiment results directory.")],
+    lang: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    out: Annotated[Path | None, typer.Option(help="HTML file "
+                                             "(default: RESULTS_DIR/report_LANG.html).")] = None,
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+) -> None:
+    """One self-contained HTML report (figures embedded, works offline)."""
+    from sim.report import write_report
+
+    path = write_report(_results(results_dir), out, lang=lang, cache_dir=cache_dir)
+    console.print(f"[green]report[/] {path}")
+
+
+@app.command()
+@user_errors
+def gis(
+    results_dir: Annotated[Path, typer.Argument(help="A run or experiment results directory.")],
+    out: Annotated[Path | None, typer.Option(help="GeoPackage file "
+                                             "(default: RESULTS_DIR/results.gpkg).")] = None,
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+) -> None:
+    """Settlements, depots and incidents as GeoPackage layers (EPSG:4326) for QGIS."""
+    from sim.gis import export_gis
+
+    path = export_gis(_results(results_dir), out, cache_dir=cache_dir)
+    console.print(f"[green]GeoPackage[/] {path}")
+
+
+def _results(path: Path) -> Path:
+    if not path.is_dir():
+        raise ReliefsimError(f"{path}: results directory not found")
+    return path
+
+
 @network_app.command("info")
 @user_errors
 def network_info(

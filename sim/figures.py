@@ -1,0 +1,350 @@
+"""Figures for plan drafts, in Chinese or English, from a run or an experiment directory.
+
+``make_figures(results_dir, out_dir)`` draws what the directory supports: for a run, the map,
+relief ECDF, arrival times and time line; for an experiment, additionally the placement
+comparison and (when variants differ) the sensitivity plot. PNG at 300 dpi plus SVG/PDF; the
+CJK font installs with the package (see :mod:`sim.fonts`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import ReliefsimError
+from sim.fonts import use_cjk_font
+from sim.scenario import TIERS, Scenario, parse_scenario
+
+__all__ = ["LABELS", "make_figures"]
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "map": "路网、储备点与受灾群众初步救助时间", "hours": "时间 (小时)",
+        "share_people": "受灾人员累计占比", "initial": "初步救助", "effective": "有效救助",
+        "ecdf": "受灾人员获得救助时间分布", "target": "目标", "within": "达标",
+        "arrival": "各类事件现场到达时间", "arrival_h": "到达时间 (小时)",
+        "timeline": "救助进程时间线", "people_relieved": "已初步救助人数",
+        "stock": "主要物资库存", "busy": "在途/作业车辆与队伍", "closure": "道路中断",
+        "comparison": "储备库布局方案比较", "share_within": "目标内占比", "diff": "与基准方案之差",
+        "p_best": "最优概率", "tornado": "情景敏感性", "change": "相对基准情景的变化",
+        "depot": "储备库", "team_base": "救援队驻地", "water_station": "水上救援站",
+        "helipad": "直升机停机坪", "settlement": "受灾点", "closed": "中断道路",
+        "ok": "达标", "late": "超过初步救助目标", "never": "未获救助",
+        "lon": "经度", "lat": "纬度", "trucks": "车辆", "teams": "救援力量",
+        "village": "村级", "town": "镇级", "county": "县级", "enterprise": "企业(协议)",
+        "city": "市级", "province": "省级", "neighbour": "相邻地区",
+    },
+    "en": {
+        "map": "Network, depots and time to initial relief", "hours": "time (h)",
+        "share_people": "cumulative share of affected people", "initial": "initial relief",
+        "effective": "effective relief", "ecdf": "Time to relief of affected people",
+        "target": "target", "within": "within", "arrival": "On-scene arrival time by incident",
+        "arrival_h": "arrival (h)", "timeline": "Relief over time",
+        "people_relieved": "people with initial relief", "stock": "stock of main items",
+        "busy": "vehicles and teams busy", "closure": "road closure",
+        "comparison": "Depot placements compared", "share_within": "share within target",
+        "diff": "difference vs baseline", "p_best": "P(best)", "tornado": "Sensitivity",
+        "change": "change vs base variant", "depot": "depot", "team_base": "team base",
+        "water_station": "water station", "helipad": "helipad", "settlement": "settlement",
+        "closed": "closed road", "ok": "within target", "late": "beyond initial target",
+        "never": "not relieved", "lon": "longitude", "lat": "latitude", "trucks": "trucks",
+        "teams": "teams", "village": "village", "town": "town", "county": "county",
+        "enterprise": "enterprise (contract)", "city": "city", "province": "province",
+        "neighbour": "neighbour",
+    },
+}
+
+TIER_COLOURS = dict(zip(TIERS, ("#8c564b", "#ff7f0e", "#1f77b4", "#9467bd", "#2ca02c",
+                                "#d62728", "#7f7f7f"), strict=True))
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    use_cjk_font()
+    plt.rcParams.update({"axes.spines.top": False, "axes.spines.right": False,
+                         "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 100})
+    return plt
+
+
+def _save(fig: Any, out_dir: Path, name: str, formats: Sequence[str]) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = out_dir / f"{name}.{fmt}"
+        fig.savefig(path, dpi=300 if fmt == "png" else None, bbox_inches="tight")
+        paths.append(path)
+    _plt().close(fig)
+    return paths
+
+
+# -- single figures ---------------------------------------------------------------------------
+
+
+def relief_ecdf(relief: pd.DataFrame, scenario: Scenario, lang: str) -> Any:
+    """People-weighted ECDF of time to initial and effective relief with the targets."""
+    plt, t = _plt(), LABELS[lang]
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    targets = scenario.targets
+    for col, target, colour, label in (
+            ("effective_h", targets.effective_relief_h, "#ff7f0e", t["effective"]),
+            ("initial_h", targets.initial_relief_h, "#1f77b4", t["initial"])):
+        values, weights = relief[col].to_numpy(float), relief.people.to_numpy(float)
+        order = np.argsort(values)
+        v, cum = values[order], np.cumsum(weights[order]) / max(weights.sum(), 1)
+        finite = np.isfinite(v)
+        ax.step(np.r_[0, v[finite]], np.r_[0, cum[finite]], where="post", color=colour,
+                label=label, lw=2.2 if col == "effective_h" else 1.4)
+        share = float(weights[values <= target].sum() / max(weights.sum(), 1))
+        ax.axvline(target, color=colour, ls="--", lw=1)
+        ax.annotate(f"{t['target']} {target:g} h: {t['within']} {share:.1%}",
+                    (target, share), xytext=(6, -14 if col == "initial_h" else 8),
+                    textcoords="offset points", color=colour, fontsize=9)
+    ax.set(xlabel=t["hours"], ylabel=t["share_people"], title=t["ecdf"], ylim=(0, 1.02))
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], labels[::-1], loc="lower right")
+    return fig
+
+
+def arrival_times(incidents: pd.DataFrame, scenario: Scenario, lang: str) -> Any:
+    """Arrival time per incident type (points and box), with the river and sea targets."""
+    plt, t = _plt(), LABELS[lang]
+    incidents = incidents.copy()
+    if "arrival_h" not in incidents:
+        incidents["arrival_h"] = incidents.first_arrival_h - incidents.call_h
+    types = [k for k in scenario.incident_types if (incidents.type == k.id).any()]
+    fig, ax = plt.subplots(figsize=(7, 0.6 + 0.55 * max(len(types), 1)))
+    targets = {"river": scenario.targets.inland_river_arrival_h,
+               "sea": scenario.targets.sea_arrival_h}
+    rng = np.random.default_rng(0)
+    for i, kind in enumerate(types):
+        values = incidents.loc[incidents.type == kind.id, "arrival_h"].to_numpy(float)
+        values = values[np.isfinite(values)]
+        if len(values):
+            ax.boxplot(values, positions=[i], orientation="horizontal", widths=0.5,
+                       showfliers=False)
+            ax.scatter(values, i + rng.uniform(-0.18, 0.18, len(values)), s=8, alpha=0.5)
+        target = kind.target_h or targets.get(kind.mode)
+        if target:
+            ax.plot([target, target], [i - 0.4, i + 0.4], color="#d62728", lw=2)
+            ax.annotate(f"{t['target']} {target:g} h", (target, i + 0.3), fontsize=8,
+                        color="#d62728", xytext=(3, 0), textcoords="offset points")
+    ax.set_yticks(range(len(types)),
+                  [(k.name or k.id) if lang == "zh" else k.id for k in types])
+    ax.set(xlabel=t["arrival_h"], title=t["arrival"])
+    return fig
+
+
+def relief_map(world: Any, relief: pd.DataFrame, closed_edges: np.ndarray, lang: str) -> Any:
+    """Roads, closed roads, depots by tier, bases, and settlements by relief time."""
+    from matplotlib.collections import LineCollection
+
+    plt, t = _plt(), LABELS[lang]
+    net, scenario = world.road, world.scenario
+    segments = np.stack([np.column_stack([net.lon[net.edge_u], net.lat[net.edge_u]]),
+                         np.column_stack([net.lon[net.edge_v], net.lat[net.edge_v]])], axis=1)
+    fig, ax = plt.subplots(figsize=(8, 7))
+    ax.add_collection(LineCollection(segments, colors="#b0b0b0", linewidths=0.6, zorder=1))
+    if len(closed_edges):
+        ax.add_collection(LineCollection(segments[closed_edges], colors="#d62728",
+                                         linewidths=2.0, zorder=2, label=t["closed"]))
+    targets = scenario.targets
+    worst = relief.groupby("settlement").initial_h.max()
+    for s in scenario.settlements:
+        site, late = world.sites[s.id], float(worst.get(s.id, math.inf))
+        colour = ("#2ca02c" if late <= targets.initial_relief_h else
+                  "#ff7f0e" if math.isfinite(late) else "#d62728")
+        ax.scatter(site.lon, site.lat, s=20 + 300 * s.people / max(
+            p.people for p in scenario.settlements), c=colour, alpha=0.7, edgecolors="k",
+            zorder=4)
+        ax.annotate(s.name or s.id, (site.lon, site.lat), fontsize=7, xytext=(4, 4),
+                    textcoords="offset points", zorder=6)
+    for tier in TIERS:
+        depots = [world.sites[d.id] for d in scenario.depots if d.tier == tier]
+        if depots:
+            ax.scatter([d.lon for d in depots], [d.lat for d in depots], marker="s", s=90,
+                       c=TIER_COLOURS[tier], edgecolors="k", zorder=5,
+                       label=f"{t['depot']}: {t[tier]}")
+    for field, marker, colour in (("team_bases", "^", "#17becf"),
+                                  ("water_stations", "v", "#1f3f8f"),
+                                  ("helipads", "P", "#e377c2")):
+        items = [world.sites[x.id] for x in getattr(scenario, field)]
+        if items:
+            ax.scatter([x.lon for x in items], [x.lat for x in items], marker=marker, s=70,
+                       c=colour, edgecolors="k", zorder=5, label=t[field.rstrip("s")])
+    for key, colour in (("ok", "#2ca02c"), ("late", "#ff7f0e"), ("never", "#d62728")):
+        ax.scatter([], [], c=colour, s=40, label=f"{t['settlement']}: {t[key]}")
+    ax.autoscale()
+    ax.set_aspect(1 / math.cos(math.radians(float(np.mean(net.lat)))))
+    ax.set(title=t["map"], xlabel=t["lon"], ylabel=t["lat"])
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    return fig
+
+
+def timeline(tables: dict[str, pd.DataFrame], scenario: Scenario, lang: str) -> Any:
+    """People relieved, stock by depot, vehicles busy, and closure windows over time."""
+    plt, t = _plt(), LABELS[lang]
+    horizon = scenario.horizon_h
+    grid = np.linspace(0, horizon, 400)
+    fig, axes = plt.subplots(3, 1, figsize=(8, 7), sharex=True)
+    relief, settlements = tables["relief"], tables["settlements"]
+    onset = settlements.set_index("settlement").onset_h
+    absolute = relief.initial_h + relief.settlement.map(onset)
+    order = np.argsort(absolute.to_numpy())
+    axes[0].step(np.r_[0, absolute.to_numpy()[order]],
+                 np.r_[0, np.cumsum(relief.people.to_numpy()[order])], where="post")
+    axes[0].set_ylabel(t["people_relieved"])
+    main = next(c.id for c in scenario.commodities if c.main)
+    stock = tables["stock"]
+    for depot in scenario.depots:
+        rows = stock[(stock.commodity == main) & (stock.depot == depot.id)]
+        start = depot.stock.get(main, 0.0) if depot.kind == "physical" else 0.0
+        levels = np.r_[start, rows.level, rows.level.iloc[-1] if len(rows) else start]
+        axes[1].step(np.r_[0.0, rows.time_h, horizon], levels, where="post",
+                     label=depot.name or depot.id)
+    axes[1].set_ylabel(f"{t['stock']} ({main})")
+    axes[1].legend(fontsize=7, ncol=2)
+    trips = tables["trips"]
+    for kind, label in ((trips.kind == "truck", t["trucks"]), (trips.kind != "truck", t["teams"])):
+        rows = trips[kind]
+        busy = ((rows.start_h.to_numpy()[:, None] <= grid) &
+                (grid < rows.end_h.to_numpy()[:, None])).sum(axis=0)
+        axes[2].plot(grid, busy, label=label)
+    axes[2].set(ylabel=t["busy"], xlabel=t["hours"], xlim=(0, horizon))
+    axes[2].legend(fontsize=8)
+    for c in tables["closures"].itertuples():
+        for ax in axes:
+            ax.axvspan(c.start_h, min(c.end_h, horizon), color="#d62728", alpha=0.08, lw=0)
+    axes[0].set_title(f"{t['timeline']} ({t['closure']}: ▮)" if len(tables["closures"])
+                      else t["timeline"])
+    return fig
+
+
+def comparison(summary: pd.DataFrame, kpi: str, lang: str) -> Any:
+    """Share within target with CI, paired difference vs baseline, and P(best) per config."""
+    plt, t = _plt(), LABELS[lang]
+    rows = summary[summary.kpi == kpi].reset_index(drop=True)
+    labels = [" / ".join(str(v) for v in (r.placement, r.policy, r.variant)
+                         if rows[k].nunique() > 1 or k == "placement")
+              for r, k in zip(rows.itertuples(), ["placement"] * len(rows), strict=True)]
+    y = np.arange(len(rows))
+    fig, axes = plt.subplots(1, 3, figsize=(11, 0.9 + 0.5 * len(rows)), sharey=True)
+    for ax, (col, low, high, title) in zip(axes[:2], (
+            ("share_within", "share_ci_low", "share_ci_high", t["share_within"]),
+            ("diff_mean", "diff_ci_low", "diff_ci_high", t["diff"])), strict=True):
+        centre = rows[col].to_numpy(float)
+        err = np.vstack([centre - rows[low].to_numpy(float), rows[high].to_numpy(float) - centre])
+        ax.errorbar(centre, y, xerr=np.nan_to_num(np.abs(err)), fmt="o", capsize=3)
+        ax.set_title(title)
+    axes[1].axvline(0, color="k", lw=0.8)
+    axes[2].barh(y, rows.p_best.fillna(0), color="#2ca02c")
+    axes[2].set(title=t["p_best"], xlim=(0, 1))
+    axes[0].set_yticks(y, labels)
+    fig.suptitle(f"{t['comparison']}: {kpi}", y=1.06)
+    return fig
+
+
+def tornado(summary: pd.DataFrame, kpi: str, baseline: str, lang: str) -> Any | None:
+    """Change of the KPI's share within target per variant vs the first (base) variant."""
+    rows = summary[(summary.kpi == kpi) & (summary.placement == baseline)]
+    if rows.variant.nunique() < 2:
+        return None
+    plt, t = _plt(), LABELS[lang]
+    base = rows.iloc[0].share_within
+    changes = (rows.set_index("variant").share_within - base).iloc[1:].sort_values(key=abs)
+    fig, ax = plt.subplots(figsize=(7, 0.9 + 0.45 * len(changes)))
+    ax.barh(changes.index, changes.to_numpy(),
+            color=["#d62728" if v < 0 else "#2ca02c" for v in changes])
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set(title=f"{t['tornado']}: {kpi} ({baseline})", xlabel=f"{t['change']} "
+           f"({t['share_within']})")
+    return fig
+
+
+# -- directories ------------------------------------------------------------------------------
+
+
+def read_run(run_dir: Path) -> tuple[dict[str, Any], Scenario, dict[str, pd.DataFrame]]:
+    """A run directory's summary, scenario and tables."""
+    summary_path = run_dir / "summary.json"
+    if not summary_path.exists():
+        raise ReliefsimError(f"{run_dir}: not a run directory (no summary.json)")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    scenario = parse_scenario(summary["scenario_definition"], origin=str(summary_path))
+    tables = {p.stem: pd.read_parquet(p) for p in run_dir.glob("*.parquet")}
+    return summary, scenario, tables
+
+
+def run_figures(run_dir: Path, out_dir: Path, *, lang: str, formats: Sequence[str],
+                cache_dir: Path | None) -> list[Path]:
+    from sim.model.disruptions import disruption_edges
+    from sim.model.streams import stream
+    from sim.world import build_world
+
+    summary, scenario, tables = read_run(run_dir)
+    world = build_world(scenario, cache_dir=cache_dir)
+    closed = [disruption_edges(world, d, stream(summary["seed"], summary["replication"],
+                                                "disruptions", d.id))
+              for d in scenario.disruptions if d.factor is None]
+    closed_edges = np.unique(np.concatenate(closed)) if closed else np.zeros(0, dtype=int)
+    figures: list[tuple[str, Callable[[], Any]]] = [
+        ("map", lambda: relief_map(world, tables["relief"], closed_edges, lang)),
+        ("relief_ecdf", lambda: relief_ecdf(tables["relief"], scenario, lang)),
+        ("arrivals", lambda: arrival_times(tables["incidents"], scenario, lang)),
+        ("timeline", lambda: timeline(tables, scenario, lang)),
+    ]
+    paths = []
+    for name, draw in figures:
+        paths += _save(draw(), out_dir, name, formats)
+    return paths
+
+
+def experiment_figures(exp_dir: Path, out_dir: Path, *, lang: str, formats: Sequence[str],
+                       cache_dir: Path | None) -> list[Path]:
+    manifest = json.loads((exp_dir / "manifest.json").read_text(encoding="utf-8"))
+    if not manifest.get("complete"):
+        raise ReliefsimError(f"{exp_dir}: the experiment is not finished (run compare "
+                             "--resume first)")
+    summary = pd.read_parquet(exp_dir / "summary.parquet")
+    kpi, baseline = manifest["kpi"], manifest["baseline"]
+    base_config = next(c["id"] for c in manifest["configs"] if c["placement"] == baseline)
+    _, scenario, _ = read_run(exp_dir / "runs" / base_config)
+    paths = _save(comparison(summary, kpi, lang), out_dir, "comparison", formats)
+    fig = tornado(summary, kpi, baseline, lang)
+    if fig is not None:
+        paths += _save(fig, out_dir, "sensitivity", formats)
+    relief = pd.read_parquet(exp_dir / "relief.parquet")
+    incidents = pd.read_parquet(exp_dir / "incidents.parquet")
+    paths += _save(relief_ecdf(relief[relief.config == base_config], scenario, lang), out_dir,
+                   "relief_ecdf_all_replications", formats)
+    paths += _save(arrival_times(incidents[incidents.config == base_config], scenario, lang),
+                   out_dir, "arrivals_all_replications", formats)
+    paths += run_figures(exp_dir / "runs" / base_config, out_dir / "baseline_run", lang=lang,
+                         formats=formats, cache_dir=cache_dir)
+    return paths
+
+
+def make_figures(results_dir: str | Path, out_dir: str | Path | None = None, *,
+                 lang: str = "zh", formats: Sequence[str] = ("png", "svg", "pdf"),
+                 cache_dir: Path | None = None) -> list[Path]:
+    """Every figure a run or experiment directory supports; returns the files written."""
+    results_dir = Path(results_dir)
+    if lang not in LABELS:
+        raise ReliefsimError(f"--lang: {lang!r} — expected one of {sorted(LABELS)}")
+    bad = [f for f in formats if f not in ("png", "svg", "pdf")]
+    if bad:
+        raise ReliefsimError(f"--format: {bad} — expected png, svg and/or pdf")
+    out = Path(out_dir) if out_dir is not None else results_dir / f"figures_{lang}"
+    if (results_dir / "manifest.json").exists():
+        return experiment_figures(results_dir, out, lang=lang, formats=formats,
+                                  cache_dir=cache_dir)
+    return run_figures(results_dir, out, lang=lang, formats=formats, cache_dir=cache_dir)

@@ -1,0 +1,69 @@
+"""The CJK font for figures: WenQuanYi Micro Hei (文泉驿微米黑), installed from PyPI with the
+package (``paperang-p2-fonts-cjk``), so a fresh machine without system CJK fonts renders
+Chinese labels. Nothing relies on system fonts."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["CJK_FAMILY", "cjk_font_path", "embedded_font_css", "missing_glyphs", "use_cjk_font"]
+
+CJK_FAMILY = "WenQuanYi Micro Hei"
+
+
+@cache
+def cjk_font_path() -> Path:
+    """Path of the bundled CJK font file."""
+    path = Path(str(resources.files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc"))
+    if not path.is_file():  # pragma: no cover - broken installation
+        raise FileNotFoundError(f"CJK font missing from the installed package: {path}")
+    return path
+
+
+@cache
+def use_cjk_font() -> str:
+    """Register the CJK font with matplotlib (once) and make it the default family."""
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(cjk_font_path()))
+    mpl.rcParams["font.family"] = [CJK_FAMILY, "DejaVu Sans"]
+    mpl.rcParams["axes.unicode_minus"] = False
+    mpl.rcParams["pdf.fonttype"] = 42
+    return CJK_FAMILY
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """Characters of ``text`` the CJK font has no glyph for (whitespace ignored)."""
+    from matplotlib.ft2font import FT2Font
+
+    charmap = FT2Font(str(cjk_font_path())).get_charmap()
+    return sorted({c for c in text if not c.isspace() and ord(c) not in charmap})
+
+
+def embedded_font_css(text: str, family: str = "ReliefsimCJK") -> str:
+    """An ``@font-face`` rule embedding the CJK font subset to the characters of ``text``
+    (base64 WOFF), so an HTML page shows Chinese without any system font or network."""
+    import base64
+    import io
+    import logging
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    font = TTFont(str(cjk_font_path()), fontNumber=0)
+    options = subset.Options()
+    options.flavor = "woff"
+    options.layout_features = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=text + "0123456789%.,:;–-–[]()≤≥ ")
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.flavor = "woff"
+    font.save(buffer)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (f'@font-face{{font-family:"{family}";'
+            f'src:url(data:font/woff;base64,{data}) format("woff");}}')

@@ -1,0 +1,165 @@
+"""Figures, report and GIS export from real results, in Chinese and English."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import pytest
+
+from sim.figures import LABELS, make_figures
+from sim.fonts import embedded_font_css, missing_glyphs, use_cjk_font
+from sim.gis import export_gis
+from sim.report import write_report
+from sim.run import run_replication, save_run
+from sim.scenario import load_scenario
+from sim.world import build_world
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("figures-cache")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
+    world = build_world(load_scenario(ROOT / "scenarios" / "helsinki_storm.yaml"),
+                        cache_dir=cache_dir)
+    out = tmp_path_factory.mktemp("run") / "helsinki"
+    return save_run(out, world, run_replication(world))
+
+
+@pytest.fixture(scope="module")
+def experiment_dir(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
+    import yaml
+
+    from sim.batch import run_experiment
+    from sim.compare import finish_experiment
+    from sim.experiment import load_experiment
+
+    directory = tmp_path_factory.mktemp("exp")
+    spec = yaml.safe_load((ROOT / "experiments" / "helsinki_depot_sites.yaml").read_text("utf-8"))
+    spec.update(base=str(ROOT / "scenarios" / "helsinki_storm.yaml"), replications=3,
+                chunk_size=3, variants=[{"name": "base"}, {"name": "demand_x1.5",
+                                                           "demand_scale": 1.5}])
+    spec["placements"] = spec["placements"][:2]
+    path = directory / "e.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
+    experiment, base = load_experiment(path)
+    run = run_experiment(experiment, base, directory / "out", cache_dir=cache_dir)
+    finish_experiment(run, cache_dir=cache_dir)
+    return directory / "out"
+
+
+def assert_real_image(path: Path, min_px: int = 600) -> None:
+    image = mpimg.imread(path)
+    height, width = image.shape[:2]
+    assert width >= min_px and height >= min_px // 3, (path, image.shape)
+    assert image[..., :3].std() > 0.02, f"{path} looks blank"
+
+
+def test_the_cjk_font_covers_every_label_without_missing_glyph_warnings(tmp_path: Path) -> None:
+    label = "受灾群众基本生活初步救助时间 内河应急处置现场到达时间 24小时森林火灾扑灭率"
+    assert missing_glyphs(label + "".join(LABELS["zh"].values())) == []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    family = use_cjk_font()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph … missing from font" would raise
+        fig, ax = plt.subplots()
+        ax.set_title(label)
+        ax.set_xlabel(LABELS["zh"]["hours"])
+        fig.savefig(tmp_path / "label.png")
+        fig.savefig(tmp_path / "label.pdf")
+        plt.close(fig)
+    from matplotlib.font_manager import FontProperties, findfont
+
+    assert "wqy" in findfont(FontProperties(family=family)).lower()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_run_figures_are_real_images_in_every_format(run_dir: Path, tmp_path: Path,
+                                                     cache_dir: Path, lang: str) -> None:
+    paths = make_figures(run_dir, tmp_path / lang, lang=lang, cache_dir=cache_dir)
+    names = {p.stem for p in paths}
+    assert names == {"map", "relief_ecdf", "arrivals", "timeline"}
+    for path in paths:
+        assert path.stat().st_size > 5000, path
+        if path.suffix == ".png":
+            assert_real_image(path)
+    svg = (tmp_path / lang / "relief_ecdf.svg").read_text("utf-8")
+    assert "<svg" in svg
+    assert (tmp_path / lang / "map.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_experiment_figures_include_comparison_and_sensitivity(experiment_dir: Path,
+                                                               tmp_path: Path,
+                                                               cache_dir: Path) -> None:
+    paths = make_figures(experiment_dir, tmp_path, lang="zh", formats=("png",),
+                         cache_dir=cache_dir)
+    names = {p.stem for p in paths}
+    assert {"comparison", "sensitivity", "relief_ecdf_all_replications", "map"} <= names
+    for path in paths:
+        assert_real_image(path, min_px=500)
+
+
+def test_report_is_self_contained_and_in_chinese(experiment_dir: Path, run_dir: Path,
+                                                 cache_dir: Path, tmp_path: Path) -> None:
+    for results in (run_dir, experiment_dir):
+        path = write_report(results, tmp_path / f"{results.name}.html", lang="zh",
+                            cache_dir=cache_dir)
+        page = path.read_text("utf-8")
+        assert "受灾群众基本生活初步救助时间" in page and "达标" in page
+        assert page.count("data:image/png;base64,") >= 4
+        assert "@font-face" in page and "data:font/woff;base64," in page
+        assert not re.search(r"(src|href)=\"?https?://", page)
+        assert "http://" not in page.replace("http://www.w3.org", "")
+    assert "布局方案排序" in (tmp_path / "out.html").read_text("utf-8")
+    english = write_report(run_dir, tmp_path / "en.html", lang="en", cache_dir=cache_dir)
+    assert "Relief simulation report" in english.read_text("utf-8")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (Debian package chromium)")
+def test_report_opens_in_headless_chromium(run_dir: Path, cache_dir: Path,
+                                           tmp_path: Path) -> None:
+    page = write_report(run_dir, tmp_path / "report.html", lang="zh", cache_dir=cache_dir)
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
+                    "--window-size=1280,1600", page.resolve().as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    assert_real_image(shot, min_px=1000)
+
+
+def test_embedded_font_is_a_small_subset() -> None:
+    css = embedded_font_css("受灾群众")
+    assert css.startswith("@font-face") and len(css) < 200_000
+
+
+def test_gis_layers_reopen_with_the_right_rows_and_crs(run_dir: Path, cache_dir: Path,
+                                                       tmp_path: Path) -> None:
+    import geopandas as gpd
+    import pandas as pd
+
+    path = export_gis(run_dir, tmp_path / "out.gpkg", cache_dir=cache_dir)
+    scenario = load_scenario(ROOT / "scenarios" / "helsinki_storm.yaml")
+    expected = {"settlements": len(scenario.settlements), "depots": len(scenario.depots),
+                "incidents": len(pd.read_parquet(run_dir / "incidents.parquet"))}
+    for layer, rows in expected.items():
+        frame = gpd.read_file(path, layer=layer)
+        assert len(frame) == rows, layer
+        assert frame.crs.to_epsg() == 4326
+    settlements = gpd.read_file(path, layer="settlements")
+    assert settlements.initial_max_h.notna().all() and (settlements.people > 0).all()
