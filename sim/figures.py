@@ -233,9 +233,8 @@ def comparison(summary: pd.DataFrame, kpi: str, lang: str) -> Any:
     """Share within target with CI, paired difference vs baseline, and P(best) per config."""
     plt, t = _plt(), LABELS[lang]
     rows = summary[summary.kpi == kpi].reset_index(drop=True)
-    labels = [" / ".join(str(v) for v in (r.placement, r.policy, r.variant)
-                         if rows[k].nunique() > 1 or k == "placement")
-              for r, k in zip(rows.itertuples(), ["placement"] * len(rows), strict=True)]
+    varying = ["placement"] + [c for c in ("policy", "variant") if rows[c].nunique() > 1]
+    labels = [" / ".join(str(getattr(r, c)) for c in varying) for r in rows.itertuples()]
     y = np.arange(len(rows))
     fig, axes = plt.subplots(1, 3, figsize=(11, 0.9 + 0.5 * len(rows)), sharey=True)
     for ax, (col, low, high, title) in zip(axes[:2], (
