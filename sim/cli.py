@@ -35,6 +35,8 @@ CACHE_OPTION = Annotated[
     Path, typer.Option("--cache-dir", help="Where prepared networks are cached.")
 ]
 DEFAULT_CACHE = Path("networks/cache")
+RESULTS_ARG = Annotated[Path, typer.Argument(help="A run or experiment results directory.")]
+LANG_OPTION = Annotated[str, typer.Option(help="zh or en.")]
 
 
 def user_errors(func: F) -> F:
@@ -352,8 +354,8 @@ def validate_model(
 @app.command()
 @user_errors
 def figures(
-    results_dir: Annotated[Path, typer.Argument(help="A run or experiment results directory.")],
-    lang: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    results_dir: RESULTS_ARG,
+    lang: LANG_OPTION = "zh",
     fmt: Annotated[str, typer.Option("--format", help="Comma-separated: png,svg,pdf.")
                    ] = "png,svg,pdf",
     out: Annotated[Path | None, typer.Option(help="Output folder "
@@ -372,8 +374,8 @@ def figures(
 @app.command()
 @user_errors
 def report(
-    results_dir: Annotated[Path, typer.Argument(help="A run or experiment results directory.")],
-    lang: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+    results_dir: RESULTS_ARG,
+    lang: LANG_OPTION = "zh",
     out: Annotated[Path | None, typer.Option(help="HTML file "
                                              "(default: RESULTS_DIR/report_LANG.html).")] = None,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
@@ -388,7 +390,7 @@ def report(
 @app.command()
 @user_errors
 def gis(
-    results_dir: Annotated[Path, typer.Argument(help="A run or experiment results directory.")],
+    results_dir: RESULTS_ARG,
     out: Annotated[Path | None, typer.Option(help="GeoPackage file "
                                              "(default: RESULTS_DIR/results.gpkg).")] = None,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,

@@ -28,7 +28,8 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
 
 
 def test_help_on_every_command() -> None:
-    for args in ([], ["validate"], ["run"], ["network"], ["network", "info"],
+    for args in ([], ["validate"], ["run"], ["compare"], ["optimize"], ["figures"], ["report"],
+                 ["gis"], ["validate-model"], ["network"], ["network", "info"],
                  ["network", "fetch"]):
         result = invoke(*args, "--help")
         assert result.exit_code == 0, args
@@ -138,3 +139,8 @@ def test_validate_model_quick_prints_every_check_and_passes(cache: str) -> None:
     result = invoke("validate-model", "--quick", "--cache-dir", cache)
     assert result.exit_code == 0, result.output
     assert "checks passed" in result.output and "FAIL" not in result.output
+
+
+def test_figures_on_a_missing_directory_exits_2(tmp_path: Path) -> None:
+    result = invoke("figures", str(tmp_path / "nothing"))
+    assert result.exit_code == 2 and "results directory not found" in result.output
