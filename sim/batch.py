@@ -244,13 +244,14 @@ def run_experiment(experiment: Experiment, base: Scenario, out: Path, *, workers
 
     ``progress(done, total)`` counts replications (over all configurations)."""
     configs = configurations(experiment, base)
-    run = _open_store(Path(out), experiment, base, configs, resume=resume)
     started = time.perf_counter()
     world = build_world(base, cache_dir=cache_dir)
     scenarios = {c.id: c.scenario for c in configs}
-    for c in configs:  # fail early, in the parent, on a placement that does not fit the map
+    for c in configs:  # fail early, before writing anything, on a placement off the map
         world.with_scenario(c.scenario, origin=f"placement {c.placement}")
-    run.timings["prepare_s"] = time.perf_counter() - started
+    prepare_s = time.perf_counter() - started
+    run = _open_store(Path(out), experiment, base, configs, resume=resume)
+    run.timings["prepare_s"] = prepare_s
     target = experiment.replications
     done_reps = 0
     simulated = 0

@@ -144,3 +144,18 @@ def test_validate_model_quick_prints_every_check_and_passes(cache: str) -> None:
 def test_figures_on_a_missing_directory_exits_2(tmp_path: Path) -> None:
     result = invoke("figures", str(tmp_path / "nothing"))
     assert result.exit_code == 2 and "results directory not found" in result.output
+
+
+def test_kaiping_compare_offline_writes_nothing(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    import osmnx as ox
+
+    def offline(*args: object, **kwargs: object) -> None:
+        raise requests.exceptions.ConnectionError("no route to host")
+
+    monkeypatch.setattr(ox, "graph_from_place", offline)
+    out = tmp_path / "out"
+    result = invoke("compare", str(ROOT / "experiments" / "kaiping_warehouse_sites.yaml"),
+                    "--out", str(out), "--cache-dir", str(tmp_path / "cache"))
+    assert result.exit_code == 2 and "no internet" in result.output
+    assert not out.exists()
