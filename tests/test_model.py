@@ -346,3 +346,17 @@ def test_helicopters_fly_straight_and_boats_sail_from_harbours(default_world: Wo
     sea_km = float(haversine_m(*harbour["location"], 24.9700, 60.1590)) / 1000
     assert got.loc["ferry", "first_arrival_h"] == pytest.approx(
         3 + boats["mobilisation_h"] + sea_km / boats["speed_kmh"])
+
+
+def test_route_cache_stays_bounded_with_random_closures(default_world: World,
+                                                        default_data: dict) -> None:
+    from sim.model.roads import MAX_CACHED_STATES
+
+    data = copy.deepcopy(default_data)
+    data["disruptions"] = [{"id": "random", "window": {"start_h": 1, "end_h": 5},
+                            "near": [24.945, 60.170], "radius_m": 600, "share": 0.5}]
+    world = variant(default_world, data)
+    world.route_cache.clear()
+    for replication in range(MAX_CACHED_STATES + 5):
+        simulate(world, replication=replication)
+    assert len(world.route_cache) <= MAX_CACHED_STATES

@@ -21,6 +21,10 @@ __all__ = ["RoadState", "Route"]
 Route = tuple[list[int], np.ndarray, np.ndarray]
 """Path nodes, cumulative hours and cumulative km from its first node."""
 
+MAX_CACHED_STATES = 32
+"""Closure states whose rows and routes are kept (random closures make new states each
+replication; the oldest are dropped so memory stays bounded)."""
+
 StateCache = tuple[dict[int, np.ndarray], dict[tuple[int, int], Route | None]]
 """Per closure state: time rows by origin and routes by (origin, destination). Shared by the
 replications that run on one world, since a state's routes never change."""
@@ -38,7 +42,11 @@ class RoadState:
         self._use(self.engine.set_state())
 
     def _use(self, state_key: str) -> None:
-        self._rows, self._routes = self.cache.setdefault(state_key, ({}, {}))
+        entry = self.cache.pop(state_key, None) or ({}, {})
+        self.cache[state_key] = entry  # most recently used last
+        while len(self.cache) > MAX_CACHED_STATES:
+            self.cache.pop(next(iter(self.cache)))
+        self._rows, self._routes = entry
 
     def set(self, closed: frozenset[int], slow: Mapping[int, float]) -> None:
         """Switch to a new closure state and wake everything waiting on a change."""
