@@ -173,7 +173,8 @@ class Relief:
             for request in self.requests:
                 self._escalate(request)
             dispatched = False
-            while (choice := self.policy.choose(self.requests, self._options)) is not None:
+            while any(d.trucks.items for d in self.depots) and (
+                    choice := self.policy.choose(self.requests, self._options)) is not None:
                 request, option = choice
                 self._dispatch(request, option.resource)
                 self.requests = [r for r in self.requests if r.remaining > EPS]
@@ -206,9 +207,11 @@ class Relief:
         higher = [r for r in self.ranks if r > request.rank]
         if not higher:
             return
+        open_roads = self.roads.engine.state_key == "open"  # one strongly connected network
         stock = sum(
             d.level(request.commodity) for d in self.depots
-            if self._usable(d, request) and math.isfinite(self.roads.time_h(d.node, request.node)))
+            if self._usable(d, request)
+            and (open_roads or math.isfinite(self.roads.time_h(d.node, request.node))))
         if stock + EPS >= request.remaining:
             return
         nxt = higher[0]
