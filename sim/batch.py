@@ -31,7 +31,7 @@ from sim.experiment import (
     replication_values,
 )
 from sim.metrics import kpi_table
-from sim.results import package_versions
+from sim.results import package_versions, write_json
 from sim.run import run_replication
 from sim.scenario import Scenario, scenario_hash
 from sim.stats import bootstrap_ci, t_ci
@@ -191,13 +191,6 @@ def _write_chunk(run: ExperimentRun, chunk: Chunk, tables: dict[str, pd.DataFram
         _atomic_parquet(tables[name], run.chunk_dir / f"{chunk.name}.{name}.parquet")
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=2)
-    os.replace(tmp, path)
-
-
 def _open_store(out: Path, experiment: Experiment, base: Scenario, configs: list[Config],
                 *, resume: bool) -> ExperimentRun:
     digest = experiment_hash(experiment, base)
@@ -219,7 +212,7 @@ def _open_store(out: Path, experiment: Experiment, base: Scenario, configs: list
     for stray in run.chunk_dir.glob(".*.tmp"):
         stray.unlink()  # left by a killed run
     if not manifest_path.exists():
-        _write_json(manifest_path, {
+        write_json(manifest_path, {
             "experiment": experiment.name, "experiment_hash": digest,
             "base_scenario_hash": scenario_hash(base), "master_seed": experiment.master_seed,
             "configs": [{"id": c.id, "placement": c.placement, "policy": c.policy,

@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.batch import ExperimentRun, load_results
 from sim.experiment import replication_values
-from sim.results import write_tables
+from sim.results import write_json, write_tables
 from sim.run import run_replication, save_run
 from sim.stats import bootstrap_ci, p_best, paired_difference, t_ci
 from sim.world import build_world
@@ -98,6 +98,5 @@ def finish_experiment(run: ExperimentRun, *, cache_dir: Path | None = None) -> p
     manifest.update(complete=True, replications=run.replications,
                     kpi=run.experiment.kpi, statistic=run.experiment.statistic,
                     baseline=run.experiment.baseline_name)
-    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
-                             encoding="utf-8")
+    write_json(manifest_path, manifest)
     return summary

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.errors import ReliefsimError
 
-__all__ = ["atomic_dir", "package_versions", "read_summary", "write_run"]
+__all__ = ["atomic_dir", "package_versions", "read_summary", "write_json", "write_run"]
 
 VERSIONED_PACKAGES = ("reliefsim", "simpy", "numpy", "scipy", "pandas", "networkx", "osmnx",
                       "pyrosm", "pydantic")
@@ -75,6 +75,14 @@ class atomic_dir:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(self.tmp, self.target)
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    """Write JSON atomically (temporary file, then rename)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(_jsonable(data), fh, ensure_ascii=False, indent=2)
+    os.replace(tmp, path)
 
 
 def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame]) -> None:
