@@ -286,13 +286,11 @@ def read_run(run_dir: Path) -> tuple[dict[str, Any], Scenario, dict[str, pd.Data
 def run_figures(run_dir: Path, out_dir: Path, *, lang: str, formats: Sequence[str],
                 cache_dir: Path | None) -> list[Path]:
     from sim.model.disruptions import disruption_edges
-    from sim.model.streams import stream
     from sim.world import build_world
 
     summary, scenario, tables = read_run(run_dir)
     world = build_world(scenario, cache_dir=cache_dir)
-    closed = [disruption_edges(world, d, stream(summary["seed"], summary["replication"],
-                                                "disruptions", d.id))
+    closed = [disruption_edges(world, d, summary["seed"], summary["replication"])
               for d in scenario.disruptions if d.factor is None]
     closed_edges = np.unique(np.concatenate(closed)) if closed else np.zeros(0, dtype=int)
     figures: list[tuple[str, Callable[[], Any]]] = [

@@ -5,7 +5,9 @@
 shortest-path trees of every origin solved so far are cached, so switching back to an
 earlier state costs nothing.  One ``dijkstra`` call solves all new origins of a query at
 once; distances along the fastest paths come from the predecessor trees by pointer jumping
-(vectorised, no second Dijkstra on length).
+(vectorised, no second Dijkstra on length), only when asked for.  Paths toward a node whose
+origin has no tree yet use that destination's tree on the reversed graph, so vehicles
+returning from many scattered places to a few bases share one tree per base.
 
 Between the same two nodes only the fastest open parallel edge is used (its length gives
 the distance).  Times are in hours, distances in km; unreachable pairs are ``np.inf``.
@@ -44,9 +46,11 @@ class _State:
     pair_keys: np.ndarray | None = None  # sorted u*n+v of open (u, v) pairs
     pair_edge: np.ndarray | None = None  # chosen (fastest) edge index per open pair
     pair_length_km: np.ndarray | None = None
+    csr_reversed: csr_matrix | None = None
     time_h: dict[int, np.ndarray] = field(default_factory=dict)
     pred: dict[int, np.ndarray] = field(default_factory=dict)
     dist_km: dict[int, np.ndarray] = field(default_factory=dict)
+    next_hop: dict[int, np.ndarray] = field(default_factory=dict)  # toward a destination
 
 
 class TravelTimes:
@@ -182,27 +186,42 @@ class TravelTimes:
             raise ValueError(f"{what} node indices must be in [0, {self._n})")
         return arr
 
-    def _solve(self, origins: np.ndarray) -> _State:
-        """Solve (once per state) the shortest-path trees of ``origins``."""
+    def _solve(self, origins: np.ndarray, *, with_km: bool = False) -> _State:
+        """Solve (once per state) the shortest-path trees of ``origins`` (and their km)."""
         state = self._state
         missing = np.array([o for o in np.unique(origins).tolist() if o not in state.time_h],
                            dtype=np.int64)
-        if missing.size == 0:
-            return state
-        time_h, pred = dijkstra(state.csr, directed=True, indices=missing,
-                                return_predecessors=True)
-        time_h = np.atleast_2d(time_h)
-        pred = np.atleast_2d(pred)
-        dist_km = self._tree_distances(state, pred)
-        dist_km[~np.isfinite(time_h)] = np.inf
-        self.stats["dijkstra_calls"] += 1
-        self.stats["sources_solved"] += int(missing.size)
-        for i, origin in enumerate(missing.tolist()):
-            rows = (time_h[i].copy(), pred[i].astype(np.int32), dist_km[i].copy())
-            for row in rows:
-                row.setflags(write=False)
-            state.time_h[origin], state.pred[origin], state.dist_km[origin] = rows
+        if missing.size:
+            time_h, pred = self._dijkstra(state.csr, missing)
+            for i, origin in enumerate(missing.tolist()):
+                state.time_h[origin], state.pred[origin] = _frozen(time_h[i]), _frozen(pred[i])
+        if with_km:
+            need = [o for o in np.unique(origins).tolist() if o not in state.dist_km]
+            if need:
+                pred = np.stack([state.pred[o] for o in need])
+                dist_km = self._tree_distances(state, pred)
+                for i, origin in enumerate(need):
+                    dist_km[i][~np.isfinite(state.time_h[origin])] = np.inf
+                    state.dist_km[origin] = _frozen(dist_km[i])
         return state
+
+    def _solve_toward(self, destination: int) -> _State:
+        """Solve (once per state) the tree of fastest paths from every node to ``destination``."""
+        state = self._state
+        if destination not in state.next_hop:
+            if state.csr_reversed is None:
+                assert state.csr is not None
+                state.csr_reversed = state.csr.T.tocsr()
+            _, pred = self._dijkstra(state.csr_reversed, np.array([destination]))
+            state.next_hop[destination] = _frozen(pred[0])
+        return state
+
+    def _dijkstra(self, csr: csr_matrix | None, sources: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        time_h, pred = dijkstra(csr, directed=True, indices=sources, return_predecessors=True)
+        self.stats["dijkstra_calls"] += 1
+        self.stats["sources_solved"] += int(sources.size)
+        return np.atleast_2d(time_h), np.atleast_2d(pred).astype(np.int32)
 
     def _tree_distances(self, state: _State, pred: np.ndarray) -> np.ndarray:
         """Length (km) from the root of each predecessor tree, by pointer jumping."""
@@ -236,7 +255,7 @@ class TravelTimes:
         if o.size == 0 or d.size == 0:
             empty = np.zeros((o.size, d.size))
             return empty, empty.copy()
-        state = self._solve(o)
+        state = self._solve(o, with_km=True)
         uniq, inverse = np.unique(o, return_inverse=True)
         time_rows = np.stack([state.time_h[x] for x in uniq.tolist()])
         dist_rows = np.stack([state.dist_km[x] for x in uniq.tolist()])
@@ -250,23 +269,30 @@ class TravelTimes:
     def dist_from_node(self, origin: int) -> np.ndarray:
         """Distances (km) along the fastest paths from ``origin`` to every node (read-only)."""
         o = int(self._nodes(origin, "origin")[0])
-        return self._solve(np.array([o])).dist_km[o]
+        return self._solve(np.array([o]), with_km=True).dist_km[o]
 
     def path(self, origin: int, destination: int) -> list[int]:
-        """Node indices of the fastest path (``[]`` when unreachable) in the current state."""
+        """Node indices of the fastest path (``[]`` when unreachable) in the current state.
+
+        Uses the origin's tree when it is solved, else the destination's reversed tree.
+        """
         o = int(self._nodes(origin, "origin")[0])
         t = int(self._nodes(destination, "destination")[0])
-        state = self._solve(np.array([o]))
-        if not math.isfinite(state.time_h[o][t]):
-            return []
-        pred = state.pred[o]
-        nodes = [t]
-        while nodes[-1] != o:
-            p = int(pred[nodes[-1]])
-            if p == _NO_PRED:  # pragma: no cover - finite time implies a tree path
+        state = self._state
+        if o in state.pred:
+            if not math.isfinite(state.time_h[o][t]):
                 return []
-            nodes.append(p)
-        nodes.reverse()
+            nodes, pred = [t], state.pred[o]
+            while nodes[-1] != o:
+                nodes.append(int(pred[nodes[-1]]))
+            nodes.reverse()
+            return nodes
+        next_hop = self._solve_toward(t).next_hop[t]
+        if o != t and next_hop[o] == _NO_PRED:
+            return []
+        nodes = [o]
+        while nodes[-1] != t:
+            nodes.append(int(next_hop[nodes[-1]]))
         return nodes
 
     def path_edges(self, origin: int, destination: int) -> tuple[np.ndarray, np.ndarray]:
@@ -297,3 +323,9 @@ class TravelTimes:
         edges = np.where(ok, state.pair_edge[pos], -1).astype(np.int64)
         times = np.where(ok, state.edge_time_h[np.maximum(edges, 0)], np.inf)
         return edges, times
+
+
+def _frozen(row: np.ndarray) -> np.ndarray:
+    row = row.copy()
+    row.setflags(write=False)
+    return row

@@ -66,6 +66,9 @@ class World:
     water_nodes: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     route_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    """Derived data every replication shares (candidate incident points, disruption edges),
+    keyed by the inputs that determine it."""
 
     def node(self, site_id: str) -> int:
         return self.sites[site_id].node
@@ -73,7 +76,7 @@ class World:
     def with_scenario(self, scenario: Scenario, *, origin: str = "<scenario>") -> World:
         """Another scenario (placement, variant) on the same networks, engines and caches."""
         return _place(scenario, self.road, self.water, origin=origin, roads=self.roads,
-                      waters=self.waters, route_cache=self.route_cache)
+                      waters=self.waters, route_cache=self.route_cache, memo=self.memo)
 
 
 def build_world(scenario: Scenario, *, cache_dir: Path | None = None,
@@ -90,7 +93,8 @@ def build_world(scenario: Scenario, *, cache_dir: Path | None = None,
 
 def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: str,
            roads: TravelTimes | None = None, waters: TravelTimes | None = None,
-           route_cache: dict[str, Any] | None = None) -> World:
+           route_cache: dict[str, Any] | None = None,
+           memo: dict[Any, Any] | None = None) -> World:
     located = _located_items(scenario)
     problems: list[str] = []
     warnings: list[str] = []
@@ -141,7 +145,8 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
             warnings.append(f"{site.path} ({site.id}) cannot be reached from every depot or "
                             "base, or cannot reach them (one-way or isolated road)")
     world = World(scenario=scenario, road=road, roads=roads, sites=sites, warnings=warnings,
-                  route_cache={} if route_cache is None else route_cache)
+                  route_cache={} if route_cache is None else route_cache,
+                  memo={} if memo is None else memo)
     if water is not None:
         world.water, world.waters = water, waters or TravelTimes(water)
         stations = [s for s in scenario.water_stations if not s.sea]

@@ -94,6 +94,35 @@ def test_path_edges_sum_to_matrix(net):
                                                                           rel=1e-9, abs=1e-9)
 
 
+def test_paths_toward_a_destination_are_fastest(net):
+    """Origins with no solved tree route along the destination's reversed tree: one Dijkstra
+    per destination, and every such path is a fastest path under the current closure state."""
+    sites = _sites(net, k=6, seed=5)
+    base = int(sites[0])
+    for closed in ([], [int(e) for e in range(0, net.n_edges, 7)]):
+        tt = TravelTimes(net)
+        tt.set_state(closed=closed)
+        for a in sites[1:]:
+            nodes = tt.path(int(a), base)
+            expected = _nx_time_h(_without(net, closed), net, int(a), base)
+            if not np.isfinite(expected):
+                assert nodes == []
+                continue
+            edges, times = tt.edges_of_path(nodes)
+            assert nodes[0] == a and nodes[-1] == base
+            assert not np.isin(edges, closed).any()
+            assert times.sum() == pytest.approx(expected, rel=1e-9, abs=1e-9)
+        assert tt.stats["dijkstra_calls"] == 1 and tt.stats["sources_solved"] == 1
+
+
+def _without(net, closed):
+    graph = net.graph.copy()
+    for e in closed:
+        graph.remove_edge(int(net.node_ids[net.edge_u[e]]), int(net.node_ids[net.edge_v[e]]),
+                          int(net.edge_key[e]))
+    return graph
+
+
 def test_from_node_matches_matrix_row(net):
     tt = TravelTimes(net)
     sites = _sites(net, k=4)

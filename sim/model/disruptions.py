@@ -24,9 +24,25 @@ from sim.world import World
 __all__ = ["Disruptions", "disruption_edges"]
 
 
-def disruption_edges(world: World, disruption: Disruption, rng: np.random.Generator
+SELECTORS = {"polygon", "road_classes", "edge_osmids", "near", "radius_m"}
+
+
+def disruption_edges(world: World, disruption: Disruption, seed: int, replication: int
                      ) -> np.ndarray:
-    """Edge indices a disruption affects (a random ``share`` of them when share < 1)."""
+    """Edge indices a disruption affects (a random ``share`` of them when share < 1, drawn
+    from the replication's stream for that disruption). The selection is made once per world.
+    """
+    key = ("disruption edges", disruption.model_dump_json(include=SELECTORS))
+    if key not in world.memo:
+        world.memo[key] = _selected_edges(world, disruption)
+    edges = world.memo[key]
+    if disruption.share < 1.0 and len(edges):
+        rng = stream(seed, replication, "disruptions", disruption.id)
+        edges = edges[rng.random(len(edges)) < disruption.share]
+    return edges
+
+
+def _selected_edges(world: World, disruption: Disruption) -> np.ndarray:
     net = world.road
     if disruption.polygon is not None:
         edges = edges_in_polygon(net, np.asarray(disruption.polygon, dtype=float))
@@ -38,9 +54,7 @@ def disruption_edges(world: World, disruption: Disruption, rng: np.random.Genera
         assert disruption.near is not None and disruption.radius_m is not None
         edges = edges_near(net, np.asarray(disruption.near, dtype=float), disruption.radius_m)
     edges = np.sort(np.asarray(edges, dtype=np.int64))
-    if disruption.share < 1.0 and len(edges):
-        keep = rng.random(len(edges)) < disruption.share
-        edges = edges[keep]
+    edges.setflags(write=False)
     return edges
 
 
@@ -52,7 +66,7 @@ class Disruptions:
                  on_change: list[Callable[[], None]]) -> None:
         self.env, self.roads, self.records, self.on_change = env, roads, records, on_change
         self.items = [
-            (d, disruption_edges(world, d, stream(seed, replication, "disruptions", d.id)))
+            (d, disruption_edges(world, d, seed, replication))
             for d in world.scenario.disruptions
         ]
         self.active: set[int] = set()

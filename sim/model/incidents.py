@@ -1,9 +1,11 @@
 """Incident streams, sampled up front from their own random streams (common random numbers).
 
 Scripted incidents are taken as given; generators are Poisson processes in time located on
-road nodes, waterway nodes, settlements or listed points. Every incident carries its own
-work-time factor, drawn from a stream keyed by the incident's id, so that the same
-replication sees the same incidents whatever the depots, teams or policy.
+road nodes, waterway nodes, settlements or listed points. Each generator draws its times,
+places and then its incidents' work-time factors from its own stream (scripted incidents'
+factors come from one more), so that the same replication sees the same incidents whatever
+the depots, teams or policy. Candidate points and their snapped nodes are computed once per
+world.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sim.world import World
 
 __all__ = ["Incident", "sample_incidents"]
 
+
 @dataclass(frozen=True)
 class Incident:
     """One incident: where and when it happens, and how long its work takes relative to mean."""
@@ -34,37 +37,44 @@ class Incident:
     work_factor: float
 
 
+@dataclass(frozen=True)
+class Points:
+    """Places incidents can happen, with the road and waterway nodes that serve them."""
+
+    lonlat: np.ndarray
+    road_node: np.ndarray
+    water_node: np.ndarray
+
+
 def sample_incidents(world: World, *, seed: int, replication: int) -> list[Incident]:
     """All incidents of one replication, ordered by call time (ties by id)."""
     scenario = world.scenario
-    raw: list[tuple[str, str, float, float, float]] = []
-    for i, inc in enumerate(scenario.incidents):
-        if isinstance(inc.location, int):
-            site = world.road.node_ids.tolist().index(inc.location)
-            lon, lat = float(world.road.lon[site]), float(world.road.lat[site])
-        else:
-            lon, lat = inc.location
-        raw.append((inc.id or f"s{i + 1}", inc.type, inc.time_h, lon, lat))
+    incidents: list[Incident] = []
+    if scenario.incidents:
+        points = _scripted_points(world)
+        work = stream(seed, replication, "work", "scripted")
+        for i, inc in enumerate(scenario.incidents):
+            factor = _work_factor(work, scenario.incident_type(inc.type).work_cv)
+            incidents.append(_incident(inc.id or f"s{i + 1}", inc.type, inc.time_h, points, i,
+                                       factor))
     for g, gen in enumerate(scenario.generators):
         rng = stream(seed, replication, "incidents", f"generator{g}")
         times = _poisson_times(rng, gen, scenario.horizon_h)
         points = _candidate_points(world, gen, f"generators[{g}]")
-        picks = rng.integers(0, len(points), size=len(times))
-        for k, (t, p) in enumerate(zip(times, picks, strict=True)):
-            raw.append((f"g{g + 1}-{k + 1}", gen.type, float(t), *points[p]))
-    raw.sort(key=lambda r: (r[2], r[0]))
-    if not raw:
-        return []
-    lonlat = np.array([(r[3], r[4]) for r in raw])
-    road_nodes, _ = snap(world.road, lonlat)
-    water_nodes = snap(world.water, lonlat)[0] if world.water is not None else -np.ones(len(raw))
-    incidents = []
-    for r, road_node, water_node in zip(raw, road_nodes, water_nodes, strict=True):
-        kind = scenario.incident_type(r[1])
-        factor = _work_factor(stream(seed, replication, "work", r[0]), kind.work_cv)
-        incidents.append(Incident(r[0], r[1], r[2], r[3], r[4], int(road_node), int(water_node),
-                                  factor))
+        picks = rng.integers(0, len(points.lonlat), size=len(times))
+        cv = scenario.incident_type(gen.type).work_cv
+        for k, (t, p) in enumerate(zip(times.tolist(), picks.tolist(), strict=True)):
+            incidents.append(_incident(f"g{g + 1}-{k + 1}", gen.type, t, points, p,
+                                       _work_factor(rng, cv)))
+    incidents.sort(key=lambda inc: (inc.call_h, inc.id))
     return incidents
+
+
+def _incident(id_: str, type_: str, call_h: float, points: Points, i: int,
+              factor: float) -> Incident:
+    lon, lat = points.lonlat[i].tolist()
+    return Incident(id_, type_, float(call_h), lon, lat, int(points.road_node[i]),
+                    int(points.water_node[i]), factor)
 
 
 def _poisson_times(rng: np.random.Generator, gen: IncidentGenerator, horizon_h: float
@@ -77,15 +87,39 @@ def _poisson_times(rng: np.random.Generator, gen: IncidentGenerator, horizon_h: 
     return np.sort(rng.uniform(start, end, size=count))
 
 
-def _candidate_points(world: World, gen: IncidentGenerator, path: str) -> np.ndarray:
+def _scripted_points(world: World) -> Points:
+    scenario = world.scenario
+    lonlat = []
+    for inc in scenario.incidents:
+        if isinstance(inc.location, int):
+            site = world.road.node_ids.tolist().index(inc.location)
+            lonlat.append((float(world.road.lon[site]), float(world.road.lat[site])))
+        else:
+            lonlat.append(tuple(inc.location))
+    key = ("scripted incident points", tuple(lonlat))
+    if key not in world.memo:
+        world.memo[key] = _snapped(world, np.asarray(lonlat, dtype=float))
+    return world.memo[key]
+
+
+def _candidate_points(world: World, gen: IncidentGenerator, path: str) -> Points:
+    settlements = (tuple((world.sites[s.id].lon, world.sites[s.id].lat)
+                         for s in world.scenario.settlements)
+                   if gen.locate_on == "settlements" else ())
+    key = ("generator points", gen.model_dump_json(), settlements)
+    if key not in world.memo:
+        world.memo[key] = _points(world, gen, path, settlements)
+    return world.memo[key]
+
+
+def _points(world: World, gen: IncidentGenerator, path: str,
+            settlements: tuple[tuple[float, float], ...]) -> Points:
     if gen.locate_on == "points":
-        return np.asarray(gen.points, dtype=float)
+        return _snapped(world, np.asarray(gen.points, dtype=float))
     if gen.locate_on == "settlements":
-        pts = np.array([(world.sites[s.id].lon, world.sites[s.id].lat)
-                        for s in world.scenario.settlements])
-        if not len(pts):
+        if not settlements:
             raise ScenarioError(f"{path}.locate_on: 'settlements' but the scenario has none")
-        return pts
+        return _snapped(world, np.asarray(settlements, dtype=float))
     net = world.road if gen.locate_on == "roads" else world.water
     if net is None:
         raise ScenarioError(f"{path}.locate_on: 'rivers' needs network.waterways "
@@ -96,7 +130,14 @@ def _candidate_points(world: World, gen: IncidentGenerator, path: str) -> np.nda
         if not len(pts):
             raise ScenarioError(f"{path}.near: no {gen.locate_on} node within "
                                 f"{gen.radius_m:.0f} m of {list(gen.near)}")
-    return pts
+    return _snapped(world, pts)
+
+
+def _snapped(world: World, lonlat: np.ndarray) -> Points:
+    road_nodes, _ = snap(world.road, lonlat)
+    water_nodes = (snap(world.water, lonlat)[0] if world.water is not None
+                   else -np.ones(len(lonlat), dtype=np.int64))
+    return Points(lonlat, np.asarray(road_nodes), np.asarray(water_nodes))
 
 
 def _work_factor(rng: np.random.Generator, cv: float) -> float:

@@ -52,7 +52,7 @@ class Request:
     raised_h: float
     remaining: float
     rank: int
-    pending: tuple[int, float] | None = None
+    escalating: bool = False
 
 
 @dataclass(eq=False)
@@ -88,6 +88,7 @@ class Relief:
         self.depots = [self._depot(d, seed, replication) for d in scenario.depots]
         self.ranks = sorted({d.rank for d in self.depots})
         self.requests: list[Request] = []
+        self._stale: set[str] = set()  # commodities whose requests need an escalation check
         self.cut_since: dict[str, float] = {}
         self.open_settlements: dict[str, int] = {}
         self._seq = 0
@@ -127,15 +128,19 @@ class Relief:
             self.env.process(self._produce(depot))
 
     def _produce(self, depot: DepotState) -> Generator[simpy.Event, Any, None]:
+        made = [c for c, rate in depot.spec.production_per_h.items() if rate > 0]
         while True:
             yield self.env.timeout(PRODUCTION_STEP_H)
-            for c, rate in depot.spec.production_per_h.items():
-                qty = rate * PRODUCTION_STEP_H
-                if qty > 0:
-                    yield depot.stock[c].put(qty)
-                    depot.produced[c] = depot.produced.get(c, 0.0) + qty
-                    self._log_stock(depot, c)
-            self.poke()
+            for c in made:
+                qty = depot.spec.production_per_h[c] * PRODUCTION_STEP_H
+                yield depot.stock[c].put(qty)
+                depot.produced[c] = depot.produced.get(c, 0.0) + qty
+                self._log_stock(depot, c)
+            # New stock here can only create an assignment from this depot: one needs an idle
+            # truck (a returning truck pokes anyway) and a request allowed to use this tier.
+            if depot.trucks.items and any(r.commodity in made and r.rank >= depot.rank
+                                          for r in self.requests):
+                self.poke()
 
     def _onset(self, settlement_id: str) -> Generator[simpy.Event, Any, None]:
         spec = next(s for s in self.world.scenario.settlements if s.id == settlement_id)
@@ -150,6 +155,7 @@ class Relief:
                 seq=self._seq, settlement=spec.id, node=node, commodity=c.id, main=c.main,
                 urgency=spec.urgency, raised_h=self.env.now, remaining=spec.people * c.per_person,
                 rank=base_rank))
+        self._stale.update(self.commodities)
         self.open_settlements[spec.id] = node
         self._check_cutoff(spec.id, node)
         self.poke()
@@ -168,19 +174,26 @@ class Relief:
             self._assign()
 
     def _assign(self) -> None:
+        """Assign trucks until no idle truck can serve any open request.
+
+        Only events that can create an assignment poke the dispatcher (a new request, a truck
+        back, stock where a truck is idle, a tier opening, a road change), and escalation is
+        re-checked only for commodities whose usable stock or need changed.
+        """
         while True:
             self.requests = [r for r in self.requests if r.remaining > EPS]
-            for request in self.requests:
-                self._escalate(request)
-            dispatched = False
-            while any(d.trucks.items for d in self.depots) and (
-                    choice := self.policy.choose(self.requests, self._options)) is not None:
-                request, option = choice
-                self._dispatch(request, option.resource)
-                self.requests = [r for r in self.requests if r.remaining > EPS]
-                dispatched = True
-            if not dispatched:
+            if self._stale:
+                stale, self._stale = self._stale, set()
+                for request in self.requests:
+                    if request.commodity in stale and not request.escalating:
+                        self._escalate(request)
+            if not any(d.trucks.items for d in self.depots):
                 return
+            choice = self.policy.choose(self.requests, self._options)
+            if choice is None:
+                return
+            request, option = choice
+            self._dispatch(request, option.resource)
 
     def _usable(self, depot: DepotState, request: Request) -> bool:
         return depot.rank <= request.rank and depot.level(request.commodity) > EPS
@@ -198,14 +211,8 @@ class Relief:
 
     def _escalate(self, request: Request) -> None:
         """Open the next tier for a request when the tiers it may use cannot cover its need."""
-        now = self.env.now
-        if request.pending is not None:
-            rank, at = request.pending
-            if now + EPS < at:
-                return
-            request.rank, request.pending = rank, None
-        higher = [r for r in self.ranks if r > request.rank]
-        if not higher:
+        nxt = next((r for r in self.ranks if r > request.rank), None)
+        if nxt is None:
             return
         open_roads = self.roads.engine.state_key == "open"  # one strongly connected network
         stock = sum(
@@ -214,21 +221,23 @@ class Relief:
             and (open_roads or math.isfinite(self.roads.time_h(d.node, request.node))))
         if stock + EPS >= request.remaining:
             return
-        nxt = higher[0]
-        at = now + self.delay_h.get(nxt, 0.0)
-        request.pending = (nxt, at)
-        self.env.process(self._wake_at(at))
+        request.escalating = True
+        self.env.process(self._open_tier(request, nxt, self.delay_h.get(nxt, 0.0)))
 
-    def _wake_at(self, at: float) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(max(at - self.env.now, 0.0))
+    def _open_tier(self, request: Request, rank: int, delay_h: float
+                   ) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(delay_h)
+        request.rank, request.escalating = rank, False
+        self._stale.add(request.commodity)  # the next tier may still not be enough
         self.poke()
 
     def _dispatch(self, request: Request, depot: DepotState) -> None:
         """Load one truck at ``depot`` for the request's settlement (main needs first)."""
         truck = depot.trucks.get().value  # an idle truck exists, so the get succeeds now
         cap_kg = depot.spec.trucks.capacity_kg
-        same_place = [r for r in self.policy.order(self.requests)
-                      if r.settlement == request.settlement and r is not request]
+        same_place = self.policy.order([r for r in self.requests
+                                        if r.settlement == request.settlement
+                                        and r is not request])
         load: dict[str, float] = {}
         for r in [request, *same_place]:
             unit_kg = self.commodities[r.commodity].unit_kg
@@ -243,6 +252,7 @@ class Relief:
             cap_kg -= qty * unit_kg
             load[r.commodity] = load.get(r.commodity, 0.0) + qty
             self._log_stock(depot, r.commodity)
+        self._stale.update(load)  # less stock left in the tiers that hold it
         self.env.process(self._trip(depot, truck, request.settlement, request.node, load))
 
     def _trip(self, depot: DepotState, truck: str, settlement: str, node: int,
@@ -270,6 +280,7 @@ class Relief:
         """Re-check which settlements no depot can reach, and look for new assignments."""
         for settlement, node in self.open_settlements.items():
             self._check_cutoff(settlement, node)
+        self._stale.update(self.commodities)  # reachable stock may have changed
         self.poke()
 
     def _check_cutoff(self, settlement: str, node: int) -> None:
