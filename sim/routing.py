@@ -125,6 +125,14 @@ class TravelTimes:
         self._key = key
         return key
 
+    def use_state(self, key: str) -> bool:
+        """Switch back to a state by its key; False when it is no longer cached."""
+        if key not in self._states:
+            return False
+        self._states.move_to_end(key)
+        self._key = key
+        return True
+
     @staticmethod
     def _make_key(closed: np.ndarray, slow_edges: np.ndarray, slow_factors: np.ndarray) -> str:
         if closed.size == 0 and slow_edges.size == 0:
@@ -185,6 +193,11 @@ class TravelTimes:
         if arr.size and (arr.min() < 0 or arr.max() >= self._n):
             raise ValueError(f"{what} node indices must be in [0, {self._n})")
         return arr
+
+    def _node(self, node: int, what: str) -> int:
+        if isinstance(node, (int, np.integer)) and 0 <= node < self._n:
+            return int(node)
+        return int(self._nodes(node, what)[0])
 
     def _solve(self, origins: np.ndarray, *, with_km: bool = False) -> _State:
         """Solve (once per state) the shortest-path trees of ``origins`` (and their km)."""
@@ -263,21 +276,23 @@ class TravelTimes:
 
     def from_node(self, origin: int) -> np.ndarray:
         """Times (h) from ``origin`` to every node in the current state (read-only, cached)."""
-        o = int(self._nodes(origin, "origin")[0])
-        return self._solve(np.array([o])).time_h[o]
+        o = self._node(origin, "origin")
+        state = self._state
+        row = state.time_h.get(o)
+        return row if row is not None else self._solve(np.array([o])).time_h[o]
 
     def dist_from_node(self, origin: int) -> np.ndarray:
         """Distances (km) along the fastest paths from ``origin`` to every node (read-only)."""
-        o = int(self._nodes(origin, "origin")[0])
-        return self._solve(np.array([o]), with_km=True).dist_km[o]
+        o = self._node(origin, "origin")
+        row = self._state.dist_km.get(o)
+        return row if row is not None else self._solve(np.array([o]), with_km=True).dist_km[o]
 
     def path(self, origin: int, destination: int) -> list[int]:
         """Node indices of the fastest path (``[]`` when unreachable) in the current state.
 
         Uses the origin's tree when it is solved, else the destination's reversed tree.
         """
-        o = int(self._nodes(origin, "origin")[0])
-        t = int(self._nodes(destination, "destination")[0])
+        o, t = self._node(origin, "origin"), self._node(destination, "destination")
         state = self._state
         if o in state.pred:
             if not math.isfinite(state.time_h[o][t]):

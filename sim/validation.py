@@ -36,7 +36,7 @@ import pandas as pd
 import sim
 from sim.model import simulate
 from sim.model.records import Records
-from sim.model.roads import RoadState
+from sim.model.roads import Closures, RoadState
 from sim.scenario import dump_scenario, load_scenario, parse_scenario
 from sim.stats import t_ci
 from sim.world import World, build_world
@@ -349,10 +349,11 @@ def spy_road_queries() -> Iterator[list[RoadQuery]]:
             queries.append(found[key])
         return answer
 
-    def set_state(self: RoadState, closed: frozenset[int], slow: Mapping[int, float]) -> None:
-        self._validation_state = (frozenset(int(e) for e in closed),  # type: ignore[attr-defined]
-                                  tuple(sorted((int(e), float(f)) for e, f in slow.items())))
-        original["set"](self, closed, slow)
+    def set_state(self: RoadState, state: Closures) -> None:
+        self._validation_state = (  # type: ignore[attr-defined]
+            frozenset(int(e) for e in state.closed),
+            tuple(sorted((int(e), float(f)) for e, f in state.slow.items())))
+        original["set"](self, state)
 
     def time_h(self: RoadState, origin: int, destination: int) -> float:
         return remember(self, "time_h", origin, destination,

@@ -15,7 +15,7 @@ import numpy as np
 import simpy
 
 from sim.model.records import ClosureRecord, Records
-from sim.model.roads import RoadState
+from sim.model.roads import Closures, RoadState
 from sim.model.streams import stream
 from sim.network import edges_by_osmid, edges_in_polygon, edges_near, edges_of_class
 from sim.scenario import Disruption
@@ -64,35 +64,53 @@ class Disruptions:
     def __init__(self, env: simpy.Environment, world: World, roads: RoadState,
                  records: Records, *, seed: int, replication: int,
                  on_change: list[Callable[[], None]]) -> None:
-        self.env, self.roads, self.records, self.on_change = env, roads, records, on_change
+        self.env, self.roads, self.on_change = env, roads, on_change
         self.items = [
             (d, disruption_edges(world, d, seed, replication))
             for d in world.scenario.disruptions
         ]
-        self.active: set[int] = set()
-        times = sorted({t for d, _ in self.items
-                        for t in (d.window.start_h, d.window.end_h) if t is not None})
-        if times:
-            env.process(self._switch(times))
         for d, edges in self.items:
-            end = d.window.end_h if d.window.end_h is not None else math.inf
-            records.closures.append(ClosureRecord(d.id, d.window.start_h, end,
+            records.closures.append(ClosureRecord(d.id, d.window.start_h, _end(d),
                                                   d.factor or math.inf, len(edges)))
+        schedule = self._schedule(world)
+        if schedule:
+            env.process(self._switch(schedule))
 
-    def _switch(self, times: list[float]) -> Generator[simpy.Event, Any, None]:
-        for t in times:
+    def _schedule(self, world: World) -> list[tuple[float, Closures]]:
+        """The combined road state from each switch time on (shared by replications when no
+        disruption draws a random share)."""
+        key = ("road states", tuple(d.model_dump_json() for d, _ in self.items))
+        random = any(d.share < 1.0 for d, _ in self.items)
+        if random or key not in world.memo:
+            times = sorted({t for d, _ in self.items for t in (d.window.start_h, d.window.end_h)
+                            if t is not None})
+            schedule = [(t, self._combined(t)) for t in times]
+            if random:
+                return schedule
+            world.memo[key] = schedule
+        return world.memo[key]
+
+    def _combined(self, t: float) -> Closures:
+        closed: set[int] = set()
+        slow: dict[int, float] = {}
+        for d, edges in self.items:
+            if not d.window.start_h <= t < _end(d):
+                continue
+            if d.factor is None:
+                closed.update(edges.tolist())
+            else:
+                for e in edges.tolist():
+                    slow[e] = max(slow.get(e, 1.0), d.factor)
+        return Closures(frozenset(closed), slow)
+
+    def _switch(self, schedule: list[tuple[float, Closures]]
+                ) -> Generator[simpy.Event, Any, None]:
+        for t, state in schedule:
             yield self.env.timeout(t - self.env.now)
-            closed: set[int] = set()
-            slow: dict[int, float] = {}
-            for d, edges in self.items:
-                end = d.window.end_h if d.window.end_h is not None else math.inf
-                if not d.window.start_h <= t < end:
-                    continue
-                if d.factor is None:
-                    closed.update(edges.tolist())
-                else:
-                    for e in edges.tolist():
-                        slow[e] = max(slow.get(e, 1.0), d.factor)
-            self.roads.set(frozenset(closed), slow)
+            self.roads.set(state)
             for callback in self.on_change:
                 callback()
+
+
+def _end(d: Disruption) -> float:
+    return d.window.end_h if d.window.end_h is not None else math.inf

@@ -8,15 +8,13 @@ time under the current road state, and picks the next assignment.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 __all__ = ["POLICIES", "FcfsPolicy", "NearestIdlePolicy", "Option", "PlanPolicy", "Policy",
            "make_policy"]
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """Something that can serve a work item, and how long it takes to get there."""
 
     resource: Any

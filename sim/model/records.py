@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -19,16 +20,14 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class SettlementRecord:
+class SettlementRecord(NamedTuple):
     settlement: str
     people: int
     onset_h: float
     urgency: int
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryRecord:
+class DeliveryRecord(NamedTuple):
     time_h: float
     dispatched_h: float
     depot: str
@@ -39,8 +38,7 @@ class DeliveryRecord:
     truck: str
 
 
-@dataclass(frozen=True, slots=True)
-class TripRecord:
+class TripRecord(NamedTuple):
     vehicle: str
     kind: str
     base: str
@@ -49,8 +47,7 @@ class TripRecord:
     km: float
 
 
-@dataclass(frozen=True, slots=True)
-class IncidentRecord:
+class IncidentRecord(NamedTuple):
     incident: str
     type: str
     mode: str
@@ -64,16 +61,14 @@ class IncidentRecord:
     area_ha: float
 
 
-@dataclass(frozen=True, slots=True)
-class StockRecord:
+class StockRecord(NamedTuple):
     time_h: float
     depot: str
     commodity: str
     level: float
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerRecord:
+class LedgerRecord(NamedTuple):
     depot: str
     commodity: str
     initial: float
@@ -84,8 +79,7 @@ class LedgerRecord:
     activated: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ClosureRecord:
+class ClosureRecord(NamedTuple):
     disruption: str
     start_h: float
     end_h: float
@@ -93,14 +87,13 @@ class ClosureRecord:
     edges: int
 
 
-@dataclass(frozen=True, slots=True)
-class CutoffRecord:
+class CutoffRecord(NamedTuple):
     settlement: str
     cut_h: float
     reopened_h: float
 
 
-TABLES: dict[str, type] = {
+TABLES: dict[str, type[NamedTuple]] = {
     "settlements": SettlementRecord,
     "deliveries": DeliveryRecord,
     "trips": TripRecord,
@@ -129,8 +122,8 @@ class Records:
     def table(self, name: str) -> pd.DataFrame:
         """One record list as a DataFrame with typed columns (empty tables keep columns)."""
         rows = getattr(self, name)
-        return pd.DataFrame({f.name: [getattr(r, f.name) for r in rows]
-                             for f in fields(TABLES[name])})
+        columns = TABLES[name]._fields
+        return pd.DataFrame({c: [getattr(r, c) for r in rows] for c in columns})
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: self.table(name) for name in TABLES}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import simpy
@@ -87,6 +88,7 @@ class Relief:
         self.delay_h = {TIERS.index(t): d for t, d in scenario.dispatch.escalation_delay_h.items()}
         self.depots = [self._depot(d, seed, replication) for d in scenario.depots]
         self.ranks = sorted({d.rank for d in self.depots})
+        self._next_rank = dict(zip(self.ranks, self.ranks[1:], strict=False))
         self.requests: list[Request] = []
         self._stale: set[str] = set()  # commodities whose requests need an escalation check
         self.cut_since: dict[str, float] = {}
@@ -183,13 +185,12 @@ class Relief:
         while True:
             self.requests = [r for r in self.requests if r.remaining > EPS]
             if self._stale:
-                stale, self._stale = self._stale, set()
-                for request in self.requests:
-                    if request.commodity in stale and not request.escalating:
-                        self._escalate(request)
-            if not any(d.trucks.items for d in self.depots):
+                self._escalate_stale()
+            idle = [d for d in self.depots if d.trucks.items and d.active]
+            if not idle or not self.requests:
                 return
-            choice = self.policy.choose(self.requests, self._options)
+            supply = {c: [d for d in idle if d.stock[c].level > EPS] for c in self.commodities}
+            choice = self.policy.choose(self.requests, partial(self._options, supply=supply))
             if choice is None:
                 return
             request, option = choice
@@ -198,31 +199,34 @@ class Relief:
     def _usable(self, depot: DepotState, request: Request) -> bool:
         return depot.rank <= request.rank and depot.level(request.commodity) > EPS
 
-    def _options(self, request: Request) -> list[Option]:
+    def _options(self, request: Request, supply: dict[str, list[DepotState]]) -> list[Option]:
+        """Depots of the request's tiers with an idle truck, stock of its commodity and a road
+        to it, with their travel times."""
         found = []
-        for depot in self.depots:
-            if not depot.trucks.items or not self._usable(depot, request):
-                continue
-            times = self.roads.times_from(depot.node)
-            t = float(times[request.node])
-            if math.isfinite(t):
-                found.append(Option(depot, t, depot.spec.id))
+        for depot in supply[request.commodity]:
+            if depot.rank <= request.rank:
+                t = float(self.roads.times_from(depot.node)[request.node])
+                if t < math.inf:
+                    found.append(Option(depot, t, depot.spec.id))
         return found
 
-    def _escalate(self, request: Request) -> None:
-        """Open the next tier for a request when the tiers it may use cannot cover its need."""
-        nxt = next((r for r in self.ranks if r > request.rank), None)
-        if nxt is None:
-            return
+    def _escalate_stale(self) -> None:
+        """Open the next tier for requests whose usable, reachable stock cannot cover them."""
+        stale, self._stale = self._stale, set()
         open_roads = self.roads.engine.state_key == "open"  # one strongly connected network
-        stock = sum(
-            d.level(request.commodity) for d in self.depots
-            if self._usable(d, request)
-            and (open_roads or math.isfinite(self.roads.time_h(d.node, request.node))))
-        if stock + EPS >= request.remaining:
-            return
-        request.escalating = True
-        self.env.process(self._open_tier(request, nxt, self.delay_h.get(nxt, 0.0)))
+        for c in stale:
+            waiting = [r for r in self.requests if r.commodity == c and not r.escalating
+                       and r.rank in self._next_rank]
+            if not waiting:
+                continue
+            held = [(d.rank, d.level(c), d.node) for d in self.depots if d.level(c) > EPS]
+            for r in waiting:
+                stock = sum(level for rank, level, node in held if rank <= r.rank and (
+                    open_roads or self.roads.time_h(node, r.node) < math.inf))
+                if stock + EPS < r.remaining:
+                    nxt = self._next_rank[r.rank]
+                    r.escalating = True
+                    self.env.process(self._open_tier(r, nxt, self.delay_h.get(nxt, 0.0)))
 
     def _open_tier(self, request: Request, rank: int, delay_h: float
                    ) -> Generator[simpy.Event, Any, None]:

@@ -16,7 +16,6 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import simpy
 
 from sim.model.incidents import Incident
@@ -31,6 +30,9 @@ __all__ = ["RIVER_DETOUR", "Rescue"]
 
 RIVER_DETOUR = 1.4
 """Fallback when a scenario has no waterway graph: river distance = straight line × this."""
+
+# Waterway graphs are two-way (every river/canal edge has its reverse), so a boat's way back
+# is as long as its way out.
 
 
 @dataclass(eq=False)
@@ -83,6 +85,10 @@ class Rescue:
         self.env, self.world, self.roads, self.policy, self.records = (
             env, world, roads, policy, records)
         self.units = _units(world)
+        self.units_by_team: dict[str, list[Unit]] = {}
+        for unit in self.units:
+            self.units_by_team.setdefault(unit.team, []).append(unit)
+        self._off_road_h: dict[tuple[str, str], float] = {}
         self.needs: list[Need] = []
         self.active: list[IncidentState] = []
         self._seq = 0
@@ -149,26 +155,33 @@ class Rescue:
                 self.env.process(self._mission(unit, need.incident, need.main))
 
     def _options(self, need: Need) -> list[Option]:
-        incident = need.incident
+        state = need.incident
+        incident = state.incident
         found = []
-        for unit in self.units:
-            if not unit.free or unit.team != need.team or not _serves(unit, incident.kind):
+        for unit in self.units_by_team.get(need.team, ()):
+            if not unit.free or not _serves(unit, state.kind):
                 continue
-            t = unit.mobilisation_h + self._travel_h(unit, incident.incident, outbound=True)
-            if math.isfinite(t):
-                found.append(Option(unit, t, unit.name))
+            if unit.mode == "road":
+                t = self.roads.time_h(unit.road_node, incident.road_node)
+            else:
+                t = self._travel_h(unit, incident)
+            if t < math.inf:
+                found.append(Option(unit, unit.mobilisation_h + t, unit.name))
         return found
 
-    def _travel_h(self, unit: Unit, incident: Incident, *, outbound: bool) -> float:
-        if unit.mode == "road":
-            a, b = unit.road_node, incident.road_node
-            return self.roads.time_h(a, b) if outbound else self.roads.time_h(b, a)
-        if unit.mode == "river" and self.world.waters is not None:
-            a, b = unit.water_node, incident.water_node
-            _, km = self.world.waters.matrix(np.array([a]), np.array([b]))
-            return float(km[0, 0]) / unit.speed_kmh
-        km = float(haversine_m(unit.lon, unit.lat, incident.lon, incident.lat)) / 1000.0
-        return km * (RIVER_DETOUR if unit.mode == "river" else 1.0) / unit.speed_kmh
+    def _travel_h(self, unit: Unit, incident: Incident) -> float:
+        """Hours between base and scene for boats and helicopters (the same both ways)."""
+        key = (unit.name, incident.id)
+        hours = self._off_road_h.get(key)
+        if hours is None:
+            if unit.mode == "river" and self.world.waters is not None:
+                row = self.world.waters.dist_from_node(unit.water_node)
+                km = float(row[incident.water_node])
+            else:
+                km = float(haversine_m(unit.lon, unit.lat, incident.lon, incident.lat)) / 1000.0
+                km *= RIVER_DETOUR if unit.mode == "river" else 1.0
+            hours = self._off_road_h[key] = km / unit.speed_kmh
+        return hours
 
     def _mission(self, unit: Unit, state: IncidentState, main: bool
                  ) -> Generator[simpy.Event, Any, None]:
@@ -178,7 +191,7 @@ class Rescue:
         if unit.mode == "road":
             km = yield from self.roads.drive(unit.road_node, incident.road_node)
         else:
-            travel_h = self._travel_h(unit, incident, outbound=True)
+            travel_h = self._travel_h(unit, incident)
             km = travel_h * unit.speed_kmh
             yield self.env.timeout(travel_h)
         state.first_arrival_h = min(state.first_arrival_h, self.env.now)
@@ -191,7 +204,7 @@ class Rescue:
         if unit.mode == "road":
             km += yield from self.roads.drive(incident.road_node, unit.road_node)
         else:
-            travel_h = self._travel_h(unit, incident, outbound=False)
+            travel_h = self._travel_h(unit, incident)
             km += travel_h * unit.speed_kmh
             yield self.env.timeout(travel_h)
         self.records.trips.append(TripRecord(unit.name, unit.team, unit.base, start,

@@ -8,7 +8,8 @@ reached it waits at that node until the state changes again.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import simpy
 
 from sim.routing import TravelTimes
 
-__all__ = ["RoadState", "Route"]
+__all__ = ["Closures", "RoadState", "Route"]
 
 Route = tuple[list[int], np.ndarray, np.ndarray]
 """Path nodes, cumulative hours and cumulative km from its first node."""
@@ -28,6 +29,16 @@ replication; the oldest are dropped so memory stays bounded)."""
 StateCache = tuple[dict[int, np.ndarray], dict[tuple[int, int], Route | None]]
 """Per closure state: time rows by origin and routes by (origin, destination). Shared by the
 replications that run on one world, since a state's routes never change."""
+
+
+@dataclass(eq=False)
+class Closures:
+    """A combined road state: closed edges and slowed edges with their factors. ``key`` is
+    the travel-time engine's key for it once applied, so reapplying it costs nothing."""
+
+    closed: frozenset[int] = frozenset()
+    slow: dict[int, float] = field(default_factory=dict)
+    key: str | None = None
 
 
 class RoadState:
@@ -48,9 +59,11 @@ class RoadState:
             self.cache.pop(next(iter(self.cache)))
         self._rows, self._routes = entry
 
-    def set(self, closed: frozenset[int], slow: Mapping[int, float]) -> None:
+    def set(self, state: Closures) -> None:
         """Switch to a new closure state and wake everything waiting on a change."""
-        self._use(self.engine.set_state(closed, slow))
+        if state.key is None or not self.engine.use_state(state.key):
+            state.key = self.engine.set_state(state.closed, state.slow)
+        self._use(state.key)
         fired, self.changed = self.changed, self.env.event()
         fired.succeed()
 
