@@ -1,13 +1,23 @@
 """Model throughput: events per second of a replication vs bare SimPy on the same event count.
 
-Run: ``python benchmarks/bench_model.py``. Prints both rates and the overhead ratio (goal: the
-model keeps throughput within 3× of bare SimPy processing the same number of events).
+Run: ``python benchmarks/bench_model.py``. Prints, side by side and best of ``ROUNDS``:
+
+- the model's events per second over whole replications (set-up included);
+- bare SimPy processing the same number of timeouts (the goal: the model within 3× of it);
+- SimPy alone processing the model's own event mix (the same numbers of processes,
+  conditions, container and store operations, plain events and timeouts, with no model
+  logic), which splits the overhead into what SimPy's richer events cost and what the
+  model's own Python work adds.
 """
 
 from __future__ import annotations
 
+import random
 import time
+from collections import Counter
+from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import simpy
 
@@ -17,17 +27,20 @@ from sim.world import World, build_world
 
 ROOT = Path(__file__).resolve().parents[1]
 ROUNDS = 10
+REPLICATIONS = 20
+CONCURRENT = 25
+"""Processes alive at once in the event-mix replay (a replication has a few dozen)."""
 
 
 class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events it schedules."""
+    """A SimPy environment that counts the events it schedules, by kind."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.scheduled = 0
+        self.kinds: Counter[str] = Counter()
 
     def schedule(self, event: simpy.Event, priority: int = 1, delay: float = 0) -> None:
-        self.scheduled += 1
+        self.kinds[type(event).__name__] += 1
         super().schedule(event, priority, delay)
 
 
@@ -35,7 +48,7 @@ def bare_simpy(n_events: int) -> float:
     """Seconds for bare SimPy to process ``n_events`` timeouts (plus process bookkeeping)."""
     env = simpy.Environment()
 
-    def ticker(count: int):  # type: ignore[no-untyped-def]
+    def ticker(count: int) -> Generator[simpy.Event, Any, None]:
         for _ in range(count):
             yield env.timeout(0.001)
 
@@ -47,14 +60,56 @@ def bare_simpy(n_events: int) -> float:
     return time.perf_counter() - start
 
 
-def count_events(world: World, replications: int) -> int:
-    """Events the replications schedule (counted in a separate pass: counting costs time)."""
-    events = 0
+def event_mix(kinds: Counter[str]) -> float:
+    """Seconds for SimPy alone to process the model's event mix (no model logic)."""
+    env = simpy.Environment()
+    box = simpy.Container(env, init=1e12)
+    store = simpy.Store(env)
+    store.items.extend(range(kinds["StoreGet"]))
+    ops = (["timeout"] * max(kinds["Timeout"] - kinds["Condition"], 0)
+           + ["condition"] * kinds["Condition"] + ["put"] * kinds["ContainerPut"]
+           + ["get"] * kinds["ContainerGet"] + ["store_put"] * kinds["StorePut"]
+           + ["store_get"] * kinds["StoreGet"] + ["event"] * kinds["Event"])
+    random.Random(0).shuffle(ops)
+    n_processes = max(kinds["Initialize"], 1)
+    parts = [ops[k::n_processes] for k in range(n_processes)]
+
+    def worker(k: int) -> Generator[simpy.Event, Any, None]:
+        for op in parts[k]:
+            if op == "timeout":
+                yield env.timeout(0.01)
+            elif op == "condition":
+                yield env.timeout(0.01) | env.event()  # as driving: arrival or a change
+            elif op == "put":
+                yield box.put(1.0)
+            elif op == "get":
+                yield box.get(1.0)
+            elif op == "store_put":
+                yield store.put(0)
+            elif op == "store_get":
+                yield store.get()
+            else:
+                event = env.event()
+                event.succeed()
+                yield event
+        if k + CONCURRENT < n_processes:  # processes come and go, as in a replication
+            env.process(worker(k + CONCURRENT))
+
+    start = time.perf_counter()
+    for k in range(min(CONCURRENT, n_processes)):
+        env.process(worker(k))
+    env.run()
+    return time.perf_counter() - start
+
+
+def count_events(world: World, replications: int) -> Counter[str]:
+    """Events the replications schedule, by kind (a separate pass: counting costs time)."""
+    kinds: Counter[str] = Counter()
     for r in range(replications):
         env = CountingEnvironment()
         simulate(world, replication=r, env=env)
-        events += env.scheduled
-    return events
+        kinds += env.kinds
+    return kinds
 
 
 def run_model(world: World, replications: int) -> float:
@@ -73,18 +128,22 @@ def main() -> None:
         except Exception as exc:
             print(f"{name}: skipped ({exc})")
             continue
-        replications = 20
-        events = count_events(world, replications)  # also warms the travel-time caches
+        kinds = count_events(world, REPLICATIONS)  # also warms the travel-time caches
+        events = sum(kinds.values())
         # Side by side, best of ROUNDS each (this machine's timings vary between runs).
-        model_s = bare_s = float("inf")
+        model_s = bare_s = mix_s = float("inf")
         for _ in range(ROUNDS):
-            model_s = min(model_s, run_model(world, replications))
+            model_s = min(model_s, run_model(world, REPLICATIONS))
             bare_s = min(bare_s, bare_simpy(events))
-        model_rate, bare_rate = events / model_s, events / bare_s
-        print(f"{name}: {replications} replications, {events:,} events, best of {ROUNDS}")
-        print(f"  model      {model_rate:12,.0f} events/s  ({model_s:.3f} s)")
-        print(f"  bare SimPy {bare_rate:12,.0f} events/s  ({bare_s:.3f} s)")
-        print(f"  overhead   {bare_rate / model_rate:.2f}× (goal ≤ 3×)")
+            mix_s = min(mix_s, event_mix(kinds))
+        model_rate, bare_rate, mix_rate = events / model_s, events / bare_s, events / mix_s
+        print(f"{name}: {REPLICATIONS} replications, {events:,} events, best of {ROUNDS}")
+        print(f"  model               {model_rate:10,.0f} events/s  ({model_s:.3f} s)")
+        print(f"  bare SimPy timeouts {bare_rate:10,.0f} events/s  ({bare_s:.3f} s)")
+        print(f"  SimPy, model's mix  {mix_rate:10,.0f} events/s  ({mix_s:.3f} s)")
+        print(f"  overhead   {bare_rate / model_rate:.2f}× (goal ≤ 3×) = "
+              f"{bare_rate / mix_rate:.2f}× SimPy's own events × "
+              f"{mix_rate / model_rate:.2f}× model logic")
 
 
 if __name__ == "__main__":
