@@ -101,6 +101,9 @@ class TravelTimes:
         A factor of ``inf`` closes the edge; factors must be positive.  Nothing is computed
         until queried; an earlier state's cached results are reused.  Returns the state key.
         """
+        if (not slow and isinstance(closed, (tuple, list, set, frozenset)) and not closed
+                and self.use_state("open")):
+            return "open"
         m = self._base_time_h.size
         closed_arr = np.unique(np.asarray(list(closed), dtype=np.int64).reshape(-1))
         slow = dict(slow or {})
