@@ -247,6 +247,23 @@ def test_rescue_sends_the_nearest_free_team(default_world: World, default_data: 
     assert arrival == pytest.approx(1 + world.roads.from_node(world.node("near"))[node])
 
 
+def test_an_incident_at_an_osm_node_is_served_at_that_node(default_world: World,
+                                                           default_data: dict) -> None:
+    """A scripted incident located by OSM node id happens at that node's coordinates, and the
+    team's arrival is its drive time to exactly that node."""
+    data = _rescue_case(default_data, [])
+    world = variant(default_world, data)
+    node = int(np.argsort(world.roads.from_node(world.node("near")))[40])
+    osm_id = int(world.road.node_ids[node])
+    data["incidents"] = [{"id": "at_node", "type": "road_traffic", "location": osm_id,
+                          "time_h": 1}]
+    world = variant(default_world, data)
+    incident = simulate(world).table("incidents").set_index("incident").loc["at_node"]
+    assert (incident.lon, incident.lat) == (float(world.road.lon[node]),
+                                            float(world.road.lat[node]))
+    assert incident.on_scene_h == pytest.approx(1 + world.roads.from_node(world.node("near"))[node])
+
+
 def test_rescue_serves_the_most_urgent_incident_first(default_world: World,
                                                       default_data: dict) -> None:
     """满足急需: a collapse (urgency 5, two fire teams) is served before a traffic accident

@@ -80,15 +80,14 @@ class Disruptions:
         """The combined road state from each switch time on (shared by replications when no
         disruption draws a random share)."""
         key = ("road states", tuple(d.model_dump_json() for d, _ in self.items))
-        random = any(d.share < 1.0 for d, _ in self.items)
-        if random or key not in world.memo:
-            times = sorted({t for d, _ in self.items for t in (d.window.start_h, d.window.end_h)
-                            if t is not None})
-            schedule = [(t, self._combined(t)) for t in times]
-            if random:
-                return schedule
+        if key in world.memo:
+            return world.memo[key]
+        times = sorted({t for d, _ in self.items for t in (d.window.start_h, d.window.end_h)
+                        if t is not None})
+        schedule = [(t, self._combined(t)) for t in times]
+        if all(d.share == 1.0 for d, _ in self.items):
             world.memo[key] = schedule
-        return world.memo[key]
+        return schedule
 
     def _combined(self, t: float) -> Closures:
         closed: set[int] = set()

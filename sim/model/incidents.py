@@ -88,16 +88,16 @@ def _poisson_times(rng: np.random.Generator, gen: IncidentGenerator, horizon_h: 
 
 
 def _scripted_points(world: World) -> Points:
-    scenario = world.scenario
-    lonlat = []
-    for inc in scenario.incidents:
-        if isinstance(inc.location, int):
-            site = world.road.node_ids.tolist().index(inc.location)
-            lonlat.append((float(world.road.lon[site]), float(world.road.lat[site])))
-        else:
-            lonlat.append(tuple(inc.location))
-    key = ("scripted incident points", tuple(lonlat))
+    locations = tuple(inc.location if isinstance(inc.location, int) else tuple(inc.location)
+                      for inc in world.scenario.incidents)
+    key = ("scripted incident points", locations)
     if key not in world.memo:
+        road, lonlat = world.road, []
+        for loc in locations:
+            if isinstance(loc, int):  # an OSM node id (checked when the world was built)
+                node = road.node_ids.tolist().index(loc)
+                loc = (float(road.lon[node]), float(road.lat[node]))
+            lonlat.append(loc)
         world.memo[key] = _snapped(world, np.asarray(lonlat, dtype=float))
     return world.memo[key]
 
