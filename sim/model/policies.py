@@ -2,12 +2,15 @@
 
 A policy sees the open work (relief requests, or team needs of incidents) and the options that
 can serve each item (depots with stock and an idle truck, or free units), each with its travel
-time under the current road state, and picks the next assignment.
+time under the current road state, and picks the next assignment. The models keep their open
+work in the policy's order as it arises (:meth:`Policy.add`), so nothing is sorted per decision.
 """
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
 __all__ = ["POLICIES", "FcfsPolicy", "NearestIdlePolicy", "Option", "PlanPolicy", "Policy",
@@ -33,6 +36,9 @@ class Work(Protocol):
 
 Options = Callable[[Any], list[Option]]
 
+_NEAREST = itemgetter(1, 2)
+"""Options compare by travel time, then name (a stable tie-break)."""
+
 
 class Policy:
     """Base policy: order the work by :meth:`key`, serve the first item from its nearest option."""
@@ -42,15 +48,19 @@ class Policy:
     def key(self, work: Work) -> tuple[Any, ...]:
         raise NotImplementedError
 
-    def order(self, items: Sequence[Work]) -> list[Work]:
-        return sorted(items, key=self.key)
+    def add(self, items: list[Any], work: Work) -> None:
+        """Insert ``work`` into ``items``, which are kept in this policy's order."""
+        insort(items, work, key=self.key)
 
     def choose(self, items: Sequence[Work], options: Options) -> tuple[Any, Option] | None:
-        """The next (work, option) to assign, or None when nothing can be assigned now."""
-        for item in self.order(items):
+        """The next (work, option) to assign, or None when nothing can be assigned now.
+
+        ``items`` are in this policy's order (built with :meth:`add`).
+        """
+        for item in items:
             found = options(item)
             if found:
-                return item, min(found, key=lambda o: (o.time_h, o.name))
+                return item, min(found, key=_NEAREST)
         return None
 
 
@@ -82,9 +92,9 @@ class NearestIdlePolicy(Policy):
 
     def choose(self, items: Sequence[Work], options: Options) -> tuple[Any, Option] | None:
         best: tuple[Any, Option] | None = None
-        for item in self.order(items):
+        for item in items:
             for option in options(item):
-                if best is None or (option.time_h, option.name) < (best[1].time_h, best[1].name):
+                if best is None or _NEAREST(option) < _NEAREST(best[1]):
                     best = (item, option)
         return best
 

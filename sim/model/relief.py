@@ -153,7 +153,7 @@ class Relief:
         node = self.world.node(spec.id)
         for c in self.commodities.values():
             self._seq += 1
-            self.requests.append(Request(
+            self.policy.add(self.requests, Request(
                 seq=self._seq, settlement=spec.id, node=node, commodity=c.id, main=c.main,
                 urgency=spec.urgency, raised_h=self.env.now, remaining=spec.people * c.per_person,
                 rank=base_rank))
@@ -183,7 +183,6 @@ class Relief:
         re-checked only for commodities whose usable stock or need changed.
         """
         while True:
-            self.requests = [r for r in self.requests if r.remaining > EPS]
             if self._stale:
                 self._escalate_stale()
             idle = [d for d in self.depots if d.trucks.items and d.active]
@@ -213,16 +212,22 @@ class Relief:
     def _escalate_stale(self) -> None:
         """Open the next tier for requests whose usable, reachable stock cannot cover them."""
         stale, self._stale = self._stale, set()
+        waiting: dict[str, list[Request]] = {c: [] for c in stale}
+        for r in self.requests:
+            if r.commodity in waiting and not r.escalating and r.rank in self._next_rank:
+                waiting[r.commodity].append(r)
         open_roads = self.roads.engine.state_key == "open"  # one strongly connected network
-        for c in stale:
-            waiting = [r for r in self.requests if r.commodity == c and not r.escalating
-                       and r.rank in self._next_rank]
-            if not waiting:
+        for c, requests in waiting.items():
+            if not requests:
                 continue
-            held = [(d.rank, d.level(c), d.node) for d in self.depots if d.level(c) > EPS]
-            for r in waiting:
-                stock = sum(level for rank, level, node in held if rank <= r.rank and (
-                    open_roads or self.roads.time_h(node, r.node) < math.inf))
+            held = [(d.rank, d.stock[c].level, d.node) for d in self.depots
+                    if d.active and d.stock[c].level > EPS]
+            for r in requests:
+                stock = 0.0
+                for rank, level, node in held:
+                    if rank <= r.rank and (open_roads
+                                           or self.roads.time_h(node, r.node) < math.inf):
+                        stock += level
                 if stock + EPS < r.remaining:
                     nxt = self._next_rank[r.rank]
                     r.escalating = True
@@ -239,9 +244,8 @@ class Relief:
         """Load one truck at ``depot`` for the request's settlement (main needs first)."""
         truck = depot.trucks.get().value  # an idle truck exists, so the get succeeds now
         cap_kg = depot.spec.trucks.capacity_kg
-        same_place = self.policy.order([r for r in self.requests
-                                        if r.settlement == request.settlement
-                                        and r is not request])
+        same_place = [r for r in self.requests  # in the policy's order
+                      if r.settlement == request.settlement and r is not request]
         load: dict[str, float] = {}
         for r in [request, *same_place]:
             unit_kg = self.commodities[r.commodity].unit_kg
@@ -257,6 +261,7 @@ class Relief:
             load[r.commodity] = load.get(r.commodity, 0.0) + qty
             self._log_stock(depot, r.commodity)
         self._stale.update(load)  # less stock left in the tiers that hold it
+        self.requests = [r for r in self.requests if r.remaining > EPS]
         self.env.process(self._trip(depot, truck, request.settlement, request.node, load))
 
     def _trip(self, depot: DepotState, truck: str, settlement: str, node: int,

@@ -111,8 +111,8 @@ class Rescue:
             self._seq += 1
             state.needs.append(Need(self._seq, state, need.team, need.main, need.count,
                                     kind.urgency, self.env.now))
+            self.policy.add(self.needs, state.needs[-1])
         state.main_missing = sum(n.count for n in kind.needs if n.main)
-        self.needs.extend(state.needs)
         self.active.append(state)
         self.poke()
         yield state.ready
