@@ -190,6 +190,36 @@ def test_policies_order_relief_as_specified(default_world: World, default_data: 
     assert deliveries[0].settlement == first
 
 
+def test_policies_keep_open_work_in_their_order_as_it_arises() -> None:
+    """Work added in any order is kept in the policy's order; the first item that can be served
+    is served from its nearest option (ties by name)."""
+    from types import SimpleNamespace
+
+    from sim.model.policies import Option, make_policy
+
+    def work(seq: int, urgency: int, main: bool, raised_h: float) -> SimpleNamespace:
+        return SimpleNamespace(seq=seq, urgency=urgency, main=main, raised_h=raised_h)
+
+    arrivals = [work(1, 3, True, 0.0), work(2, 5, False, 1.0), work(3, 5, True, 2.0),
+                work(4, 3, True, 0.0)]
+    expected = {"plan": [3, 2, 1, 4], "fcfs": [1, 4, 2, 3], "nearest_idle": [1, 4, 2, 3]}
+    for name, order in expected.items():
+        policy, items = make_policy(name), []
+        for item in arrivals:
+            policy.add(items, item)
+        assert [w.seq for w in items] == order, name
+
+    plan, items = make_policy("plan"), []
+    for item in arrivals:
+        plan.add(items, item)
+    options = {2: [Option("far", 2.0, "b"), Option("tie", 1.0, "z"), Option("near", 1.0, "a")],
+               1: [Option("closest", 0.1, "c")]}
+    chosen = plan.choose(items, lambda w: options.get(w.seq, []))
+    assert chosen is not None and chosen[0].seq == 2 and chosen[1].resource == "near"
+    nearest = make_policy("nearest_idle").choose(items, lambda w: options.get(w.seq, []))
+    assert nearest is not None and nearest[0].seq == 1 and nearest[1].resource == "closest"
+
+
 def test_main_commodities_go_first(default_world: World, default_data: dict) -> None:
     """先主后次: the first truck to a settlement carries kits (main) before quilts and tents."""
     world = variant(default_world, _three_settlements(default_data, "plan"))
