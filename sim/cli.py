@@ -376,14 +376,17 @@ def figures(
 def report(
     results_dir: RESULTS_ARG,
     lang: LANG_OPTION = "zh",
-    out: Annotated[Path | None, typer.Option(help="HTML file "
-                                             "(default: RESULTS_DIR/report_LANG.html).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html (self-contained) or docx (Word).")
+                   ] = "html",
+    out: Annotated[Path | None, typer.Option(help="Report file "
+                                             "(default: RESULTS_DIR/report_LANG.FORMAT).")
+                   ] = None,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
 ) -> None:
-    """One self-contained HTML report (figures embedded, works offline)."""
+    """One report for a plan draft: self-contained HTML or Word, figures embedded."""
     from sim.report import write_report
 
-    path = write_report(_results(results_dir), out, lang=lang, cache_dir=cache_dir)
+    path = write_report(_results(results_dir), out, lang=lang, fmt=fmt, cache_dir=cache_dir)
     console.print(f"[green]report[/] {path}")
 
 

@@ -1,7 +1,8 @@
-"""A self-contained HTML report (figures embedded, no external resources) for plan drafts.
+"""The report a planner attaches to a plan draft: self-contained HTML, or Word (.docx).
 
 For a run: scenario, assumptions, the target table with pass/fail, and the figures. For an
-experiment: additionally the intervals over replications and the placement ranking.
+experiment: additionally the intervals over replications and the placement ranking. The
+content is built once as a list of blocks and rendered to either format.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import base64
 import html
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,9 @@ from sim.figures import make_figures, read_run
 from sim.fonts import embedded_font_css
 from sim.scenario import Scenario
 
-__all__ = ["write_report"]
+__all__ = ["FORMATS", "write_report"]
+
+FORMATS = ("html", "docx")
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -64,9 +68,48 @@ figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:
 .meta td{text-align:left}
 """
 
+VERDICT_RGB = {"pass": (0x1A, 0x7F, 0x37), "fail": (0xCF, 0x22, 0x2E), "na": (0x88, 0x88, 0x88)}
+WORD_CJK_FONT = "宋体"
+"""East Asian font named in the .docx (present on Chinese Windows and Office installs)."""
 
-def _e(value: Any) -> str:
-    return html.escape(str(value))
+
+# -- content ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A pass/fail cell (None: no such incidents, nothing to judge)."""
+
+    passed: bool | None
+
+
+Cell = str | Verdict
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str] | None  # None: a two-column key/value table
+    rows: list[list[Cell]]
+
+
+@dataclass(frozen=True)
+class Figure:
+    path: Path
+    caption: str
+
+
+Block = Heading | Paragraph | Table | Figure
 
 
 def _pct(x: float) -> str:
@@ -77,93 +120,167 @@ def _num(x: float) -> str:
     return "–" if x != x else ("∞" if x == float("inf") else f"{x:.2f}")
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _verdict(passed: Any, t: dict[str, str]) -> str:
-    if passed is None or passed != passed:
-        return f'<span class="na">{t["na"]}</span>'
-    return f'<span class="pass">{t["pass"]}</span>' if passed else \
-        f'<span class="fail">{t["fail"]}</span>'
-
-
-def _scenario_section(scenario: Scenario, summary: dict[str, Any], t: dict[str, str],
-                      lang: str) -> str:
-    meta = [[t["scenario"], _e(scenario.name)], ["", _e(scenario.description)],
-            [t["network"], _e(f"{summary['network']['source']} — {summary['network']['nodes']} "
-                              f"nodes, {summary['network']['edges']} edges")],
-            [t["seed"], _e(summary["seed"])],
-            [t["horizon"], _e(f"{scenario.horizon_h:g} {t['hours']}")],
-            [t["versions"], _e(", ".join(f"{k} {v}" for k, v in summary["versions"].items()))]]
+def _scenario_blocks(scenario: Scenario, summary: dict[str, Any], t: dict[str, str]
+                     ) -> list[Block]:
+    network = summary["network"]
+    meta: list[list[Cell]] = [
+        [t["scenario"], scenario.name], ["", scenario.description],
+        [t["network"], f"{network['source']} — {network['nodes']} nodes, "
+                       f"{network['edges']} edges"],
+        [t["seed"], str(summary["seed"])],
+        [t["horizon"], f"{scenario.horizon_h:g} {t['hours']}"],
+        [t["versions"], ", ".join(f"{k} {v}" for k, v in summary["versions"].items())]]
     policy = scenario.dispatch.policy
     policy_text = f"{policy} ({t['policy_plan']})" if policy == "plan" else policy
     delays = ", ".join(f"{k}: {v:g} h" for k, v in scenario.dispatch.escalation_delay_h.items())
-    depots = [[_e(d.name or d.id), _e(d.tier), _e(d.kind),
-               _e(", ".join(f"{c} {q:,.0f}" for c, q in d.stock.items())),
-               _e(d.trucks.count)] for d in scenario.depots]
-    return (f"<h2>{t['scenario']}</h2><table class='meta'>" +
-            "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in meta) + "</table>"
-            f"<h2>{t['assumptions']}</h2><p>{t['policy']}: {_e(policy_text)}<br>"
-            f"{t['escalation']}: {_e(delays)}</p>" +
-            _table([t["depots"], t["tier"], t["kind"], t["stock"], t["trucks"]], depots))
+    depots: list[list[Cell]] = [
+        [d.name or d.id, d.tier, d.kind, ", ".join(f"{c} {q:,.0f}" for c, q in d.stock.items()),
+         str(d.trucks.count)] for d in scenario.depots]
+    return [Heading(t["scenario"], 2), Table(None, meta),
+            Heading(t["assumptions"], 2),
+            Paragraph([f"{t['policy']}: {policy_text}", f"{t['escalation']}: {delays}"]),
+            Table([t["depots"], t["tier"], t["kind"], t["stock"], t["trucks"]], depots)]
 
 
-def _figures_section(paths: list[Path], t: dict[str, str]) -> str:
-    parts = [f"<h2>{t['figures']}</h2>"]
-    for path in paths:
-        if path.suffix != ".png":
-            continue
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        parts.append(f'<figure><img alt="{_e(path.stem)}" src="data:image/png;base64,{data}">'
-                     f"<figcaption>{_e(path.stem)}</figcaption></figure>")
-    return "".join(parts)
+def _run_blocks(kpis: pd.DataFrame, t: dict[str, str], lang: str) -> list[Block]:
+    rows: list[list[Cell]] = [
+        [r.name_zh if lang == "zh" else r.kpi, f"≤ {r.target:g} h", _num(r["mean"]),
+         _num(r.p95), _pct(r.share_within), _pct(r.share_required),
+         Verdict(None if r.n == 0 else bool(r.passed))] for _, r in kpis.iterrows()]
+    return [Heading(t["targets"], 2),
+            Table([t["target"], t["standard"], t["value"], t["p95"], t["within"],
+                   t["required"], t["result"]], rows)]
 
 
-def _run_targets(kpis: pd.DataFrame, t: dict[str, str], lang: str) -> str:
-    rows = [[_e(r.name_zh if lang == "zh" else r.kpi), f"≤ {r.target:g} h", _num(r["mean"]),
-             _num(r.p95), _pct(r.share_within), _pct(r.share_required), _verdict(
-                 None if r.n == 0 else bool(r.passed), t)] for _, r in kpis.iterrows()]
-    return f"<h2>{t['targets']}</h2>" + _table(
-        [t["target"], t["standard"], t["value"], t["p95"], t["within"], t["required"],
-         t["result"]], rows)
-
-
-def _experiment_sections(exp_dir: Path, t: dict[str, str], lang: str) -> str:
+def _experiment_blocks(exp_dir: Path, t: dict[str, str], lang: str) -> list[Block]:
     manifest = json.loads((exp_dir / "manifest.json").read_text(encoding="utf-8"))
     summary = pd.read_parquet(exp_dir / "summary.parquet")
     kpis = pd.read_parquet(exp_dir / "replications.parquet")
     names = dict(zip(kpis.kpi, kpis.name_zh, strict=False))
-    rows = []
+    rows: list[list[Cell]] = []
     for r in summary.itertuples():
         if r.n == 0:
             continue
         label = names.get(r.kpi, r.kpi) if lang == "zh" else r.kpi
-        rows.append([_e(f"{r.placement} / {r.policy} / {r.variant}"), _e(label),
-                     f"≤ {r.target:g} h", f"{_num(r.mean)} [{_num(r.ci_low)}, {_num(r.ci_high)}]",
+        rows.append([f"{r.placement} / {r.policy} / {r.variant}", label, f"≤ {r.target:g} h",
+                     f"{_num(r.mean)} [{_num(r.ci_low)}, {_num(r.ci_high)}]",
                      f"{_pct(r.share_within)} [{_pct(r.share_ci_low)}, {_pct(r.share_ci_high)}]",
-                     _pct(r.pass_rate), _verdict(r.pass_rate >= 0.95, t)])
+                     _pct(r.pass_rate), Verdict(bool(r.pass_rate >= 0.95))])
     chosen = summary[summary.kpi == manifest["kpi"]].sort_values("p_best", ascending=False)
-    ranking = [[str(i), _e(r.placement), _e(f"{r.policy} / {r.variant}"),
-                f"{_pct(r.share_within)} [{_pct(r.share_ci_low)}, {_pct(r.share_ci_high)}]",
-                _pct(r.p_best)] for i, r in enumerate(chosen.itertuples(), start=1)]
-    return (f"<h2>{t['experiment']}: {_e(manifest['experiment'])}</h2>"
-            f"<p>{t['replications']}: {manifest['replications']}; {t['ci']}; "
-            f"{t['result']} = {t['pass_rate']} ≥ 95%</p>" +
-            _table([t["placement"], t["target"], t["standard"], f"{t['value']} [{t['ci']}]",
-                    f"{t['within']} [{t['ci']}]", t["pass_rate"], t["result"]], rows) +
-            f"<h2>{t['ranking']} ({_e(manifest['kpi'])})</h2>" +
-            _table(["#", t["placement"], "policy / variant", t["within"], t["p_best"]], ranking))
+    ranking: list[list[Cell]] = [
+        [str(i), r.placement, f"{r.policy} / {r.variant}",
+         f"{_pct(r.share_within)} [{_pct(r.share_ci_low)}, {_pct(r.share_ci_high)}]",
+         _pct(r.p_best)] for i, r in enumerate(chosen.itertuples(), start=1)]
+    return [Heading(f"{t['experiment']}: {manifest['experiment']}", 2),
+            Paragraph([f"{t['replications']}: {manifest['replications']}; {t['ci']}; "
+                       f"{t['result']} = {t['pass_rate']} ≥ 95%"]),
+            Table([t["placement"], t["target"], t["standard"], f"{t['value']} [{t['ci']}]",
+                   f"{t['within']} [{t['ci']}]", t["pass_rate"], t["result"]], rows),
+            Heading(f"{t['ranking']} ({manifest['kpi']})", 2),
+            Table(["#", t["placement"], "policy / variant", t["within"], t["p_best"]], ranking)]
 
 
-def write_report(results_dir: str | Path, out_html: str | Path | None = None, *,
-                 lang: str = "zh", cache_dir: Path | None = None) -> Path:
-    """One self-contained HTML report for a run or experiment directory; returns its path."""
+# -- HTML ------------------------------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _html_cell(cell: Cell, t: dict[str, str]) -> str:
+    if isinstance(cell, str):
+        return _e(cell)
+    kind = _verdict_kind(cell)
+    return f'<span class="{kind}">{_e(t[kind])}</span>'
+
+
+def _html_block(block: Block, t: dict[str, str]) -> str:
+    if isinstance(block, Heading):
+        return f"<h{block.level}>{_e(block.text)}</h{block.level}>"
+    if isinstance(block, Paragraph):
+        return "<p>" + "<br>".join(_e(line) for line in block.lines) + "</p>"
+    if isinstance(block, Figure):
+        data = base64.b64encode(block.path.read_bytes()).decode("ascii")
+        return (f'<figure><img alt="{_e(block.caption)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{_e(block.caption)}</figcaption></figure>")
+    body = "".join("<tr>" + "".join(f"<td>{_html_cell(c, t)}</td>" for c in row) + "</tr>"
+                   for row in block.rows)
+    if block.header is None:
+        return f"<table class='meta'>{body}</table>"
+    head = "".join(f"<th>{_e(h)}</th>" for h in block.header)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _write_html(blocks: list[Block], t: dict[str, str], lang: str, out: Path) -> None:
+    body = "".join(_html_block(b, t) for b in blocks)
+    font = embedded_font_css(html.unescape(body) + t["title"])
+    out.write_text(f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
+                   f'<meta charset="utf-8"><title>{_e(t["title"])}</title>'
+                   f"<style>{font}{CSS}</style></head><body>{body}</body></html>",
+                   encoding="utf-8")
+
+
+# -- Word ------------------------------------------------------------------------------------
+
+
+def _write_docx(blocks: list[Block], t: dict[str, str], lang: str, out: Path) -> None:
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt, RGBColor
+
+    doc = Document()
+    doc.core_properties.title = t["title"]
+    doc.core_properties.language = "zh-CN" if lang == "zh" else "en"
+    for style in ("Normal", "Title", "Heading 1", "Heading 2", "Caption"):
+        fonts = doc.styles[style].element.get_or_add_rPr().get_or_add_rFonts()
+        fonts.set(qn("w:eastAsia"), WORD_CJK_FONT)
+    doc.styles["Normal"].font.size = Pt(10.5)  # 五号
+    width = doc.sections[0].page_width - doc.sections[0].left_margin \
+        - doc.sections[0].right_margin
+    for block in blocks:
+        if isinstance(block, Heading):
+            doc.add_heading(block.text, level=0 if block.level == 1 else block.level - 1)
+        elif isinstance(block, Paragraph):
+            paragraph = doc.add_paragraph()
+            for i, line in enumerate(block.lines):
+                run = paragraph.add_run(line)
+                if i < len(block.lines) - 1:
+                    run.add_break()
+        elif isinstance(block, Figure):
+            doc.add_picture(str(block.path), width=min(width, Cm(16)))
+            doc.add_paragraph(block.caption, style="Caption")
+        else:
+            rows = ([block.header] if block.header else []) + block.rows
+            table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+            table.style = "Table Grid"
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    run = table.cell(r, c).paragraphs[0].add_run(
+                        cell if isinstance(cell, str) else t[_verdict_kind(cell)])
+                    run.bold = bool(block.header) and r == 0
+                    if isinstance(cell, Verdict):
+                        run.bold = True
+                        run.font.color.rgb = RGBColor(*VERDICT_RGB[_verdict_kind(cell)])
+    doc.save(str(out))
+
+
+def _verdict_kind(verdict: Verdict) -> str:
+    if verdict.passed is None or verdict.passed != verdict.passed:
+        return "na"
+    return "pass" if verdict.passed else "fail"
+
+
+# -- entry point -----------------------------------------------------------------------------
+
+
+def write_report(results_dir: str | Path, out: str | Path | None = None, *,
+                 lang: str = "zh", fmt: str = "html", cache_dir: Path | None = None) -> Path:
+    """One report (self-contained HTML or Word) for a run or experiment; returns its path."""
     results_dir = Path(results_dir)
     if lang not in TEXT:
         raise ReliefsimError(f"--lang: {lang!r} — expected one of {sorted(TEXT)}")
+    if fmt not in FORMATS:
+        raise ReliefsimError(f"--format: {fmt!r} — expected one of {list(FORMATS)}")
     t = TEXT[lang]
     is_experiment = (results_dir / "manifest.json").exists()
     run_dir = results_dir
@@ -175,19 +292,17 @@ def write_report(results_dir: str | Path, out_html: str | Path | None = None, *,
                         if c["placement"] == manifest["baseline"])
         run_dir = results_dir / "runs" / baseline
     summary, scenario, tables = read_run(run_dir)
+    out = Path(out) if out else results_dir / f"report_{lang}.{fmt}"
+    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         figures = make_figures(results_dir, Path(tmp), lang=lang, formats=("png",),
                                cache_dir=cache_dir)
-        body = (f"<h1>{t['title']}: {_e(scenario.name)}</h1>" +
-                _scenario_section(scenario, summary, t, lang) +
-                (_experiment_sections(results_dir, t, lang) if is_experiment else
-                 _run_targets(tables["kpis"], t, lang)) +
-                _figures_section(figures, t))
-    out = Path(out_html) if out_html else results_dir / f"report_{lang}.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    font = embedded_font_css(html.unescape(body) + t["title"])
-    out.write_text(f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
-                   f'<meta charset="utf-8"><title>{_e(t["title"])}</title>'
-                   f"<style>{font}{CSS}</style></head><body>{body}</body></html>",
-                   encoding="utf-8")
+        blocks: list[Block] = [
+            Heading(f"{t['title']}: {scenario.name}", 1),
+            *_scenario_blocks(scenario, summary, t),
+            *(_experiment_blocks(results_dir, t, lang) if is_experiment
+              else _run_blocks(tables["kpis"], t, lang)),
+            Heading(t["figures"], 2),
+            *(Figure(p, p.stem) for p in figures if p.suffix == ".png")]
+        (_write_html if fmt == "html" else _write_docx)(blocks, t, lang, out)
     return out

@@ -9,8 +9,10 @@ import warnings
 from pathlib import Path
 
 import matplotlib.image as mpimg
+import pandas as pd
 import pytest
 
+from sim.errors import ReliefsimError
 from sim.figures import LABELS, make_figures
 from sim.fonts import embedded_font_css, missing_glyphs, use_cjk_font
 from sim.gis import export_gis
@@ -127,6 +129,45 @@ def test_report_is_self_contained_and_in_chinese(experiment_dir: Path, run_dir: 
     assert "布局方案排序" in (tmp_path / "out.html").read_text("utf-8")
     english = write_report(run_dir, tmp_path / "en.html", lang="en", cache_dir=cache_dir)
     assert "Relief simulation report" in english.read_text("utf-8")
+
+
+def test_word_report_has_the_targets_ranking_and_figures(experiment_dir: Path, run_dir: Path,
+                                                         cache_dir: Path,
+                                                         tmp_path: Path) -> None:
+    """The .docx for a plan draft: same sections and verdicts as the HTML, figures as pictures,
+    Chinese text with an East Asian font named; it opens again with python-docx."""
+    from docx import Document
+    from docx.oxml.ns import qn
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    result = CliRunner().invoke(app, ["report", str(run_dir), "--format", "docx",
+                                      "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 0, result.output
+    doc = Document(str(run_dir / "report_zh.docx"))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "应急救助仿真评估报告" in text and "目标达成情况" in text and "图表" in text
+    targets = doc.tables[2]
+    kpis = pd.read_parquet(run_dir / "kpis.parquet")
+    assert len(targets.rows) == len(kpis) + 1
+    verdicts = [row.cells[-1].text for row in targets.rows[1:]]
+    assert verdicts == ["无此类事件" if r.n == 0 else ("达标" if r.passed else "未达标")
+                        for r in kpis.itertuples()]
+    fail = next(row.cells[-1] for row in targets.rows[1:] if row.cells[-1].text == "未达标")
+    assert str(fail.paragraphs[0].runs[0].font.color.rgb) == "CF222E"
+    pngs = make_figures(run_dir, tmp_path / "figs", lang="zh", formats=("png",),
+                        cache_dir=cache_dir)
+    assert len(doc.inline_shapes) == len(pngs) >= 4
+    fonts = doc.styles["Normal"].element.rPr.rFonts
+    assert fonts.get(qn("w:eastAsia")) == "宋体"
+
+    experiment = write_report(experiment_dir, tmp_path / "exp.docx", fmt="docx",
+                              cache_dir=cache_dir)
+    doc = Document(str(experiment))
+    assert "布局方案排序" in "\n".join(p.text for p in doc.paragraphs)
+    with pytest.raises(ReliefsimError, match="--format"):
+        write_report(run_dir, tmp_path / "x.pdf", fmt="pdf", cache_dir=cache_dir)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (Debian package chromium)")
