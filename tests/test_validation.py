@@ -124,9 +124,9 @@ SMALL = replace(QUEUE_CASES[0], arrivals_h=250, replications=6)
 def test_queue_checks_catch_longer_work(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Work 25 % longer than specified (rho 0.625, not 0.5): the theory checks fail, while the
     FCFS sample path still holds (the queue itself is still right)."""
-    original = incidents_module._work_factor
-    monkeypatch.setattr(incidents_module, "_work_factor",
-                        lambda rng, cv: 1.25 * original(rng, cv))
+    original = incidents_module._work_factors
+    monkeypatch.setattr(incidents_module, "_work_factors",
+                        lambda rng, cv, n: [1.25 * f for f in original(rng, cv, n)])
     found = {c.name.split(": ", 1)[1]: c for c in check_queue(world, SMALL)}
     assert not found["mean wait (h)"].passed
     assert not found["busy units = λ/μ"].passed

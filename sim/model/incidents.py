@@ -54,7 +54,7 @@ def sample_incidents(world: World, *, seed: int, replication: int) -> list[Incid
         points = _scripted_points(world)
         work = stream(seed, replication, "work", "scripted")
         for i, inc in enumerate(scenario.incidents):
-            factor = _work_factor(work, scenario.incident_type(inc.type).work_cv)
+            factor = _work_factors(work, scenario.incident_type(inc.type).work_cv, 1)[0]
             incidents.append(_incident(inc.id or f"s{i + 1}", inc.type, inc.time_h, points, i,
                                        factor))
     for g, gen in enumerate(scenario.generators):
@@ -62,10 +62,9 @@ def sample_incidents(world: World, *, seed: int, replication: int) -> list[Incid
         times = _poisson_times(rng, gen, scenario.horizon_h)
         points = _candidate_points(world, gen, f"generators[{g}]")
         picks = rng.integers(0, len(points.lonlat), size=len(times))
-        cv = scenario.incident_type(gen.type).work_cv
-        for k, (t, p) in enumerate(zip(times.tolist(), picks.tolist(), strict=True)):
-            incidents.append(_incident(f"g{g + 1}-{k + 1}", gen.type, t, points, p,
-                                       _work_factor(rng, cv)))
+        factors = _work_factors(rng, scenario.incident_type(gen.type).work_cv, len(times))
+        for k, (t, p, f) in enumerate(zip(times.tolist(), picks.tolist(), factors, strict=True)):
+            incidents.append(_incident(f"g{g + 1}-{k + 1}", gen.type, t, points, p, f))
     incidents.sort(key=lambda inc: (inc.call_h, inc.id))
     return incidents
 
@@ -140,9 +139,9 @@ def _snapped(world: World, lonlat: np.ndarray) -> Points:
     return Points(lonlat, np.asarray(road_nodes), np.asarray(water_nodes))
 
 
-def _work_factor(rng: np.random.Generator, cv: float) -> float:
-    """Mean-1 gamma factor with coefficient of variation ``cv`` (cv=1: exponential)."""
+def _work_factors(rng: np.random.Generator, cv: float, n: int) -> list[float]:
+    """``n`` mean-1 gamma factors with coefficient of variation ``cv`` (cv=1: exponential)."""
     if cv == 0:
-        return 1.0
+        return [1.0] * n
     shape = 1.0 / cv**2
-    return float(rng.gamma(shape, 1.0 / shape))
+    return rng.gamma(shape, 1.0 / shape, size=n).tolist()

@@ -16,6 +16,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import simpy
 
 from sim.model.incidents import Incident
@@ -88,7 +89,8 @@ class Rescue:
         self.units_by_team: dict[str, list[Unit]] = {}
         for unit in self.units:
             self.units_by_team.setdefault(unit.team, []).append(unit)
-        self._off_road_h: dict[tuple[str, str], float] = {}
+        self.off_road = [u for u in self.units if u.mode != "road"]
+        self._off_road_h: dict[str, dict[str, float]] = {}  # by incident, then unit
         self.needs: list[Need] = []
         self.active: list[IncidentState] = []
         self._seq = 0
@@ -171,17 +173,22 @@ class Rescue:
 
     def _travel_h(self, unit: Unit, incident: Incident) -> float:
         """Hours between base and scene for boats and helicopters (the same both ways)."""
-        key = (unit.name, incident.id)
-        hours = self._off_road_h.get(key)
+        hours = self._off_road_h.get(incident.id)
         if hours is None:
-            if unit.mode == "river" and self.world.waters is not None:
-                row = self.world.waters.dist_from_node(unit.water_node)
-                km = float(row[incident.water_node])
-            else:
-                km = float(haversine_m(unit.lon, unit.lat, incident.lon, incident.lat)) / 1000.0
-                km *= RIVER_DETOUR if unit.mode == "river" else 1.0
-            hours = self._off_road_h[key] = km / unit.speed_kmh
-        return hours
+            hours = self._off_road_h[incident.id] = self._off_road_hours(incident)
+        return hours[unit.name]
+
+    def _off_road_hours(self, incident: Incident) -> dict[str, float]:
+        """Hours from every boat and helicopter base to the scene (one vectorised pass)."""
+        units, waters = self.off_road, self.world.waters
+        km = haversine_m(np.array([u.lon for u in units]), np.array([u.lat for u in units]),
+                         incident.lon, incident.lat) / 1000.0
+        for i, unit in enumerate(units):
+            if unit.mode == "river":
+                km[i] = (waters.dist_from_node(unit.water_node)[incident.water_node]
+                         if waters is not None else km[i] * RIVER_DETOUR)
+        speeds = np.array([u.speed_kmh for u in units])
+        return dict(zip([u.name for u in units], (km / speeds).tolist(), strict=True))
 
     def _mission(self, unit: Unit, state: IncidentState, main: bool
                  ) -> Generator[simpy.Event, Any, None]:

@@ -20,4 +20,4 @@ def stream(seed: int, replication: int, purpose: str, item: str = "") -> np.rand
     if purpose not in PURPOSES:
         raise ValueError(f"unknown random stream {purpose!r}; expected one of {PURPOSES}")
     key = [seed, replication, PURPOSES.index(purpose), zlib.crc32(item.encode("utf-8"))]
-    return np.random.default_rng(np.random.SeedSequence(key))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(key)))
