@@ -11,7 +11,7 @@ reserves activate after their delay, may fail to show up, and produce at a rate.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Collection, Generator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -138,11 +138,7 @@ class Relief:
                 yield depot.stock[c].put(qty)
                 depot.produced[c] = depot.produced.get(c, 0.0) + qty
                 self._log_stock(depot, c)
-            # New stock here can only create an assignment from this depot: one needs an idle
-            # truck (a returning truck pokes anyway) and a request allowed to use this tier.
-            if depot.trucks.items and any(r.commodity in made and r.rank >= depot.rank
-                                          for r in self.requests):
-                self.poke()
+            self._poke_if_useful(depot, made)
 
     def _onset(self, settlement_id: str) -> Generator[simpy.Event, Any, None]:
         spec = next(s for s in self.world.scenario.settlements if s.id == settlement_id)
@@ -169,6 +165,16 @@ class Relief:
         if not self._wakeup.triggered:
             self._wakeup.succeed()
 
+    def _poke_if_useful(self, depot: DepotState, commodities: Collection[str]) -> None:
+        """Poke after new stock or a truck back at ``depot``, when that can create an
+        assignment: from this depot only, so it needs an idle truck here and an open request
+        allowed to use this tier for one of ``commodities`` that the depot holds. (After every
+        pass no assignment is possible, so nothing else can have changed.)"""
+        if depot.trucks.items and any(
+                r.rank >= depot.rank and r.commodity in commodities
+                and depot.level(r.commodity) > EPS for r in self.requests):
+            self.poke()
+
     def _dispatcher(self) -> Generator[simpy.Event, Any, None]:
         while True:
             yield self._wakeup
@@ -178,9 +184,10 @@ class Relief:
     def _assign(self) -> None:
         """Assign trucks until no idle truck can serve any open request.
 
-        Only events that can create an assignment poke the dispatcher (a new request, a truck
-        back, stock where a truck is idle, a tier opening, a road change), and escalation is
-        re-checked only for commodities whose usable stock or need changed.
+        Only events that can create an assignment poke the dispatcher (a new request, a tier
+        opening, a road change, or a truck back or new stock where both meet a request that may
+        use them), and escalation is re-checked only for commodities whose usable stock or need
+        changed.
         """
         while True:
             if self._stale:
@@ -281,7 +288,7 @@ class Relief:
         self.records.trips.append(TripRecord(truck, "truck", depot.spec.id, start, self.env.now,
                                              km))
         yield depot.trucks.put(truck)
-        self.poke()
+        self._poke_if_useful(depot, self.commodities)
 
     # -- disruptions ----------------------------------------------------------------------------
 
