@@ -189,7 +189,7 @@ QUEUE_CASES: tuple[QueueCase, ...] = (
     QueueCase("M/M/2 rho=0.80", servers=2, lam=1.6, mu=1.0, cv=1.0, arrivals_h=1000,
               replications=20, max_rel_err=0.25, max_abs_err_p=0.04, stationary_start=True),
     QueueCase("M/M/3 rho=0.95", servers=3, lam=2.85, mu=1.0, cv=1.0, arrivals_h=3000,
-              replications=10, max_rel_err=0.40, max_abs_err_p=0.04, stationary_start=True),
+              replications=40, max_rel_err=0.25, max_abs_err_p=0.04, stationary_start=True),
     QueueCase("M/G/1 rho=0.70 cv=0.5", servers=1, lam=0.7, mu=1.0, cv=0.5, arrivals_h=2500,
               replications=10, max_rel_err=0.15, max_abs_err_p=0.04, warmup_frac=0.1),
 )
