@@ -227,8 +227,8 @@ class Relief:
         for c, requests in waiting.items():
             if not requests:
                 continue
-            held = [(d.rank, d.stock[c].level, d.node) for d in self.depots
-                    if d.active and d.stock[c].level > EPS]
+            held = [(d.rank, level, d.node) for d in self.depots
+                    if (level := d.level(c)) > EPS]
             for r in requests:
                 stock = 0.0
                 for rank, level, node in held:

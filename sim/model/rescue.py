@@ -32,9 +32,6 @@ __all__ = ["RIVER_DETOUR", "Rescue"]
 RIVER_DETOUR = 1.4
 """Fallback when a scenario has no waterway graph: river distance = straight line × this."""
 
-# Waterway graphs are two-way (every river/canal edge has its reverse), so a boat's way back
-# is as long as its way out.
-
 
 @dataclass(eq=False)
 class Unit:
@@ -179,7 +176,9 @@ class Rescue:
         return hours[unit.name]
 
     def _off_road_hours(self, incident: Incident) -> dict[str, float]:
-        """Hours from every boat and helicopter base to the scene (one vectorised pass)."""
+        """Hours from every boat and helicopter base to the scene (one vectorised pass).
+        Waterway graphs are two-way (every river/canal edge has its reverse), so the way back
+        is as long as the way out."""
         units, waters = self.off_road, self.world.waters
         km = haversine_m(np.array([u.lon for u in units]), np.array([u.lat for u in units]),
                          incident.lon, incident.lat) / 1000.0
