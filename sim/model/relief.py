@@ -30,12 +30,14 @@ from sim.model.records import (
 )
 from sim.model.roads import RoadState
 from sim.model.streams import stream
-from sim.scenario import TIERS, Depot
+from sim.scenario import TIERS, Depot, Settlement
 from sim.world import World
 
 __all__ = ["Relief"]
 
 EPS = 1e-9
+_NONE = len(TIERS)
+"""A rank above every tier: no depot can serve."""
 PRODUCTION_STEP_H = 0.5
 """Contract production is added to stock in batches of this many hours of output."""
 
@@ -97,7 +99,7 @@ class Relief:
         self._wakeup = env.event()
         env.process(self._dispatcher())
         for settlement in scenario.settlements:
-            env.process(self._onset(settlement.id))
+            env.process(self._onset(settlement))
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -140,8 +142,7 @@ class Relief:
                 self._log_stock(depot, c)
             self._poke_if_useful(depot, made)
 
-    def _onset(self, settlement_id: str) -> Generator[simpy.Event, Any, None]:
-        spec = next(s for s in self.world.scenario.settlements if s.id == settlement_id)
+    def _onset(self, spec: Settlement) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(spec.onset_h)
         self.records.settlements.append(
             SettlementRecord(spec.id, spec.people, spec.onset_h, spec.urgency))
@@ -192,11 +193,19 @@ class Relief:
         while True:
             if self._stale:
                 self._escalate_stale()
-            idle = [d for d in self.depots if d.trucks.items and d.active]
-            if not idle or not self.requests:
+            if not self.requests:
                 return
-            supply = {c: [d for d in idle if d.stock[c].level > EPS] for c in self.commodities}
-            choice = self.policy.choose(self.requests, partial(self._options, supply=supply))
+            supply: dict[str, list[DepotState]] = {}  # idle, stocked depots by commodity
+            for d in self.depots:
+                if d.active and d.trucks.items:
+                    for c, box in d.stock.items():
+                        if box.level > EPS:
+                            supply.setdefault(c, []).append(d)
+            lowest = {c: min(d.rank for d in depots) for c, depots in supply.items()}
+            candidates = [r for r in self.requests if r.rank >= lowest.get(r.commodity, _NONE)]
+            if not candidates:
+                return
+            choice = self.policy.choose(candidates, partial(self._options, supply=supply))
             if choice is None:
                 return
             request, option = choice
@@ -219,26 +228,23 @@ class Relief:
     def _escalate_stale(self) -> None:
         """Open the next tier for requests whose usable, reachable stock cannot cover them."""
         stale, self._stale = self._stale, set()
-        waiting: dict[str, list[Request]] = {c: [] for c in stale}
-        for r in self.requests:
-            if r.commodity in waiting and not r.escalating and r.rank in self._next_rank:
-                waiting[r.commodity].append(r)
         open_roads = self.roads.engine.state_key == "open"  # one strongly connected network
-        for c, requests in waiting.items():
-            if not requests:
+        held: dict[str, list[tuple[int, float, int]]] = {}  # (rank, level, node) by commodity
+        for r in self.requests:
+            if r.commodity not in stale or r.escalating or r.rank not in self._next_rank:
                 continue
-            held = [(d.rank, level, d.node) for d in self.depots
-                    if (level := d.level(c)) > EPS]
-            for r in requests:
-                stock = 0.0
-                for rank, level, node in held:
-                    if rank <= r.rank and (open_roads
-                                           or self.roads.time_h(node, r.node) < math.inf):
-                        stock += level
-                if stock + EPS < r.remaining:
-                    nxt = self._next_rank[r.rank]
-                    r.escalating = True
-                    self.env.process(self._open_tier(r, nxt, self.delay_h.get(nxt, 0.0)))
+            c = r.commodity
+            if c not in held:
+                held[c] = [(d.rank, level, d.node) for d in self.depots
+                           if (level := d.level(c)) > EPS]
+            stock = 0.0
+            for rank, level, node in held[c]:
+                if rank <= r.rank and (open_roads or self.roads.time_h(node, r.node) < math.inf):
+                    stock += level
+            if stock + EPS < r.remaining:
+                nxt = self._next_rank[r.rank]
+                r.escalating = True
+                self.env.process(self._open_tier(r, nxt, self.delay_h.get(nxt, 0.0)))
 
     def _open_tier(self, request: Request, rank: int, delay_h: float
                    ) -> Generator[simpy.Event, Any, None]:
