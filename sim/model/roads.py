@@ -1,9 +1,9 @@
 """Time-varying road state inside one replication, and driving along it.
 
 Vehicles drive the fastest path under the current closure state (cached per state across
-replications). When the state changes,
-a vehicle finishes the edge it is on and re-plans from there; when its destination cannot be
-reached it waits at that node until the state changes again.
+replications). When the state changes, every vehicle on the road is interrupted: it finishes
+the edge it is on and re-plans from there; when its destination cannot be reached it waits at
+that node until the state changes again.
 """
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ class Closures:
 
 
 class RoadState:
-    """The closure state of one replication and the event that fires when it changes."""
+    """The closure state of one replication and the vehicles driving under it."""
 
     def __init__(self, env: simpy.Environment, engine: TravelTimes,
                  cache: dict[str, StateCache] | None = None) -> None:
         self.env = env
         self.engine = engine
         self.cache = {} if cache is None else cache
-        self.changed: simpy.Event = env.event()
+        self._driving: dict[simpy.Process, None] = {}  # in the order they set off (determinism)
         self._use(self.engine.set_state())
 
     def _use(self, state_key: str) -> None:
@@ -60,12 +60,14 @@ class RoadState:
         self._rows, self._routes = entry
 
     def set(self, state: Closures) -> None:
-        """Switch to a new closure state and wake everything waiting on a change."""
+        """Switch to a new closure state and interrupt every vehicle on the road, so it
+        re-plans."""
         if state.key is None or not self.engine.use_state(state.key):
             state.key = self.engine.set_state(state.closed, state.slow)
         self._use(state.key)
-        fired, self.changed = self.changed, self.env.event()
-        fired.succeed()
+        driving, self._driving = self._driving, {}
+        for process in driving:
+            process.interrupt("road state changed")
 
     def times_from(self, origin: int) -> np.ndarray:
         """Times (h) from ``origin`` to every node under the current state."""
@@ -94,24 +96,27 @@ class RoadState:
 
     def drive(self, origin: int, destination: int) -> Generator[simpy.Event, Any, float]:
         """SimPy process body: drive from ``origin`` to ``destination``; returns km driven."""
-        node, km = origin, 0.0
+        env, node, km = self.env, origin, 0.0
         while node != destination:
             route = self.route(node, destination)
-            if route is None:
-                yield self.changed  # cut off: wait until the state changes
-                continue
+            start, me = env.now, env.active_process
+            self._driving[me] = None
+            try:
+                if route is None:
+                    yield env.event()  # cut off: wait here until the state changes
+                else:
+                    yield env.timeout(float(route[1][-1]))
+                    del self._driving[me]
+                    return km + float(route[2][-1])
+            except simpy.Interrupt:  # the state changed (set() took us off the list)
+                pass
+            elapsed = env.now - start
+            if route is None or elapsed <= 0.0:
+                continue  # re-plan from here
+            # Finish the current edge, then re-plan from its end.
             nodes, cum_h, cum_km = route
-            start, changed = self.env.now, self.changed
-            arrive = self.env.timeout(float(cum_h[-1]))
-            fired = yield arrive | changed
-            if arrive in fired:
-                return km + float(cum_km[-1])
-            # The state changed en route: finish the current edge, then re-plan from its end.
-            elapsed = self.env.now - start
-            if elapsed <= 0.0:
-                continue  # changed as we set off: re-plan from here
-            k = int(np.searchsorted(cum_h, elapsed, side="left"))
-            yield self.env.timeout(max(float(cum_h[k]) - elapsed, 0.0))
+            k = min(int(np.searchsorted(cum_h, elapsed, side="left")), len(nodes) - 1)
+            yield env.timeout(max(float(cum_h[k]) - elapsed, 0.0))
             km += float(cum_km[k])
             node = int(nodes[k])
         return km
