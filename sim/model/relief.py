@@ -196,12 +196,13 @@ class Relief:
             if not self.requests:
                 return
             supply: dict[str, list[DepotState]] = {}  # idle, stocked depots by commodity
+            lowest: dict[str, int] = {}  # and the lowest tier among them
             for d in self.depots:
                 if d.active and d.trucks.items:
                     for c, box in d.stock.items():
                         if box.level > EPS:
                             supply.setdefault(c, []).append(d)
-            lowest = {c: min(d.rank for d in depots) for c, depots in supply.items()}
+                            lowest[c] = min(lowest.get(c, _NONE), d.rank)
             candidates = [r for r in self.requests if r.rank >= lowest.get(r.commodity, _NONE)]
             if not candidates:
                 return

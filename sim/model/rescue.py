@@ -82,6 +82,7 @@ class Rescue:
                  records: Records, incidents: list[Incident]) -> None:
         self.env, self.world, self.roads, self.policy, self.records = (
             env, world, roads, policy, records)
+        self.kinds = {t.id: t for t in world.scenario.incident_types}
         self.units = _units(world)
         self.units_by_team: dict[str, list[Unit]] = {}
         for unit in self.units:
@@ -104,7 +105,7 @@ class Rescue:
 
     def _incident(self, incident: Incident) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(incident.call_h)
-        kind = self.world.scenario.incident_type(incident.type)
+        kind = self.kinds[incident.type]
         state = IncidentState(incident, kind, ready=self.env.event(), done=self.env.event())
         for need in kind.needs:
             self._seq += 1
