@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import simpy
 import yaml
 
 from sim.metrics import kpis, person_relief
 from sim.model import simulate
 from sim.model.records import DeliveryRecord, Records, SettlementRecord
+from sim.model.roads import Closures, RoadState
 from sim.routing import TravelTimes
 from sim.run import run_replication
 from sim.scenario import load_scenario, parse_scenario
@@ -157,6 +161,83 @@ def test_a_closure_that_never_ends_is_reported_as_never(default_world: World,
     initial = next(k for k in kpis(records, variant(default_world, data).scenario)
                    if k.kpi == "initial_relief")
     assert initial.share_within == 0 and initial.passed is False
+
+
+def _drive_with_change(world: World, origin: int, destination: int, change_h: float,
+                       state: Closures, reopen_h: float | None = None) -> tuple[float, float]:
+    """Drive ``origin`` → ``destination`` in a bare environment, switching the road state to
+    ``state`` at ``change_h`` (and back to open at ``reopen_h``); arrival time and km."""
+    env = simpy.Environment()
+    roads = RoadState(env, world.roads, {})
+    arrived: list[tuple[float, float]] = []
+
+    def vehicle() -> Generator[simpy.Event, Any, None]:
+        km = yield from roads.drive(origin, destination)
+        arrived.append((env.now, km))
+
+    def switch() -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(change_h)
+        roads.set(state)
+        if reopen_h is not None:
+            yield env.timeout(reopen_h - change_h)
+            roads.set(Closures())
+
+    env.process(vehicle())
+    env.process(switch())
+    env.run()
+    world.roads.set_state()
+    (result,) = arrived
+    return result
+
+
+def _edge_in_progress(world: World, origin: int, destination: int, at_h: float
+                      ) -> tuple[list[int], np.ndarray, int]:
+    """The open fastest path, its edges, and the index k of the node that ends the edge a
+    vehicle leaving at 0 is on at ``at_h``."""
+    world.roads.set_state()
+    nodes = world.roads.path(origin, destination)
+    edges, hop_h = world.roads.edges_of_path(nodes)
+    k = int(np.searchsorted(np.concatenate(([0.0], np.cumsum(hop_h))), at_h))
+    return nodes, edges, k
+
+
+def test_a_vehicle_en_route_finishes_its_edge_and_replans_when_roads_change(
+        default_world: World) -> None:
+    world = default_world
+    origin, destination = world.node("hakaniemi_city"), world.node("punavuori_edge")
+    total_h = float(world.roads.from_node(origin)[destination])
+    nodes, edges, k = _edge_in_progress(world, origin, destination, total_h / 2)
+    assert 0 < k < len(nodes) - 1
+    cum_h = np.concatenate(([0.0], np.cumsum(world.roads.edges_of_path(nodes)[1])))
+    cum_km = np.concatenate(([0.0], np.cumsum(world.road.edge_length_m[edges] / 1000.0)))
+    # Close the edge after the one in progress: the vehicle reaches nodes[k] as planned, then
+    # takes the fastest path from there under the new state.
+    closed = Closures(closed=frozenset({int(edges[k])}))
+    world.roads.set_state(closed.closed)
+    rest_h = float(world.roads.from_node(nodes[k])[destination])
+    rest_km = float(world.roads.dist_from_node(nodes[k])[destination])
+    world.roads.set_state()
+    assert rest_h > total_h - cum_h[k]  # the closure costs time
+    arrival_h, km = _drive_with_change(world, origin, destination, total_h / 2, closed)
+    assert arrival_h == pytest.approx(cum_h[k] + rest_h, abs=1e-9)
+    assert km == pytest.approx(cum_km[k] + rest_km, abs=1e-9)
+
+
+def test_a_vehicle_cut_off_en_route_waits_at_its_next_node_until_the_road_reopens(
+        default_world: World) -> None:
+    world = default_world
+    origin, destination = world.node("hakaniemi_city"), world.node("punavuori_edge")
+    total_h = float(world.roads.from_node(origin)[destination])
+    nodes, _, k = _edge_in_progress(world, origin, destination, total_h / 2)
+    into_destination = frozenset(np.flatnonzero(world.road.edge_v == destination).tolist())
+    cut = Closures(closed=into_destination)
+    world.roads.set_state(cut.closed)
+    assert not np.isfinite(world.roads.from_node(nodes[k])[destination])
+    world.roads.set_state()
+    reopen_h = 3.0
+    arrival_h, _ = _drive_with_change(world, origin, destination, total_h / 2, cut, reopen_h)
+    rest_h = float(world.roads.from_node(nodes[k])[destination])
+    assert arrival_h == pytest.approx(reopen_h + rest_h, abs=1e-9)
 
 
 # -- policies ---------------------------------------------------------------------------------
