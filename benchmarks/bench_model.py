@@ -5,13 +5,14 @@ Run: ``python benchmarks/bench_model.py``. Prints, side by side and best of ``RO
 - the model's events per second over whole replications (set-up included);
 - bare SimPy processing the same number of timeouts (the goal: the model within 3× of it);
 - SimPy alone processing the model's own event mix (the same numbers of processes,
-  conditions, container and store operations, plain events and timeouts, with no model
+  interrupts, container and store operations, plain events and timeouts, with no model
   logic), which splits the overhead into what SimPy's richer events cost and what the
   model's own Python work adds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections import Counter
@@ -69,10 +70,18 @@ def event_mix(kinds: Counter[str]) -> float:
     ops = (["timeout"] * max(kinds["Timeout"] - kinds["Condition"], 0)
            + ["condition"] * kinds["Condition"] + ["put"] * kinds["ContainerPut"]
            + ["get"] * kinds["ContainerGet"] + ["store_put"] * kinds["StorePut"]
-           + ["store_get"] * kinds["StoreGet"] + ["event"] * kinds["Event"])
+           + ["store_get"] * kinds["StoreGet"] + ["event"] * kinds["Event"]
+           + ["interrupt"] * kinds["Interruption"])
     random.Random(0).shuffle(ops)
     n_processes = max(kinds["Initialize"], 1)
     parts = [ops[k::n_processes] for k in range(n_processes)]
+
+    def sleeper() -> Generator[simpy.Event, Any, None]:
+        while True:  # parked, as a vehicle cut off by a closure, until interrupted
+            with contextlib.suppress(simpy.Interrupt):
+                yield env.event()
+
+    parked = env.process(sleeper())
 
     def worker(k: int) -> Generator[simpy.Event, Any, None]:
         for op in parts[k]:
@@ -88,6 +97,8 @@ def event_mix(kinds: Counter[str]) -> float:
                 yield store.put(0)
             elif op == "store_get":
                 yield store.get()
+            elif op == "interrupt":
+                parked.interrupt()  # as a road change interrupts the vehicles on the road
             else:
                 event = env.event()
                 event.succeed()
@@ -98,7 +109,7 @@ def event_mix(kinds: Counter[str]) -> float:
     start = time.perf_counter()
     for k in range(min(CONCURRENT, n_processes)):
         env.process(worker(k))
-    env.run()
+    env.run()  # ends when only the parked process is left
     return time.perf_counter() - start
 
 
@@ -138,7 +149,8 @@ def main() -> None:
             mix_s = min(mix_s, event_mix(kinds))
         model_rate, bare_rate, mix_rate = events / model_s, events / bare_s, events / mix_s
         print(f"{name}: {REPLICATIONS} replications, {events:,} events, best of {ROUNDS}")
-        print(f"  model               {model_rate:10,.0f} events/s  ({model_s:.3f} s)")
+        print(f"  model               {model_rate:10,.0f} events/s  ({model_s:.3f} s, "
+              f"{model_s / REPLICATIONS * 1e3:.1f} ms per replication)")
         print(f"  bare SimPy timeouts {bare_rate:10,.0f} events/s  ({bare_s:.3f} s)")
         print(f"  SimPy, model's mix  {mix_rate:10,.0f} events/s  ({mix_s:.3f} s)")
         print(f"  overhead   {bare_rate / model_rate:.2f}× (goal ≤ 3×) = "
