@@ -6,7 +6,7 @@ import copy
 import math
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -190,53 +190,62 @@ def _drive_with_change(world: World, origin: int, destination: int, change_h: fl
     return result
 
 
-def _edge_in_progress(world: World, origin: int, destination: int, at_h: float
-                      ) -> tuple[list[int], np.ndarray, int]:
-    """The open fastest path, its edges, and the index k of the node that ends the edge a
-    vehicle leaving at 0 is on at ``at_h``."""
+class Halfway(NamedTuple):
+    """A trip across the default city and where a vehicle is on it half-way through."""
+
+    origin: int
+    destination: int
+    change_h: float  # half the open travel time
+    nodes: list[int]  # the open fastest path
+    edges: np.ndarray
+    cum_h: np.ndarray  # hours from the origin to each node
+    k: int  # the node that ends the edge in progress at change_h
+
+
+def _halfway(world: World) -> Halfway:
+    origin, destination = world.node("hakaniemi_city"), world.node("punavuori_edge")
     world.roads.set_state()
     nodes = world.roads.path(origin, destination)
     edges, hop_h = world.roads.edges_of_path(nodes)
-    k = int(np.searchsorted(np.concatenate(([0.0], np.cumsum(hop_h))), at_h))
-    return nodes, edges, k
+    cum_h = np.concatenate(([0.0], np.cumsum(hop_h)))
+    change_h = float(cum_h[-1]) / 2
+    k = int(np.searchsorted(cum_h, change_h))
+    assert 0 < k < len(nodes) - 1
+    return Halfway(origin, destination, change_h, nodes, edges, cum_h, k)
 
 
 def test_a_vehicle_en_route_finishes_its_edge_and_replans_when_roads_change(
         default_world: World) -> None:
-    world = default_world
-    origin, destination = world.node("hakaniemi_city"), world.node("punavuori_edge")
-    total_h = float(world.roads.from_node(origin)[destination])
-    nodes, edges, k = _edge_in_progress(world, origin, destination, total_h / 2)
-    assert 0 < k < len(nodes) - 1
-    cum_h = np.concatenate(([0.0], np.cumsum(world.roads.edges_of_path(nodes)[1])))
-    cum_km = np.concatenate(([0.0], np.cumsum(world.road.edge_length_m[edges] / 1000.0)))
-    # Close the edge after the one in progress: the vehicle reaches nodes[k] as planned, then
-    # takes the fastest path from there under the new state.
-    closed = Closures(closed=frozenset({int(edges[k])}))
+    world, trip = default_world, _halfway(default_world)
+    node = trip.nodes[trip.k]
+    cum_km = np.cumsum(world.road.edge_length_m[trip.edges] / 1000.0)[trip.k - 1]
+    # Close the edge after the one in progress: the vehicle reaches that edge's start as
+    # planned, then takes the fastest path from there under the new state.
+    closed = Closures(closed=frozenset({int(trip.edges[trip.k])}))
     world.roads.set_state(closed.closed)
-    rest_h = float(world.roads.from_node(nodes[k])[destination])
-    rest_km = float(world.roads.dist_from_node(nodes[k])[destination])
+    rest_h = float(world.roads.from_node(node)[trip.destination])
+    rest_km = float(world.roads.dist_from_node(node)[trip.destination])
     world.roads.set_state()
-    assert rest_h > total_h - cum_h[k]  # the closure costs time
-    arrival_h, km = _drive_with_change(world, origin, destination, total_h / 2, closed)
-    assert arrival_h == pytest.approx(cum_h[k] + rest_h, abs=1e-9)
-    assert km == pytest.approx(cum_km[k] + rest_km, abs=1e-9)
+    assert rest_h > trip.cum_h[-1] - trip.cum_h[trip.k]  # the closure costs time
+    arrival_h, km = _drive_with_change(world, trip.origin, trip.destination, trip.change_h,
+                                       closed)
+    assert arrival_h == pytest.approx(trip.cum_h[trip.k] + rest_h, abs=1e-9)
+    assert km == pytest.approx(cum_km + rest_km, abs=1e-9)
 
 
 def test_a_vehicle_cut_off_en_route_waits_at_its_next_node_until_the_road_reopens(
         default_world: World) -> None:
-    world = default_world
-    origin, destination = world.node("hakaniemi_city"), world.node("punavuori_edge")
-    total_h = float(world.roads.from_node(origin)[destination])
-    nodes, _, k = _edge_in_progress(world, origin, destination, total_h / 2)
-    into_destination = frozenset(np.flatnonzero(world.road.edge_v == destination).tolist())
-    cut = Closures(closed=into_destination)
+    world, trip = default_world, _halfway(default_world)
+    node = trip.nodes[trip.k]
+    into_destination = np.flatnonzero(world.road.edge_v == trip.destination).tolist()
+    cut = Closures(closed=frozenset(into_destination))
     world.roads.set_state(cut.closed)
-    assert not np.isfinite(world.roads.from_node(nodes[k])[destination])
+    assert not np.isfinite(world.roads.from_node(node)[trip.destination])
     world.roads.set_state()
     reopen_h = 3.0
-    arrival_h, _ = _drive_with_change(world, origin, destination, total_h / 2, cut, reopen_h)
-    rest_h = float(world.roads.from_node(nodes[k])[destination])
+    arrival_h, _ = _drive_with_change(world, trip.origin, trip.destination, trip.change_h, cut,
+                                      reopen_h)
+    rest_h = float(world.roads.from_node(node)[trip.destination])
     assert arrival_h == pytest.approx(reopen_h + rest_h, abs=1e-9)
 
 
