@@ -1,6 +1,7 @@
 """Model throughput: events per second of a replication vs bare SimPy on the same event count.
 
-Run: ``python benchmarks/bench_model.py``. Prints, side by side and best of ``ROUNDS``:
+Run: ``python benchmarks/bench_model.py``. Prints, side by side and best of ``ROUNDS``, for
+the embedded default (whole, relief only and rescue only) and the Nanjing scenario:
 
 - the model's events per second over whole replications (set-up included);
 - bare SimPy processing the same number of timeouts (the goal: the model within 3× of it);
@@ -131,6 +132,27 @@ def run_model(world: World, replications: int) -> float:
     return time.perf_counter() - start
 
 
+def measure(label: str, world: World) -> None:
+    """Print the model's events/s against bare SimPy and against SimPy on the model's mix."""
+    kinds = count_events(world, REPLICATIONS)  # also warms the travel-time caches
+    events = sum(kinds.values())
+    # Side by side, best of ROUNDS each (this machine's timings vary between runs).
+    model_s = bare_s = mix_s = float("inf")
+    for _ in range(ROUNDS):
+        model_s = min(model_s, run_model(world, REPLICATIONS))
+        bare_s = min(bare_s, bare_simpy(events))
+        mix_s = min(mix_s, event_mix(kinds))
+    model_rate, bare_rate, mix_rate = events / model_s, events / bare_s, events / mix_s
+    print(f"{label}: {REPLICATIONS} replications, {events:,} events, best of {ROUNDS}")
+    print(f"  model               {model_rate:10,.0f} events/s  ({model_s:.3f} s, "
+          f"{model_s / REPLICATIONS * 1e3:.1f} ms per replication)")
+    print(f"  bare SimPy timeouts {bare_rate:10,.0f} events/s  ({bare_s:.3f} s)")
+    print(f"  SimPy, model's mix  {mix_rate:10,.0f} events/s  ({mix_s:.3f} s)")
+    print(f"  overhead   {bare_rate / model_rate:.2f}× (goal ≤ 3×) = "
+          f"{bare_rate / mix_rate:.2f}× SimPy's own events × "
+          f"{mix_rate / model_rate:.2f}× model logic")
+
+
 def main() -> None:
     for name in ("helsinki_storm", "nanjing_xuanwu_flood"):
         path = ROOT / "scenarios" / f"{name}.yaml"
@@ -139,23 +161,13 @@ def main() -> None:
         except Exception as exc:
             print(f"{name}: skipped ({exc})")
             continue
-        kinds = count_events(world, REPLICATIONS)  # also warms the travel-time caches
-        events = sum(kinds.values())
-        # Side by side, best of ROUNDS each (this machine's timings vary between runs).
-        model_s = bare_s = mix_s = float("inf")
-        for _ in range(ROUNDS):
-            model_s = min(model_s, run_model(world, REPLICATIONS))
-            bare_s = min(bare_s, bare_simpy(events))
-            mix_s = min(mix_s, event_mix(kinds))
-        model_rate, bare_rate, mix_rate = events / model_s, events / bare_s, events / mix_s
-        print(f"{name}: {REPLICATIONS} replications, {events:,} events, best of {ROUNDS}")
-        print(f"  model               {model_rate:10,.0f} events/s  ({model_s:.3f} s, "
-              f"{model_s / REPLICATIONS * 1e3:.1f} ms per replication)")
-        print(f"  bare SimPy timeouts {bare_rate:10,.0f} events/s  ({bare_s:.3f} s)")
-        print(f"  SimPy, model's mix  {mix_rate:10,.0f} events/s  ({mix_s:.3f} s)")
-        print(f"  overhead   {bare_rate / model_rate:.2f}× (goal ≤ 3×) = "
-              f"{bare_rate / mix_rate:.2f}× SimPy's own events × "
-              f"{mix_rate / model_rate:.2f}× model logic")
+        measure(name, world)
+        if name == "helsinki_storm":  # each half of the model on its own
+            scenario = world.scenario
+            measure(f"{name}, relief only (no incidents)", world.with_scenario(
+                scenario.model_copy(update={"incidents": [], "generators": []})))
+            measure(f"{name}, rescue only (no depots)", world.with_scenario(
+                scenario.model_copy(update={"depots": []})))
 
 
 if __name__ == "__main__":
