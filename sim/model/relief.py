@@ -36,7 +36,7 @@ from sim.world import World
 __all__ = ["Relief"]
 
 EPS = 1e-9
-_NONE = len(TIERS)
+_NO_TIER = len(TIERS)
 """A rank above every tier: no depot can serve."""
 PRODUCTION_STEP_H = 0.5
 """Contract production is added to stock in batches of this many hours of output."""
@@ -202,8 +202,8 @@ class Relief:
                     for c, box in d.stock.items():
                         if box.level > EPS:
                             supply.setdefault(c, []).append(d)
-                            lowest[c] = min(lowest.get(c, _NONE), d.rank)
-            candidates = [r for r in self.requests if r.rank >= lowest.get(r.commodity, _NONE)]
+                            lowest[c] = min(lowest.get(c, _NO_TIER), d.rank)
+            candidates = [r for r in self.requests if r.rank >= lowest.get(r.commodity, _NO_TIER)]
             if not candidates:
                 return
             choice = self.policy.choose(candidates, partial(self._options, supply=supply))
