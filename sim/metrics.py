@@ -44,8 +44,12 @@ def person_relief(records: Records, scenario: Scenario) -> pd.DataFrame:
             np.maximum(effective, reached, out=effective)
             if c.main:
                 np.maximum(initial, reached, out=initial)
-        pairs, counts = np.unique(np.column_stack([initial, effective]), axis=0,
-                                  return_counts=True)
+        # Both times only grow with k, so equal (initial, effective) pairs are consecutive:
+        # one group per run, in sorted order.
+        starts = np.flatnonzero(np.r_[True, (initial[1:] != initial[:-1])
+                                      | (effective[1:] != effective[:-1])])
+        pairs = np.column_stack([initial[starts], effective[starts]])
+        counts = np.diff(np.r_[starts, s.people])
         parts.append((s.settlement, pairs, counts))
     return pd.DataFrame({
         "settlement": [name for name, _, n in parts for _ in range(len(n))],
