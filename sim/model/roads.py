@@ -78,8 +78,7 @@ class RoadState:
 
     def time_h(self, origin: int, destination: int) -> float:
         """Travel time under the current state (inf when unreachable)."""
-        row = self._rows.get(origin)
-        return float((self.times_from(origin) if row is None else row)[destination])
+        return float(self.times_from(origin)[destination])
 
     def route(self, origin: int, destination: int) -> Route | None:
         """Nodes of the fastest path with cumulative hours and km (None when cut off)."""
