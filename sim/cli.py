@@ -136,7 +136,8 @@ def print_kpis(items: list[Any], *, title: str) -> None:
                    else "[green]PASS[/]" if k.passed else "[red]FAIL[/]")
         table.add_row(f"{k.name_zh}\n[dim]{k.kpi}[/]",
                       f"≤ {k.target:g} {k.unit}\n[dim]≥ {_pct(k.share_required)}[/]",
-                      f"{k.n:,.0f}", _fmt(k.mean), _fmt(k.p95), _fmt(k.max),
+                      f"{k.n:,.0f}" + (f"\n[yellow]{k.never:,.0f} never[/]" if k.never else ""),
+                      _fmt(k.mean), _fmt(k.p95), _fmt(k.max),
                       _pct(k.share_within), verdict)
     console.print(table)
 

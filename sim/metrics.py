@@ -2,7 +2,9 @@
 
 Relief is measured per affected person: person k of a settlement has initial relief when every
 *main* commodity delivered there covers k people, and effective relief when every commodity
-does. Times are hours after the settlement's onset; never = inf (counts as not within).
+does. Times are hours after the settlement's onset; never (within the horizon) = inf, which
+counts as not within the target. Results are censored honestly: ``mean`` is over those served,
+``never`` counts those who were not, and quantiles and ``max`` stay inf when they fall there.
 """
 
 from __future__ import annotations
@@ -79,7 +81,10 @@ class Kpi:
     target: float
     unit: str
     n: float
+    never: float
+    """People (or incidents) not served within the horizon; excluded from ``mean``."""
     mean: float
+    """Mean over those served within the horizon (NaN when nobody was)."""
     p50: float
     p95: float
     max: float
@@ -94,11 +99,13 @@ def _time_kpi(kpi: str, name_zh: str, target_h: float, required: float,
     weights = np.ones(len(values)) if weights is None else np.asarray(weights, dtype=float)
     n = float(weights.sum())
     if n == 0:
-        return Kpi(kpi, name_zh, target_h, "h", 0, *([math.nan] * 5), required, None)
+        return Kpi(kpi, name_zh, target_h, "h", 0, 0, *([math.nan] * 5), required, None)
     finite = np.isfinite(values)
-    mean = float(np.average(values, weights=weights)) if finite.all() else math.inf
+    served = float(weights[finite].sum())
+    mean = (float(np.average(values[finite], weights=weights[finite])) if served > 0
+            else math.nan)
     share = float(weights[values <= target_h + EPS].sum() / n)
-    return Kpi(kpi, name_zh, target_h, "h", n, mean,
+    return Kpi(kpi, name_zh, target_h, "h", n, n - served, mean,
                weighted_quantile(values, weights, 0.5), weighted_quantile(values, weights, 0.95),
                float(values.max()), share, required, share >= required - EPS)
 

@@ -41,8 +41,9 @@ def package_versions() -> dict[str, str]:
 
 
 def _jsonable(value: Any) -> Any:
+    """Plain JSON: non-finite numbers become null (a KPI's ``never`` count says why)."""
     if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return None
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -81,7 +82,7 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
     """Write JSON atomically (temporary file, then rename)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(_jsonable(data), fh, ensure_ascii=False, indent=2)
+        json.dump(_jsonable(data), fh, ensure_ascii=False, indent=2, allow_nan=False)
     os.replace(tmp, path)
 
 
@@ -100,7 +101,7 @@ def write_run(out: Path, *, tables: Mapping[str, pd.DataFrame], summary: Mapping
     with atomic_dir(out) as tmp:
         write_tables(tmp, tables)
         (tmp / "summary.json").write_text(
-            json.dumps(_jsonable(meta), ensure_ascii=False, indent=2), encoding="utf-8")
+            json.dumps(_jsonable(meta), ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
     return out
 
 
