@@ -1,0 +1,159 @@
+"""Statistics over replications against hand values: t intervals, bootstrap, pairing, P(best)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.stats import bootstrap_ci, p_best, paired_difference, t_ci
+
+T_975_DF2 = 4.302652729749464  # Student t quantile t_{0.975, 2} (printed tables: 4.303)
+T_950_DF2 = 2.919985580353724  # t_{0.95, 2} (tables: 2.920)
+
+
+# -- t_ci -------------------------------------------------------------------------------------
+
+
+def test_t_interval_of_one_two_three_by_hand() -> None:
+    ci = t_ci(np.array([1.0, 2.0, 3.0]))
+    # mean 2, sample sd 1 (ddof 1), half-width t_{0.975,2} · 1/√3 = 2.48413…
+    half = T_975_DF2 / math.sqrt(3)
+    assert ci.n == 3 and ci.mean == 2.0
+    assert ci.half_width == pytest.approx(2.4841377118, rel=1e-9)
+    assert (ci.low, ci.high) == pytest.approx((2 - half, 2 + half), rel=1e-12)
+    # a 90 % interval uses t_{0.95,2}, not t_{0.90,2} nor z
+    assert t_ci(np.array([1.0, 2.0, 3.0]), level=0.9).half_width == pytest.approx(
+        T_950_DF2 / math.sqrt(3), rel=1e-12)
+    # shifting and scaling the data shifts and scales the interval exactly
+    scaled = t_ci(np.array([10.0, 30.0, 50.0]))
+    assert (scaled.mean, scaled.half_width) == pytest.approx((30.0, 20 * half), rel=1e-12)
+
+
+def test_t_interval_undefined_cases() -> None:
+    empty = t_ci(np.array([]))
+    assert empty.n == 0 and all(math.isnan(v) for v in (empty.mean, empty.low, empty.high))
+    one = t_ci(np.array([4.5]))
+    assert one.n == 1 and one.mean == 4.5 and math.isnan(one.low) and math.isnan(one.high)
+    assert math.isnan(one.half_width)
+    censored = t_ci(np.array([1.0, math.inf, 3.0]))
+    assert censored.n == 3 and censored.mean == math.inf
+    assert math.isnan(censored.low) and math.isnan(censored.high)
+    missing = t_ci(np.array([1.0, math.nan]))
+    assert math.isnan(missing.mean) and math.isnan(missing.low)
+    constant = t_ci(np.array([2.0, 2.0, 2.0, 2.0]))
+    assert (constant.low, constant.mean, constant.high) == (2.0, 2.0, 2.0)
+
+
+def test_t_interval_coverage_tells_t_from_z_at_n5() -> None:
+    """10 000 normal samples of n = 5. A t interval covers the mean 95 % of the time; one
+    built with z = 1.96 covers P(|T_4| < 1.96) = 87.8 %, and one with t on n (not n − 1)
+    degrees of freedom 93.8 %.
+
+    Coverage count ~ Binomial(10 000, 0.95): sd = √(0.95·0.05/10 000) = 0.22 %. The band
+    [94.3 %, 95.7 %] is ±3.2 sd, so a correct t interval fails it with probability ≈ 0.14 %
+    over seeds (here the seed is fixed); z (87.8 %) is 30 sd below it, and the df slip (93.8 %)
+    lies 2.3 sd below the lower edge (caught ≈ 99 % of seeds)."""
+    rng = np.random.default_rng(20260514)
+    samples = rng.normal(3.0, 2.0, size=(10_000, 5))
+    hits = 0
+    for x in samples:
+        ci = t_ci(x)
+        hits += ci.low <= 3.0 <= ci.high
+    assert 0.943 <= hits / len(samples) <= 0.957
+
+
+# -- bootstrap_ci -----------------------------------------------------------------------------
+
+
+def test_bootstrap_percentiles_on_a_skewed_sample() -> None:
+    """x = [0, 0, 0, 0, 10]: a resampled mean is 2·K with K ~ Binomial(5, 0.2) tens drawn.
+    P(K = 0) = 0.328 > 2.5 %, and P(K ≤ 2) = 0.942 < 97.5 % < P(K ≤ 3) = 0.993, so the
+    percentile interval is exactly [0, 6] (4000 resamples put both order statistics well inside
+    those blocks). A 'basic' bootstrap (2·mean − quantiles) would give [−2, 4]."""
+    x = np.array([0.0, 0.0, 0.0, 0.0, 10.0])
+    ci = bootstrap_ci(x)
+    assert (ci.mean, ci.low, ci.high, ci.n) == (2.0, 0.0, 6.0, 5)
+    # 80 %: quantiles 10 % → K = 0, 90 % → K = 2 (P(K ≤ 1) = 0.737, P(K ≤ 2) = 0.942)
+    ci80 = bootstrap_ci(x, level=0.8)
+    assert (ci80.low, ci80.high) == (0.0, 4.0)
+    # the statistic can be a quantile: the median of x is 0
+    assert bootstrap_ci(x, statistic="quantile:0.5").mean == 0.0
+    with pytest.raises(ValueError, match="unknown bootstrap statistic"):
+        bootstrap_ci(x, statistic="median")
+
+
+def test_bootstrap_is_deterministic_and_degenerate_on_constant_data() -> None:
+    x = np.random.default_rng(4).normal(size=12)
+    assert bootstrap_ci(x) == bootstrap_ci(x.copy())
+    assert bootstrap_ci(x, resamples=500) == bootstrap_ci(x.copy(), resamples=500)
+    constant = bootstrap_ci(np.full(7, 0.625))
+    assert (constant.low, constant.mean, constant.high) == (0.625, 0.625, 0.625)
+    one = bootstrap_ci(np.array([0.4]))
+    assert one.mean == 0.4 and one.n == 1 and math.isnan(one.low) and math.isnan(one.high)
+    empty = bootstrap_ci(np.array([]))
+    assert empty.n == 0 and math.isnan(empty.mean)
+
+
+# -- paired_difference ------------------------------------------------------------------------
+
+
+def test_paired_difference_is_values_minus_baseline_per_replication() -> None:
+    values, baseline = np.array([3.0, 5.0, 7.0]), np.array([1.0, 2.0, 3.0])
+    diff = paired_difference(values, baseline)  # per replication: 2, 3, 4
+    half = T_975_DF2 / math.sqrt(3)
+    assert diff.mean == 3.0 and diff.n == 3
+    assert (diff.low, diff.high) == pytest.approx((3 - half, 3 + half), rel=1e-12)
+    assert paired_difference(baseline, values).mean == -3.0
+    # pairing removes the shared noise: the unpaired spread (sd 2 vs 1) is not used
+    noisy = np.array([100.0, -50.0, 20.0])
+    paired = paired_difference(noisy + 0.5, noisy)
+    assert (paired.mean, paired.low, paired.high) == (0.5, 0.5, 0.5)
+
+
+def test_paired_difference_refuses_unpaired_samples() -> None:
+    with pytest.raises(ValueError, match="same replications"):
+        paired_difference(np.ones(3), np.ones(4))
+    inf = paired_difference(np.array([math.inf, 1.0]), np.array([math.inf, 0.0]))
+    assert math.isnan(inf.mean) and math.isnan(inf.low)  # inf − inf: undefined, no warning
+
+
+# -- p_best -----------------------------------------------------------------------------------
+
+
+def test_p_best_clear_winner_both_directions() -> None:
+    values = {"low": np.array([1.0, 2.0, 3.0]), "high": np.array([11.0, 12.0, 13.0])}
+    assert p_best(values, lower_is_better=True) == {"low": 1.0, "high": 0.0}
+    assert p_best(values, lower_is_better=False) == {"low": 0.0, "high": 1.0}
+
+
+def test_p_best_ties_split_the_win_equally() -> None:
+    x = np.array([0.7, 0.9, 0.8, 0.95])
+    assert p_best({"a": x, "b": x.copy()}, lower_is_better=True) == {"a": 0.5, "b": 0.5}
+    assert p_best({"a": x, "b": x.copy(), "c": x + 1}, lower_is_better=True) == {
+        "a": 0.5, "b": 0.5, "c": 0.0}
+    assert p_best({"a": x, "b": x.copy(), "c": x + 1}, lower_is_better=False) == {
+        "a": 0.0, "b": 0.0, "c": 1.0}
+
+
+def test_p_best_resamples_replications_jointly() -> None:
+    """b is a + 0.1 in every replication (common random numbers) under noise of sd 10:
+    resampled jointly, a wins every resample; resampled independently it would win only about
+    half of them."""
+    a = np.random.default_rng(7).normal(50, 10, size=20)
+    got = p_best({"a": a, "b": a + 0.1}, lower_is_better=True)
+    assert got == {"a": 1.0, "b": 0.0}
+
+
+def test_p_best_splits_between_close_options_and_sums_to_one() -> None:
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(0, 1, size=30), rng.normal(0, 1, size=30)
+    got = p_best({"a": a, "b": b}, lower_is_better=True)
+    assert got["a"] + got["b"] == pytest.approx(1.0, abs=1e-12)
+    assert 0.05 < got["a"] < 0.95  # overlapping options: neither is certain
+    flipped = p_best({"a": a, "b": b}, lower_is_better=False)
+    assert flipped["a"] == pytest.approx(got["b"], abs=1e-12)  # no ties: exact mirror
+    assert p_best({}, lower_is_better=True) == {}
+    empty = p_best({"a": np.array([]), "b": np.array([])}, lower_is_better=True)
+    assert list(empty) == ["a", "b"] and all(math.isnan(v) for v in empty.values())
