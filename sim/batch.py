@@ -9,9 +9,12 @@ and its KPI file last, which marks it done.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -30,6 +33,7 @@ from sim.experiment import (
     experiment_hash,
     replication_values,
 )
+from sim.files import MARKER, claim_dir, follow_umask, register
 from sim.metrics import kpi_table
 from sim.results import package_versions, write_json
 from sim.run import run_replication
@@ -75,10 +79,43 @@ class ExperimentRun:
     def done(self, chunk: Chunk) -> bool:
         return (self.chunk_dir / f"{chunk.name}.kpis.parquet").exists()
 
+    def finished_any(self) -> bool:
+        return self.chunk_dir.is_dir() and any(self.chunk_dir.glob("*.kpis.parquet"))
+
+    def discard_if_empty(self, *, created: bool) -> None:
+        """After a failed start that finished no chunk, remove what this run wrote (manifest,
+        empty chunk folder, marker, and ``out`` itself if this run created it), so nothing
+        blocks the next attempt."""
+        if self.finished_any():
+            return
+        for stray in self.chunk_dir.glob(".*.tmp"):
+            stray.unlink()
+        for path in (self.out / "manifest.json", self.out / MARKER):
+            path.unlink(missing_ok=True)
+        for folder in (self.chunk_dir, *((self.out,) if created else ())):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+
 
 # -- one chunk (runs in a worker) -------------------------------------------------------------
 
 _WORKER: dict[str, Any] = {}
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker-side watchdog: a worker whose parent died (``kill -9``) exits within a second
+    instead of living on as an orphan."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _init_local_worker(world: World, configs: dict[str, Scenario], seed: int,
+                       parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and shuts us down
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    _init_worker(world, configs, seed)
 
 
 def _init_worker(world: World, configs: dict[str, Scenario], seed: int) -> None:
@@ -135,8 +172,8 @@ def _local(world: World, configs: dict[str, Scenario], seed: int, chunks: list[C
         for chunk in chunks:
             yield chunk, _chunk_in_worker(chunk)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(world, configs, seed)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_local_worker,
+                             initargs=(world, configs, seed, os.getpid())) as pool:
         pending: dict[Future[dict[str, pd.DataFrame]], Chunk] = {}
         queue = list(chunks)
         try:
@@ -149,6 +186,8 @@ def _local(world: World, configs: dict[str, Scenario], seed: int, chunks: list[C
                     yield pending.pop(future), future.result()
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
+            for process in list((pool._processes or {}).values()):
+                process.terminate()  # no half-done chunk outlives an interrupt
             raise
 
 
@@ -180,6 +219,7 @@ def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     os.close(fd)
     try:
         frame.to_parquet(tmp, index=False)
+        follow_umask(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -196,6 +236,8 @@ def _open_store(out: Path, experiment: Experiment, base: Scenario, configs: list
     digest = experiment_hash(experiment, base)
     manifest_path = out / "manifest.json"
     run = ExperimentRun(out, experiment, base, configs, digest)
+    if manifest_path.exists() and not run.finished_any():
+        manifest_path.unlink()  # an earlier attempt that finished nothing: start afresh
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         if manifest.get("experiment_hash") != digest:
@@ -206,9 +248,10 @@ def _open_store(out: Path, experiment: Experiment, base: Scenario, configs: list
         if not resume:
             raise ReliefsimError(f"{out} already holds results of this experiment; add "
                                  "--resume to finish them, or choose another --out")
-    elif out.exists() and any(out.iterdir()):
-        raise ReliefsimError(f"{out} exists and is not an experiment results directory")
+    else:
+        claim_dir(out, "experiment")
     run.chunk_dir.mkdir(parents=True, exist_ok=True)
+    register(out, ["manifest.json", "chunks"], "experiment")
     for stray in run.chunk_dir.glob(".*.tmp"):
         stray.unlink()  # left by a killed run
     if not manifest_path.exists():
@@ -243,8 +286,23 @@ def run_experiment(experiment: Experiment, base: Scenario, out: Path, *, workers
     for c in configs:  # fail early, before writing anything, on a placement off the map
         world.with_scenario(c.scenario, origin=f"placement {c.placement}")
     prepare_s = time.perf_counter() - started
+    created = not Path(out).exists()
     run = _open_store(Path(out), experiment, base, configs, resume=resume)
     run.timings["prepare_s"] = prepare_s
+    try:
+        _simulate(run, world, scenarios, workers=workers, scheduler=scheduler,
+                  progress=progress)
+    except BaseException:
+        run.discard_if_empty(created=created)
+        raise
+    return run
+
+
+def _simulate(run: ExperimentRun, world: World, scenarios: dict[str, Scenario], *,
+              workers: int, scheduler: str | None,
+              progress: Callable[[int, int], None] | None) -> None:
+    """Run every missing chunk (and sequential batches) into the store."""
+    experiment, configs = run.experiment, run.configs
     target = experiment.replications
     done_reps = 0
     simulated = 0
@@ -275,7 +333,6 @@ def run_experiment(experiment: Experiment, base: Scenario, out: Path, *, workers
         target = min(target + seq.batch, seq.max_replications)
     run.replications = target
     run.timings["replications_simulated"] = simulated
-    return run
 
 
 def _half_width(run: ExperimentRun, replications: int) -> float:

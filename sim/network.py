@@ -49,6 +49,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from sim.errors import NetworkError, OfflineError
+from sim.files import atomic_write_bytes, follow_umask
 
 __all__ = [
     "DEFAULT_BOAT_SPEEDS_KMH",
@@ -815,6 +816,12 @@ def _resolve_source(source: str | os.PathLike[str]) -> _Source:
             return _Source(label=f"place:{place}", kind_of_source="place", query=place)
         if lower.startswith("bbox:"):
             return _Source(label=text, kind_of_source="bbox", query=_parse_bbox(text))
+        scheme = re.match(r"([a-z][a-z0-9+.-]+):", lower)
+        if scheme:  # not a Windows drive letter (one character)
+            raise NetworkError(
+                f"network source {source!r}: unknown scheme '{scheme.group(1)}:'; expected "
+                "'builtin:NAME', 'place:NAME', 'bbox:W,S,E,N' or a path to a .osm, .osm.pbf or "
+                ".graphml file")
     path = Path(source).expanduser()
     name = path.name.lower()
     if not path.exists():
@@ -937,22 +944,9 @@ def _read_cache(path: Path, key: str) -> Network | None:
     return network
 
 
-def _atomic_write_bytes(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _write_cache(path: Path, network: Network) -> None:
     try:
-        _atomic_write_bytes(path, pickle.dumps(network, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write_bytes(path, pickle.dumps(network, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError as exc:
         warnings.warn(f"could not cache the prepared network at {path}: {exc}", stacklevel=3)
 
@@ -999,6 +993,7 @@ def _download(src: _Source, kind: str, raw_path: Path) -> nx.MultiDiGraph:
         fd, tmp = tempfile.mkstemp(dir=raw_path.parent, suffix=".graphml.tmp")
         os.close(fd)
         ox.save_graphml(graph, tmp)
+        follow_umask(Path(tmp))
         os.replace(tmp, raw_path)
     except OSError as exc:
         warnings.warn(f"could not save the downloaded network to {raw_path}: {exc}",

@@ -1,8 +1,8 @@
 """Writing results: tidy tables (Parquet and CSV) plus a JSON summary, all-or-nothing.
 
 A run directory holds one file per table in both formats, ``kpis.*``, ``relief.*`` and
-``summary.json`` (scenario hash, seed, package versions, KPIs and resource figures). Files are
-written into a temporary sibling directory that replaces the target only when complete.
+``summary.json`` (scenario hash, seed, package versions, KPIs and resource figures), written
+through :mod:`sim.files` (never replacing a file reliefsim did not write).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -22,8 +21,9 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ReliefsimError
+from sim.files import follow_umask, publish_dir
 
-__all__ = ["atomic_dir", "package_versions", "read_summary", "write_json", "write_run"]
+__all__ = ["package_versions", "read_summary", "write_json", "write_run", "write_tables"]
 
 VERSIONED_PACKAGES = ("reliefsim", "simpy", "numpy", "scipy", "pandas", "networkx", "osmnx",
                       "pyrosm", "pydantic")
@@ -53,44 +53,32 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class atomic_dir:
-    """Context manager: write into a temporary directory, move it to ``target`` on success."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = Path(target)
-
-    def __enter__(self) -> Path:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=self.target.parent))
-        return self.tmp
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return
-        if self.target.exists():
-            old = self.target.with_name(f".{self.target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(self.target, old)
-            os.replace(self.tmp, self.target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(self.tmp, self.target)
-
-
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
-    """Write JSON atomically (temporary file, then rename)."""
+    """Write strict JSON atomically (temporary file, then rename)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(_jsonable(data), fh, ensure_ascii=False, indent=2, allow_nan=False)
+    follow_umask(Path(tmp))
     os.replace(tmp, path)
 
 
 def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    """Each table as ``NAME.parquet`` and ``NAME.csv`` (UTF-8 with BOM for Excel)."""
+    """Each table as ``NAME.parquet`` and ``NAME.csv`` (UTF-8 with BOM for Excel), each file
+    written to a temporary name and renamed."""
     for name, frame in tables.items():
-        frame.to_parquet(directory / f"{name}.parquet", index=False)
-        frame.to_csv(directory / f"{name}.csv", index=False, encoding="utf-8-sig")
+        for suffix, write in ((".parquet", lambda p, f=frame: f.to_parquet(p, index=False)),
+                              (".csv", lambda p, f=frame: f.to_csv(p, index=False,
+                                                                   encoding="utf-8-sig"))):
+            path = directory / f"{name}{suffix}"
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(fd)
+            try:
+                write(tmp)
+                follow_umask(Path(tmp))
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
 
 
 def write_run(out: Path, *, tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any]
@@ -98,10 +86,9 @@ def write_run(out: Path, *, tables: Mapping[str, pd.DataFrame], summary: Mapping
     """Write one run's tables and summary to ``out`` atomically; returns ``out``."""
     meta = {"written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": package_versions(), **summary}
-    with atomic_dir(out) as tmp:
+    with publish_dir(out, "run") as tmp:
         write_tables(tmp, tables)
-        (tmp / "summary.json").write_text(
-            json.dumps(_jsonable(meta), ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+        write_json(tmp / "summary.json", meta)
     return out
 
 

@@ -8,13 +8,15 @@ where files end.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.errors import ScenarioError
+from sim.errors import NetworkError, ScenarioError
 from sim.network import Network, load_network, lonlat_inside, snap
 from sim.routing import TravelTimes
 from sim.scenario import Scenario
@@ -83,12 +85,23 @@ def build_world(scenario: Scenario, *, cache_dir: Path | None = None,
                 origin: str = "<scenario>") -> World:
     """Load the scenario's networks and place its sites; errors name the field path."""
     spec = scenario.network
-    road = load_network(spec.source, speeds_kmh=dict(spec.speeds_kmh), cache_dir=cache_dir)
+    with _naming(origin, "network.source"):
+        road = load_network(spec.source, speeds_kmh=dict(spec.speeds_kmh), cache_dir=cache_dir)
     water = None
     if spec.waterways:
         source = spec.source if spec.waterways == "same" else spec.waterways
-        water = load_network(source, cache_dir=cache_dir, kind="water")
+        with _naming(origin, "network.waterways"):
+            water = load_network(source, cache_dir=cache_dir, kind="water")
     return _place(scenario, road, water, origin=origin)
+
+
+@contextmanager
+def _naming(origin: str, field_path: str) -> Iterator[None]:
+    """A network error names the scenario file and the field that pointed to the network."""
+    try:
+        yield
+    except NetworkError as exc:
+        raise type(exc)(f"{origin}: {field_path}: {exc}") from None
 
 
 def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: str,
