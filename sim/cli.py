@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a target failed where the command checks targets, 2 bad
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.errors import ReliefsimError
@@ -47,10 +49,37 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ReliefsimError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                              soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False,
+                          soft_wrap=True)
+
+
+def _check_workload(work: Any, *, yes: bool, what: str) -> None:
+    from sim.workload import check_workload
+
+    check_workload(work, yes=yes, what=what)
+
+
+def _terminate_as_interrupt() -> None:
+    """``kill`` (SIGTERM) ends a command like Ctrl-C: its clean-up runs, nothing is left."""
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+SEED_OPTION = Annotated[int | None, typer.Option(
+    min=0, max=2**63 - 1, help="Random seed, 0 … 2⁶³−1 (default: the scenario's).")]
+YES_OPTION = Annotated[bool, typer.Option(
+    "--yes", help="Start even when the work is estimated above the limits (30 min, 4 GB).")]
 
 
 @app.command()
@@ -63,12 +92,14 @@ def validate(
     ] = False,
 ) -> None:
     """Check a scenario file and its sites against its network."""
-    from sim.scenario import load_scenario
+    from sim.scenario import load_scenario, pre_run_warnings
     from sim.world import build_world
 
     spec = load_scenario(scenario)
     if schema_only:
-        console.print(f"[green]ok[/] {scenario}: schema valid ({spec.name})")
+        _warn(pre_run_warnings(spec))
+        console.print(f"[green]ok[/] {escape(str(scenario))}: schema valid "
+                      f"({escape(spec.name)})")
         return
     world = build_world(spec, cache_dir=cache_dir, origin=str(scenario))
     for warning in world.warnings:
@@ -83,34 +114,40 @@ def validate(
 @user_errors
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    seed: SEED_OPTION = None,
     policy: Annotated[str | None, typer.Option(
         help="Dispatch policy: plan, fcfs or nearest_idle (default: the scenario's).")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Results directory (default: results/SCENARIO-seedN).")] = None,
+        help="Results folder: new, empty, or an earlier run's (default: "
+             "results/SCENARIO-seedN). Files reliefsim did not write are never touched.")
+                   ] = None,
+    yes: YES_OPTION = False,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
 ) -> None:
     """Run one replication, print targets vs results and write the records."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from sim.files import claim_dir
     from sim.model import POLICIES
     from sim.run import run_replication, save_run
     from sim.scenario import load_scenario
+    from sim.workload import estimate
     from sim.world import build_world
 
     if policy is not None and policy not in POLICIES:
         raise ReliefsimError(f"--policy: {policy!r} — expected one of {sorted(POLICIES)}")
     spec = load_scenario(scenario)
+    out = out or Path("results") / f"{scenario.stem}-seed{spec.seed if seed is None else seed}"
+    claim_dir(out, "run")  # before any work: a folder that is not ours is refused at once
+    _check_workload(estimate(spec), yes=yes, what=f"{scenario} (one replication)")
     world = build_world(spec, cache_dir=cache_dir, origin=str(scenario))
-    for warning in world.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    _warn(world.warnings)
     with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:.0f}/"
                   "{task.total:.0f} h"), TimeElapsedColumn(), console=err_console,
                   transient=True) as bar:
         task = bar.add_task("sim", total=spec.horizon_h)
         result = run_replication(world, seed=seed, policy=policy,
                                  progress=lambda now: bar.update(task, completed=now))
-    out = out or Path("results") / f"{scenario.stem}-seed{result.seed}"
     save_run(out, world, result)
     print_kpis(result.kpis, title=f"{spec.name} — seed {result.seed}, policy {result.policy}")
     res = result.resources
@@ -121,8 +158,9 @@ def run(
     for c in cut:
         until = ("never (within horizon)" if c.reopened_h == float("inf")
                  else f"{c.reopened_h:.2f} h")
-        console.print(f"[yellow]cut off:[/] {c.settlement} from {c.cut_h:.2f} h until {until}")
-    console.print(f"records written to [bold]{out}[/]")
+        console.print(f"[yellow]cut off:[/] {escape(c.settlement)} from {c.cut_h:.2f} h until "
+                      f"{until}")
+    console.print(f"records written to [bold]{escape(str(out))}[/]")
 
 
 def print_kpis(items: list[Any], *, title: str) -> None:
@@ -163,6 +201,7 @@ def compare(
         help="Results directory (default: results/EXPERIMENT).")] = None,
     resume: Annotated[bool, typer.Option(
         "--resume", help="Finish an interrupted run in --out.")] = False,
+    yes: YES_OPTION = False,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
 ) -> None:
     """Compare placements, policies and variants over replications (CRN, CIs, P(best))."""
@@ -177,10 +216,12 @@ def compare(
 
     from sim.batch import run_experiment
     from sim.compare import finish_experiment
-    from sim.experiment import load_experiment
+    from sim.experiment import experiment_workload, load_experiment
 
     spec, base = load_experiment(experiment)
     out = out or Path("results") / experiment.stem
+    _check_workload(experiment_workload(spec, base), yes=yes, what=str(experiment))
+    _terminate_as_interrupt()
     columns = (TextColumn("replications"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn())
     try:
@@ -191,12 +232,13 @@ def compare(
                                  progress=lambda done, total: bar.update(
                                      task, completed=done, total=total))
     except KeyboardInterrupt:
-        err_console.print(f"[yellow]interrupted[/]: finished chunks are saved in {out}; "
-                          f"run again with --resume to complete them")
+        err_console.print(f"[yellow]interrupted[/]: finished chunks are saved in "
+                          f"{escape(str(out))}; run again with --resume to complete them")
         raise typer.Exit(130) from None
     summary = finish_experiment(run, cache_dir=cache_dir)
     print_comparison(summary, spec)
-    console.print(f"results written to [bold]{out}[/] ({run.replications} replications × "
+    console.print(f"results written to [bold]{escape(str(out))}[/] ({run.replications} "
+                  f"replications × "
                   f"{len(run.configs)} configurations)")
 
 
@@ -266,12 +308,14 @@ def optimize(
     out: Annotated[Path | None, typer.Option(
         help="Results directory (default: results/EXPERIMENT-optimize-MODEL).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run.")] = False,
+    yes: YES_OPTION = False,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
 ) -> None:
     """Choose depot sites with a location model, then verify the top K by simulation."""
     from sim.batch import run_experiment
     from sim.compare import finish_experiment
-    from sim.experiment import load_experiment
+    from sim.experiment import experiment_workload, load_experiment
+    from sim.files import claim_dir, register
     from sim.optimize import (
         MODELS,
         candidate_sites,
@@ -280,6 +324,7 @@ def optimize(
         verification_experiment,
         write_sites_geojson,
     )
+    from sim.results import write_tables
     from sim.world import build_world
 
     if model not in MODELS:
@@ -289,12 +334,17 @@ def optimize(
         raise ReliefsimError(f"{experiment}: no 'optimize' section (new_depot, candidates)")
     standard = standard_h or spec.optimize.standard_h
     out = out or Path("results") / f"{experiment.stem}-optimize-{model}"
+    claim_dir(out, "optimize")
+    _check_workload(experiment_workload(spec, base, placements=top + 1), yes=yes,
+                    what=f"{experiment} (top {top} verified by simulation)")
     world = build_world(base, cache_dir=cache_dir, origin=str(experiment))
     candidates = candidate_sites(world, spec.optimize)
     solutions = solve_static(world, candidates, model=model, p=p, top=top, standard_h=standard,
                              time_limit_s=time_limit_s)  # type: ignore[arg-type]
     static = static_table(solutions, candidates)
     verify = verification_experiment(spec, base, candidates, solutions)
+    out.mkdir(parents=True, exist_ok=True)
+    register(out, [], "optimize")  # ours from now on: the simulation goes inside
     with err_console.status(f"simulating {len(verify.placements)} placements × "
                             f"{verify.replications} replications"):
         run = run_experiment(verify, base, out / "simulation", workers=workers, resume=resume,
@@ -305,8 +355,7 @@ def optimize(
         chosen[["share_within", "share_ci_low", "share_ci_high", "mean", "p_best"]], how="left")
     ranking["simulated_rank"] = ranking.p_best.rank(ascending=False, method="min")
     ranking = ranking.reset_index()
-    ranking.to_csv(out / "ranking.csv", index=False, encoding="utf-8-sig")
-    static.to_csv(out / "static.csv", index=False, encoding="utf-8-sig")
+    write_tables(out, {"ranking": ranking, "static": static}, kind="optimize")
     write_sites_geojson(out / "sites.geojson", solutions, candidates)
     table = Table(title=f"{model} (p = {p}, standard {standard:g} h, {len(candidates.names)} "
                   f"sites) vs simulation ({spec.kpi}, {verify.replications} replications)",
@@ -322,7 +371,8 @@ def optimize(
     base_row = chosen.loc["current"]
     console.print(f"current layout: within {_pct(base_row.share_within)} "
                   f"[{_pct(base_row.share_ci_low)}, {_pct(base_row.share_ci_high)}]")
-    console.print(f"results written to [bold]{out}[/] (ranking.csv, sites.geojson, simulation/)")
+    console.print(f"results written to [bold]{escape(str(out))}[/] (ranking.csv, sites.geojson, "
+                  "simulation/)")
 
 
 @app.command("validate-model")

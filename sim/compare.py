@@ -12,6 +12,7 @@ import pandas as pd
 
 from sim.batch import ExperimentRun, load_results
 from sim.experiment import replication_values
+from sim.files import atomic_write_bytes, register
 from sim.results import write_json, write_tables
 from sim.run import run_replication, save_run
 from sim.stats import bootstrap_ci, p_best, paired_difference, t_ci
@@ -85,9 +86,10 @@ def finish_experiment(run: ExperimentRun, *, cache_dir: Path | None = None) -> p
     tables = load_results(run.out, run.replications)
     summary = summarise(run, tables)
     write_tables(run.out, {"summary": summary, "replications": tables["kpis"],
-                           "resources": tables["resources"]})
+                           "resources": tables["resources"]}, kind="experiment")
     for name in ("relief", "incidents"):
-        tables[name].to_parquet(run.out / f"{name}.parquet", index=False)
+        atomic_write_bytes(run.out / f"{name}.parquet", tables[name].to_parquet(index=False))
+    register(run.out, ["relief.parquet", "incidents.parquet", "runs"], "experiment")
     world = build_world(run.base, cache_dir=cache_dir)
     for config in run.configs:
         placed = world.with_scenario(config.scenario)

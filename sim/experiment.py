@@ -13,15 +13,12 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import (
     Field,
-    NonNegativeFloat,
-    NonNegativeInt,
     PositiveFloat,
-    PositiveInt,
     ValidationError,
     model_validator,
 )
@@ -31,16 +28,25 @@ from sim.metrics import KPI_NAMES
 from sim.scenario import (
     Depot,
     Location,
+    PositiveHours,
     Probability,
     Scenario,
+    Seed,
     _Model,
     format_validation_error,
     load_scenario,
     read_yaml,
 )
+from sim.workload import Workload, estimate
 
-__all__ = ["Config", "Experiment", "configurations", "experiment_hash", "load_experiment",
-           "replication_values"]
+__all__ = ["Config", "Experiment", "configurations", "experiment_hash", "experiment_workload",
+           "load_experiment", "replication_values"]
+
+
+MAX_REPLICATIONS = 100_000
+"""Replications of one configuration: intervals are tight long before this many."""
+MAX_SCALE = 1000.0
+"""A demand or stock scale factor of a variant."""
 
 
 class Placement(_Model):
@@ -58,8 +64,8 @@ class Variant(_Model):
     """A scenario variant for sensitivity: demand, stock, contract reliability, closures."""
 
     name: str
-    demand_scale: PositiveFloat = 1.0
-    stock_scale: NonNegativeFloat = 1.0
+    demand_scale: Annotated[float, Field(gt=0, le=MAX_SCALE)] = 1.0
+    stock_scale: Annotated[float, Field(ge=0, le=MAX_SCALE)] = 1.0
     no_show_prob: Probability | None = None
     disruption_share: Probability | None = None
     disruptions: bool = True
@@ -69,8 +75,8 @@ class Sequential(_Model):
     """Add replications in batches until the chosen KPI's CI half-width is small enough."""
 
     half_width: PositiveFloat
-    batch: PositiveInt = 10
-    max_replications: PositiveInt = 200
+    batch: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
+    max_replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 200
 
 
 class Candidate(_Model):
@@ -84,7 +90,7 @@ class OsmCandidates(_Model):
     tags: dict[str, list[str]] = Field(
         default_factory=lambda: {"building": ["warehouse"], "landuse": ["industrial"],
                                  "amenity": ["school"], "leisure": ["stadium", "sports_centre"]})
-    limit: PositiveInt = 60
+    limit: Annotated[int, Field(ge=1, le=10_000)] = 60
 
 
 class OptimizeSpec(_Model):
@@ -93,7 +99,7 @@ class OptimizeSpec(_Model):
     new_depot: Depot
     candidates: list[Candidate] = Field(default_factory=list)
     osm: OsmCandidates | None = None
-    standard_h: PositiveFloat = 0.25
+    standard_h: PositiveHours = 0.25
     keep_existing: bool = True
     replaces: list[str] = Field(
         default_factory=list, description="existing depots the new site(s) would replace")
@@ -109,15 +115,15 @@ class Experiment(_Model):
     name: str
     description: str = ""
     base: str
-    replications: PositiveInt = 20
-    master_seed: NonNegativeInt = 1
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 20
+    master_seed: Seed = 1
     placements: list[Placement] = Field(min_length=1)
     baseline: str | None = None
     policies: list[Literal["plan", "fcfs", "nearest_idle"]] = Field(default_factory=list)
     variants: list[Variant] = Field(default_factory=list)
     kpi: str = "initial_relief"
     statistic: Literal["share_within", "mean", "p95"] = "share_within"
-    chunk_size: PositiveInt = 5
+    chunk_size: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 5
     sequential: Sequential | None = None
     optimize: OptimizeSpec | None = None
 
@@ -248,6 +254,23 @@ def experiment_hash(experiment: Experiment, base: Scenario) -> str:
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
+
+
+def experiment_workload(experiment: Experiment, base: Scenario, *,
+                        placements: int | None = None) -> Workload:
+    """The most work the experiment may do: every configuration (or ``placements`` ×
+    policies × variants of them) × its largest number of replications."""
+    configs = configurations(experiment, base)
+    if placements is not None:
+        per = max(len(configs) // len(experiment.placements), 1)
+        configs = configs[:per] * placements
+    most = max(experiment.replications,
+               experiment.sequential.max_replications if experiment.sequential else 0)
+    works = [estimate(c.scenario) for c in configs]
+    heaviest = max(works, key=lambda w: w.events)
+    return Workload(incidents=sum(w.incidents for w in works) / len(works),
+                    trips=sum(w.trips for w in works) / len(works),
+                    people=heaviest.people, runs=most * len(works))
 
 
 def replication_values(kpis: pd.DataFrame, experiment: Experiment, kpi: str | None = None

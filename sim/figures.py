@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ReliefsimError
+from sim.files import publish_dir
 from sim.fonts import use_cjk_font
 from sim.scenario import TIERS, Scenario, parse_scenario
 
@@ -341,7 +342,7 @@ def make_figures(results_dir: str | Path, out_dir: str | Path | None = None, *,
     if bad:
         raise ReliefsimError(f"--format: {bad} — expected png, svg and/or pdf")
     out = Path(out_dir) if out_dir is not None else results_dir / f"figures_{lang}"
-    if (results_dir / "manifest.json").exists():
-        return experiment_figures(results_dir, out, lang=lang, formats=formats,
-                                  cache_dir=cache_dir)
-    return run_figures(results_dir, out, lang=lang, formats=formats, cache_dir=cache_dir)
+    make = experiment_figures if (results_dir / "manifest.json").exists() else run_figures
+    with publish_dir(out, "figures") as tmp:
+        paths = make(results_dir, tmp, lang=lang, formats=formats, cache_dir=cache_dir)
+    return [out / p.relative_to(tmp) for p in paths]

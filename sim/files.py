@@ -131,10 +131,20 @@ class publish_dir:
             os.replace(self.tmp, self.target)
             return
         claim_dir(self.target, self.kind)  # still ours after the work
-        for name in names:
-            os.replace(self.tmp / name, self.target / name)
+        _merge(self.tmp, self.target)
         register(self.target, names, self.kind)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _merge(source: Path, target: Path) -> None:
+    """Move every file of ``source`` into ``target`` by atomic renames, folder by folder."""
+    for item in source.iterdir():
+        there = target / item.name
+        if item.is_dir() and there.is_dir():
+            _merge(item, there)
+        else:
+            follow_umask(item)
+            os.replace(item, there)
 
 
 class publish_file:

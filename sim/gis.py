@@ -8,6 +8,7 @@ import pandas as pd
 
 from sim.errors import ReliefsimError
 from sim.figures import read_run
+from sim.files import publish_file
 
 __all__ = ["export_gis"]
 
@@ -54,11 +55,11 @@ def export_gis(results_dir: str | Path, out_path: str | Path | None = None, *,
     incidents = tables["incidents"].assign(
         arrival_h=lambda f: f.first_arrival_h - f.call_h, duration_h=lambda f: f.done_h - f.call_h)
     out = Path(out_path) if out_path else results_dir / "results.gpkg"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.unlink(missing_ok=True)
-    for layer, frame in (("settlements", settlements), ("depots", depots),
-                         ("incidents", incidents)):
-        frame = frame.replace([float("inf")], float("nan"))
-        gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame.lon, frame.lat), crs=CRS)
-        gdf.to_file(out, layer=layer, driver="GPKG")
+    with publish_file(out) as tmp:
+        for layer, frame in (("settlements", settlements), ("depots", depots),
+                             ("incidents", incidents)):
+            frame = frame.replace([float("inf")], float("nan"))
+            gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame.lon, frame.lat),
+                                   crs=CRS)
+            gdf.to_file(tmp, layer=layer, driver="GPKG")
     return out

@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.errors import ScenarioError
 from sim.experiment import Experiment, OptimizeSpec, Placement
+from sim.files import publish_file
 from sim.location import LocationSolution, k_best, lscp, mclp, p_center, p_median
 from sim.network import osm_features
 from sim.scenario import Scenario
@@ -159,7 +160,7 @@ def write_sites_geojson(path: Path, solutions: list[LocationSolution], candidate
                                                       float(candidates.lat[i])]},
                          "properties": {"name": name, "existing": i in candidates.fixed,
                                         "in_solutions": ranks}})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
-                               ensure_ascii=False, indent=1), encoding="utf-8")
+    with publish_file(path, "optimize") as tmp:
+        tmp.write_text(json.dumps({"type": "FeatureCollection", "features": features},
+                                  ensure_ascii=False, indent=1), encoding="utf-8")
     return path

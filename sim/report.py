@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.errors import ReliefsimError
 from sim.figures import make_figures, read_run
+from sim.files import publish_file
 from sim.fonts import embedded_font_css
 from sim.scenario import Scenario
 
@@ -293,8 +294,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *,
         run_dir = results_dir / "runs" / baseline
     summary, scenario, tables = read_run(run_dir)
     out = Path(out) if out else results_dir / f"report_{lang}.{fmt}"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, publish_file(out) as target:
         figures = make_figures(results_dir, Path(tmp), lang=lang, formats=("png",),
                                cache_dir=cache_dir)
         blocks: list[Block] = [
@@ -304,5 +304,5 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *,
               else _run_blocks(tables["kpis"], t, lang)),
             Heading(t["figures"], 2),
             *(Figure(p, p.stem) for p in figures if p.suffix == ".png")]
-        (_write_html if fmt == "html" else _write_docx)(blocks, t, lang, out)
+        (_write_html if fmt == "html" else _write_docx)(blocks, t, lang, target)
     return out

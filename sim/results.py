@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ReliefsimError
-from sim.files import follow_umask, publish_dir
+from sim.files import claim_dir, follow_umask, publish_dir, register
 
 __all__ = ["package_versions", "read_summary", "write_json", "write_run", "write_tables"]
 
@@ -62,9 +62,16 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame]) -> None:
+def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame], *,
+                 kind: str | None = None) -> None:
     """Each table as ``NAME.parquet`` and ``NAME.csv`` (UTF-8 with BOM for Excel), each file
-    written to a temporary name and renamed."""
+    written to a temporary name and renamed; with ``kind``, recorded in the folder's marker
+    (refused if the folder is not reliefsim's ``kind``)."""
+    directory = Path(directory)
+    if kind is not None:
+        claim_dir(directory, kind)
+        directory.mkdir(parents=True, exist_ok=True)
+    names = []
     for name, frame in tables.items():
         for suffix, write in ((".parquet", lambda p, f=frame: f.to_parquet(p, index=False)),
                               (".csv", lambda p, f=frame: f.to_csv(p, index=False,
@@ -79,6 +86,9 @@ def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame]) -> None:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
+            names.append(path.name)
+    if kind is not None:
+        register(directory, names, kind)
 
 
 def write_run(out: Path, *, tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any]

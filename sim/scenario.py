@@ -19,12 +19,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    NonNegativeFloat,
-    NonNegativeInt,
     PlainValidator,
-    PositiveFloat,
-    PositiveInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -37,12 +34,46 @@ __all__ = [
     "dump_scenario",
     "load_scenario",
     "parse_scenario",
+    "pre_run_warnings",
     "scenario_hash",
 ]
 
 TIERS: tuple[str, ...] = (
     "village", "town", "county", "enterprise", "city", "province", "neighbour")
 """Stockpile tiers, lowest first: 村 → 镇 → 县 → 企(协议/产能) → 市 → 省 → 相邻地区."""
+
+# Domains: every number a scenario holds is finite, and these bounds (each with its reason) keep
+# a typo from turning into hours of computing or terabytes of memory.
+MAX_HOURS = 8760.0
+"""One year: the longest horizon, window, delay or duration (plans speak of hours to weeks)."""
+MAX_PEOPLE = 100_000_000
+"""People per settlement: 10⁸ is more than any Chinese province but one."""
+MAX_RATE_PER_H = 1000.0
+"""Incidents per hour of one generator: beyond any county's emergency line, and with
+:data:`MAX_HOURS` keeps the expected number of incidents (≤ 8.8 million) computable."""
+MAX_COUNT = 10_000
+"""Trucks, boats, aircraft or teams of one group: more than any county's fleet."""
+MAX_KG = 100_000.0
+"""Truck capacity or unit weight (kg): 100 t is more than any road vehicle carries."""
+MAX_SPEED_KMH = 1000.0
+"""Faster than any rescue aircraft."""
+MAX_QUANTITY = 1e12
+"""Stock, production per hour or need per person, in units."""
+MAX_FACTOR = 100.0
+"""A slow-down factor (travel times ×100 is as good as closed)."""
+MAX_RADIUS_M = 1_000_000.0
+"""1,000 km: any radius around a point within a scenario's area."""
+MAX_FIRE_HA = 1e7
+"""Fire area (ha): 100,000 km², larger than any forest fire on record in China."""
+MAX_SEED = 2**63 - 1
+"""Seeds are stored as 64-bit integers in results."""
+
+Hours = Annotated[float, Field(ge=0, le=MAX_HOURS)]
+PositiveHours = Annotated[float, Field(gt=0, le=MAX_HOURS)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+PositiveCount = Annotated[int, Field(ge=1, le=MAX_COUNT)]
+Quantity = Annotated[float, Field(ge=0, le=MAX_QUANTITY)]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 
 Tier = Literal["village", "town", "county", "enterprise", "city", "province", "neighbour"]
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -76,14 +107,53 @@ Probability = Annotated[float, Field(ge=0, le=1)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of every scenario and experiment record: unknown fields are errors, numbers must be
+    finite, and true/false is never read as a number (YAML ``people: true`` is not 1)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or value is None:
+            return value
+        if field.annotation is bool:
+            if not isinstance(value, bool):
+                raise ValueError("true or false")
+        elif not _admits_bool(field.annotation):
+            where = _bool_inside(value)
+            if where is not None:
+                raise ValueError(f"a number{where}, not true/false")
+        return value
+
+
+def _admits_bool(annotation: Any) -> bool:
+    """Whether a field's type takes booleans itself or validates them in a nested record."""
+    if annotation is bool or annotation is Any:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_admits_bool(arg) for arg in getattr(annotation, "__args__", ()))
+
+
+def _bool_inside(value: Any) -> str | None:
+    """Where a boolean hides in a plain value ("" for the value itself), or None."""
+    if isinstance(value, bool):
+        return ""
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list | tuple) else ())
+    for key, item in items:
+        if _bool_inside(item) is not None:
+            return f" at {key!r}" if isinstance(key, str) else f" at [{key}]"
+    return None
 
 
 class Window(_Model):
     """A time window in hours since the start of the simulation; ``end_h`` None = never ends."""
 
-    start_h: NonNegativeFloat = 0.0
-    end_h: NonNegativeFloat | None = None
+    start_h: Hours = 0.0
+    end_h: Hours | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -98,8 +168,9 @@ class NetworkSpec(_Model):
     source: str = Field(
         description="builtin:helsinki | place:NAME | bbox:W,S,E,N | path to .osm/.osm.pbf/.graphml"
     )
-    speeds_kmh: dict[str, PositiveFloat] = Field(default_factory=dict)
-    snap_warn_m: PositiveFloat = 500.0
+    speeds_kmh: dict[str, Annotated[float, Field(gt=0, le=MAX_SPEED_KMH)]] = Field(
+        default_factory=dict)
+    snap_warn_m: Annotated[float, Field(gt=0, le=MAX_RADIUS_M)] = 500.0
     waterways: str | None = Field(
         default=None, description="source of the waterway graph for boats ('same' = source)"
     )
@@ -111,16 +182,16 @@ class Commodity(_Model):
     id: str
     name: str = ""
     unit: str = "unit"
-    unit_kg: PositiveFloat = 10.0
-    per_person: PositiveFloat = 1.0
+    unit_kg: Annotated[float, Field(gt=0, le=MAX_KG)] = 10.0
+    per_person: Annotated[float, Field(gt=0, le=MAX_QUANTITY)] = 1.0
     main: bool = True
 
 
 class Trucks(_Model):
-    count: NonNegativeInt = 2
-    capacity_kg: PositiveFloat = 5000.0
-    load_h: NonNegativeFloat = 0.5
-    unload_h: NonNegativeFloat = 0.25
+    count: Count = 2
+    capacity_kg: Annotated[float, Field(gt=0, le=MAX_KG)] = 5000.0
+    load_h: Hours = 0.5
+    unload_h: Hours = 0.25
 
 
 class Depot(_Model):
@@ -131,11 +202,11 @@ class Depot(_Model):
     tier: Tier = "county"
     kind: Literal["physical", "contract"] = "physical"
     location: Location
-    stock: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+    stock: dict[str, Quantity] = Field(default_factory=dict)
     trucks: Trucks = Field(default_factory=Trucks)
-    activation_delay_h: NonNegativeFloat = 0.0
+    activation_delay_h: Hours = 0.0
     no_show_prob: Probability = 0.0
-    production_per_h: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+    production_per_h: dict[str, Quantity] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _contract_fields(self) -> Depot:
@@ -151,8 +222,8 @@ class Depot(_Model):
 
 class TeamGroup(_Model):
     type: str
-    count: PositiveInt = 1
-    mobilisation_h: NonNegativeFloat = 0.25
+    count: PositiveCount = 1
+    mobilisation_h: Hours = 0.25
 
 
 class TeamBase(_Model):
@@ -165,9 +236,9 @@ class TeamBase(_Model):
 
 
 class Vessels(_Model):
-    count: PositiveInt = 1
-    speed_kmh: PositiveFloat = 30.0
-    mobilisation_h: NonNegativeFloat = 0.25
+    count: PositiveCount = 1
+    speed_kmh: Annotated[float, Field(gt=0, le=MAX_SPEED_KMH)] = 30.0
+    mobilisation_h: Hours = 0.25
 
 
 class WaterStation(_Model):
@@ -193,8 +264,8 @@ class Shelter(_Model):
     id: str
     name: str = ""
     location: Location
-    capacity_people: NonNegativeInt = 0
-    area_m2: NonNegativeFloat = 0.0
+    capacity_people: Annotated[int, Field(ge=0, le=MAX_PEOPLE)] = 0
+    area_m2: Quantity = 0.0
 
 
 class Settlement(_Model):
@@ -203,23 +274,23 @@ class Settlement(_Model):
     id: str
     name: str = ""
     location: Location
-    people: PositiveInt
-    onset_h: NonNegativeFloat = 0.0
+    people: Annotated[int, Field(ge=1, le=MAX_PEOPLE)]
+    onset_h: Hours = 0.0
     urgency: Annotated[int, Field(ge=1, le=5)] = 3
 
 
 class TeamNeed(_Model):
     team: str
-    count: PositiveInt = 1
+    count: PositiveCount = 1
     main: bool = True
 
 
 class FireGrowth(_Model):
     """Forest-fire growth: area grows until ``needs`` are on scene, then is put out."""
 
-    initial_ha: PositiveFloat = 1.0
-    growth_per_h: NonNegativeFloat = 0.3
-    suppress_ha_per_team_h: PositiveFloat = 2.0
+    initial_ha: Annotated[float, Field(gt=0, le=MAX_FIRE_HA)] = 1.0
+    growth_per_h: Annotated[float, Field(ge=0, le=10)] = 0.3
+    suppress_ha_per_team_h: Annotated[float, Field(gt=0, le=MAX_FIRE_HA)] = 2.0
 
 
 class IncidentType(_Model):
@@ -229,17 +300,17 @@ class IncidentType(_Model):
     name: str = ""
     mode: Literal["road", "river", "sea", "air"] = "road"
     needs: list[TeamNeed] = Field(min_length=1)
-    work_h: PositiveFloat = 1.0
-    work_cv: NonNegativeFloat = 0.5
+    work_h: PositiveHours = 1.0
+    work_cv: Annotated[float, Field(ge=0, le=10)] = 0.5
     urgency: Annotated[int, Field(ge=1, le=5)] = 3
-    target_h: PositiveFloat | None = None
+    target_h: PositiveHours | None = None
     fire: FireGrowth | None = None
 
 
 class ScriptedIncident(_Model):
     type: str
     location: Location
-    time_h: NonNegativeFloat
+    time_h: Hours
     id: str | None = None
 
 
@@ -247,12 +318,12 @@ class IncidentGenerator(_Model):
     """A Poisson stream of incidents of one type located on roads, rivers or settlements."""
 
     type: str
-    rate_per_h: PositiveFloat
+    rate_per_h: Annotated[float, Field(gt=0, le=MAX_RATE_PER_H)]
     window: Window = Field(default_factory=Window)
     locate_on: Literal["roads", "rivers", "settlements", "points"] = "roads"
     points: list[LonLat] = Field(default_factory=list)
     near: LonLat | None = None
-    radius_m: PositiveFloat | None = None
+    radius_m: Annotated[float, Field(gt=0, le=MAX_RADIUS_M)] | None = None
 
     @model_validator(mode="after")
     def _points_given(self) -> IncidentGenerator:
@@ -268,12 +339,12 @@ class Disruption(_Model):
 
     id: str
     window: Window
-    factor: Annotated[float, Field(gt=1)] | None = None
+    factor: Annotated[float, Field(gt=1, le=MAX_FACTOR)] | None = None
     polygon: list[LonLat] | None = None
     road_classes: list[str] | None = None
     edge_osmids: list[int] | None = None
     near: LonLat | None = None
-    radius_m: PositiveFloat | None = None
+    radius_m: Annotated[float, Field(gt=0, le=MAX_RADIUS_M)] | None = None
     share: Probability = 1.0
 
     @model_validator(mode="after")
@@ -299,7 +370,7 @@ class Dispatch(_Model):
     """Dispatch policy and escalation across stockpile tiers (小事不出村、大事不出镇)."""
 
     policy: Literal["plan", "fcfs", "nearest_idle"] = "plan"
-    escalation_delay_h: dict[Tier, NonNegativeFloat] = Field(
+    escalation_delay_h: dict[Tier, Hours] = Field(
         default_factory=lambda: {"county": 0.5, "enterprise": 1.0, "city": 2.0, "province": 6.0,
                                  "neighbour": 4.0}
     )
@@ -308,11 +379,11 @@ class Dispatch(_Model):
 class Targets(_Model):
     """Plan targets; the defaults are the numbers in the plans (see plans digest §0)."""
 
-    initial_relief_h: PositiveFloat = 8.0
-    effective_relief_h: PositiveFloat = 10.0
-    inland_river_arrival_h: PositiveFloat = 1.0
-    sea_arrival_h: PositiveFloat = 2.0
-    fire_out_h: PositiveFloat = 24.0
+    initial_relief_h: PositiveHours = 8.0
+    effective_relief_h: PositiveHours = 10.0
+    inland_river_arrival_h: PositiveHours = 1.0
+    sea_arrival_h: PositiveHours = 2.0
+    fire_out_h: PositiveHours = 24.0
     fire_out_share: Probability = 0.95
     time_share_required: Probability = Field(
         default=1.0, description="share of people/incidents that must meet a time target")
@@ -347,8 +418,8 @@ class Scenario(_Model):
 
     name: str
     description: str = ""
-    seed: NonNegativeInt = 1
-    horizon_h: PositiveFloat = 72.0
+    seed: Seed = 1
+    horizon_h: PositiveHours = 72.0
     network: NetworkSpec
     commodities: list[Commodity] = Field(min_length=1)
     depots: list[Depot] = Field(default_factory=list)
@@ -389,16 +460,30 @@ class Scenario(_Model):
             team_types.add("boat")
         if self.helipads:
             team_types.add("helicopter")
+        if not any(c.main for c in self.commodities):
+            problems.append(("commodities", [c.id for c in self.commodities],
+                             "no commodity is marked 'main: true'; initial relief (初步救助) is "
+                             "measured on the main commodities, so at least one must be main"))
         types = {t.id: t for t in self.incident_types}
-        used = {inc.type for inc in self.incidents} | {g.type for g in self.generators}
+        users: dict[str, list[str]] = {}
+        for field in ("incidents", "generators"):
+            for i, item in enumerate(getattr(self, field)):
+                users.setdefault(item.type, []).append(f"{field}[{i}]")
         for t in self.incident_types:
-            if t.id not in used:
-                continue
             for j, need in enumerate(t.needs):
-                if need.team not in team_types:
-                    problems.append((f"incident_types.{t.id}.needs[{j}].team", need.team,
-                                     _unknown("team type (no base provides it)", need.team,
-                                              team_types)))
+                if t.id not in users or need.team in team_types:
+                    continue
+                unknown = _unknown("team type (no base provides it)", need.team, team_types)
+                if t not in DEFAULT_INCIDENT_TYPES:  # the user's own (or overridden) type
+                    problems.append((f"incident_types[id={t.id}].needs[{j}].team", need.team,
+                                     unknown))
+                else:
+                    hint = _misspelt_team(self, need.team)
+                    for user in users[t.id]:
+                        problems.append((f"{user}.type", t.id,
+                                         f"built-in incident type '{t.id}' needs "
+                                         f"'{need.team}' teams, but no team base provides "
+                                         f"them (teams: {sorted(team_types)}){hint}"))
         for field in ("incidents", "generators"):
             for i, item in enumerate(getattr(self, field)):
                 if item.type not in types:
@@ -410,6 +495,64 @@ class Scenario(_Model):
 
     def incident_type(self, type_id: str) -> IncidentType:
         return next(t for t in self.incident_types if t.id == type_id)
+
+
+def _misspelt_team(scenario: Scenario, wanted: str) -> str:
+    """'; did you mean …' naming a base's team type that looks like ``wanted``."""
+    for i, base in enumerate(scenario.team_bases):
+        for j, group in enumerate(base.teams):
+            if difflib.get_close_matches(wanted, [group.type], n=1):
+                return (f"; did you mean '{wanted}' for team_bases[{i}].teams[{j}].type "
+                        f"('{group.type}')?")
+    return ""
+
+
+def pre_run_warnings(scenario: Scenario) -> list[str]:
+    """What is valid but cannot work as the planner surely meant: relief that cannot happen,
+    things that start after the horizon, teams nothing needs. The run goes on."""
+    out: list[str] = []
+    horizon = scenario.horizon_h
+    if scenario.settlements:
+        if not any(d.trucks.count for d in scenario.depots):
+            out.append("no depot has trucks (depots[*].trucks.count): no relief can be "
+                       "delivered")
+        for i, c in enumerate(scenario.commodities):
+            if not any(d.stock.get(c.id, 0) > 0 or d.production_per_h.get(c.id, 0) > 0
+                       for d in scenario.depots):
+                kind = "initial and effective" if c.main else "effective"
+                out.append(f"commodities[{i}] ({c.id}): no depot holds or produces it, so "
+                           f"nobody can get {kind} relief")
+    units = {c.id: c.unit_kg for c in scenario.commodities}
+    for i, d in enumerate(scenario.depots):
+        held = [c for c, q in d.stock.items() if q > 0] + [
+            c for c, q in d.production_per_h.items() if q > 0]
+        if held and d.trucks.count == 0:
+            out.append(f"depots[{i}] ({d.id}) holds stock but has no trucks: it can never "
+                       "deliver")
+        heavy = sorted({c for c in held if d.trucks.capacity_kg < units[c]})
+        if heavy and d.trucks.count:
+            out.append(f"depots[{i}].trucks.capacity_kg: {d.trucks.capacity_kg:g} kg cannot "
+                       f"carry one unit of {', '.join(f'{c} ({units[c]:g} kg)' for c in heavy)}"
+                       "; each trip would carry a fraction of a unit")
+    for field, attr in (("settlements", "onset_h"), ("incidents", "time_h")):
+        for i, item in enumerate(getattr(scenario, field)):
+            if getattr(item, attr) >= horizon:
+                out.append(f"{field}[{i}].{attr}: {getattr(item, attr):g} h is not before "
+                           f"horizon_h ({horizon:g} h); it will not appear in the results")
+    for field in ("generators", "disruptions"):
+        for i, item in enumerate(getattr(scenario, field)):
+            if item.window.start_h >= horizon:
+                out.append(f"{field}[{i}].window.start_h: {item.window.start_h:g} h is not "
+                           f"before horizon_h ({horizon:g} h); it never acts")
+    needed = {n.team for t in scenario.incident_types for n in t.needs}
+    for i, base in enumerate(scenario.team_bases):
+        for j, group in enumerate(base.teams):
+            if group.type not in needed:
+                hint = difflib.get_close_matches(group.type, sorted(needed), n=1)
+                out.append(f"team_bases[{i}].teams[{j}].type: '{group.type}' — no incident "
+                           "type needs this team type, so these teams never work"
+                           + (f"; did you mean '{hint[0]}'?" if hint else ""))
+    return out
 
 
 class _CrossRefErrors(ValueError):
@@ -503,6 +646,9 @@ def format_validation_error(origin: str, exc: ValidationError, model: type[BaseM
             lines.append(f"{origin}: {path}: required field is missing")
         else:
             text = err["msg"].removeprefix("Value error, ")
+            if isinstance(value, dict) and err["type"] == "value_error":
+                lines.append(f"{origin}: {path}: {text}")  # a record's own rule: no dump
+                continue
             text = text.removeprefix("Input should be ").removeprefix("expected ")
             lines.append(f"{origin}: {path}: {_short(value)} — expected {text}")
     return "\n".join(dict.fromkeys(lines))

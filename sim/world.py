@@ -19,7 +19,7 @@ import numpy as np
 from sim.errors import NetworkError, ScenarioError
 from sim.network import Network, load_network, lonlat_inside, snap
 from sim.routing import TravelTimes
-from sim.scenario import Scenario
+from sim.scenario import Scenario, pre_run_warnings
 
 __all__ = ["SITE_FIELDS", "Site", "World", "build_world"]
 
@@ -110,7 +110,7 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
            memo: dict[Any, Any] | None = None) -> World:
     located = _located_items(scenario)
     problems: list[str] = []
-    warnings: list[str] = []
+    warnings: list[str] = pre_run_warnings(scenario)
     node_index = {int(n): i for i, n in enumerate(road.node_ids)}
     coords = np.array([loc if not isinstance(loc, int) else (np.nan, np.nan)
                        for _, _, _, loc in located], dtype=float).reshape(-1, 2)

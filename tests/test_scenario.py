@@ -83,8 +83,22 @@ def test_unknown_team_type(base: dict, tmp_path: Path) -> None:
     data = copy.deepcopy(base)
     data["team_bases"][1]["teams"][0]["type"] = "medic"
     msg = error_of(data, tmp_path)
-    assert "incident_types.building_collapse.needs[1].team: 'medical'" in msg
-    assert "no base provides it" in msg
+    assert "generators[1].type: 'flood_rescue' — built-in incident type 'flood_rescue' needs " \
+        "'medical' teams, but no team base provides them" in msg
+    assert "did you mean 'medical' for team_bases[1].teams[0].type ('medic')?" in msg
+    own = copy.deepcopy(base)
+    own["incident_types"] = [{"id": "evacuation", "needs": [{"team": "bus"}]}]
+    own["incidents"][0]["type"] = "evacuation"
+    assert "incident_types[id=evacuation].needs[0].team: 'bus' — unknown team type (no base " \
+        "provides it)" in error_of(own, tmp_path)
+
+
+def test_a_scenario_without_a_main_commodity_is_an_error(base: dict, tmp_path: Path) -> None:
+    data = copy.deepcopy(base)
+    for c in data["commodities"]:
+        c["main"] = False
+    assert "commodities: ['kit', 'quilt', 'tent'] — no commodity is marked 'main: true'" in \
+        error_of(data, tmp_path)
 
 
 def test_unknown_incident_type(base: dict, tmp_path: Path) -> None:
