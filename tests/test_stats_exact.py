@@ -75,9 +75,13 @@ def test_bootstrap_percentiles_on_a_skewed_sample() -> None:
     x = np.array([0.0, 0.0, 0.0, 0.0, 10.0])
     ci = bootstrap_ci(x)
     assert (ci.mean, ci.low, ci.high, ci.n) == (2.0, 0.0, 6.0, 5)
-    # 80 %: quantiles 10 % → K = 0, 90 % → K = 2 (P(K ≤ 1) = 0.737, P(K ≤ 2) = 0.942)
-    ci80 = bootstrap_ci(x, level=0.8)
-    assert (ci80.low, ci80.high) == (0.0, 4.0)
+    # 60 %: quantiles 20 % → K = 0, 80 % → K = 2 (P(K ≤ 1) = 0.737, P(K ≤ 2) = 0.942);
+    # 20 %: quantiles 40 % and 60 % both → K = 1. (Tails of 1 − level instead of (1 − level)/2
+    # would give [2, 2] and an inverted [4, 0].)
+    ci60 = bootstrap_ci(x, level=0.6)
+    assert (ci60.low, ci60.high) == (0.0, 4.0)
+    ci20 = bootstrap_ci(x, level=0.2)
+    assert (ci20.low, ci20.high) == (2.0, 2.0)
     # the statistic can be a quantile: the median of x is 0
     assert bootstrap_ci(x, statistic="quantile:0.5").mean == 0.0
     with pytest.raises(ValueError, match="unknown bootstrap statistic"):
@@ -115,6 +119,8 @@ def test_paired_difference_is_values_minus_baseline_per_replication() -> None:
 def test_paired_difference_refuses_unpaired_samples() -> None:
     with pytest.raises(ValueError, match="same replications"):
         paired_difference(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="same replications"):
+        paired_difference(np.ones(4), np.ones(3))
     inf = paired_difference(np.array([math.inf, 1.0]), np.array([math.inf, 0.0]))
     assert math.isnan(inf.mean) and math.isnan(inf.low)  # inf − inf: undefined, no warning
 
