@@ -28,37 +28,58 @@ KPI_NAMES = ("initial_relief", "effective_relief", "inland_river_arrival", "sea_
 
 
 def person_relief(records: Records, scenario: Scenario) -> pd.DataFrame:
-    """Relief times per group of people: settlement, initial_h, effective_h, people."""
+    """Relief times per group of people: settlement, initial_h, effective_h, people.
+
+    Person k (1-based) of a settlement has a commodity when the deliveries there, in time
+    order, add up to ``k · per_person`` (less a rounding tolerance). Both times only grow with
+    k, so people form runs of equal times; the runs are found from the deliveries alone (cost
+    grows with deliveries, not people, so a settlement of 10⁸ people costs no more than 10).
+    """
     delivered: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for d in records.deliveries:
         delivered.setdefault((d.settlement, d.commodity), []).append((d.time_h, d.qty))
     parts = []
     for s in records.settlements:
-        k = np.arange(1, s.people + 1, dtype=float)
-        initial = np.zeros(s.people)
-        effective = np.zeros(s.people)
+        # Per commodity: covered[j] = people served once delivery j has arrived; times[j].
+        steps = []
         for c in scenario.commodities:
             got = sorted(delivered.get((s.settlement, c.id), []))
-            times = np.array([t for t, _ in got] + [math.inf])
+            times = np.array([t for t, _ in got] + [math.inf]) - s.onset_h
             cum = np.cumsum([q for _, q in got])
-            covered = np.searchsorted(cum, k * c.per_person - EPS * np.maximum(1.0, k))
-            reached = times[covered] - s.onset_h
+            covered = np.append(_people_covered(cum, c.per_person, s.people), s.people)
+            steps.append((c.main, np.maximum.accumulate(covered), times))
+        bounds = np.unique(np.concatenate([covered for _, covered, _ in steps]))
+        bounds = bounds[bounds > 0]  # runs (previous bound, bound]
+        initial = np.zeros(len(bounds))
+        effective = np.zeros(len(bounds))
+        for main, covered, times in steps:
+            reached = times[np.searchsorted(covered, bounds, side="left")]
             np.maximum(effective, reached, out=effective)
-            if c.main:
+            if main:
                 np.maximum(initial, reached, out=initial)
-        # Both times only grow with k, so equal (initial, effective) pairs are consecutive:
-        # one group per run, in sorted order.
-        starts = np.flatnonzero(np.r_[True, (initial[1:] != initial[:-1])
-                                      | (effective[1:] != effective[:-1])])
-        pairs = np.column_stack([initial[starts], effective[starts]])
-        counts = np.diff(np.r_[starts, s.people])
-        parts.append((s.settlement, pairs, counts))
+        keep = np.r_[(initial[1:] != initial[:-1]) | (effective[1:] != effective[:-1]), True]
+        ends = bounds[keep]
+        counts = np.diff(np.r_[0, ends])
+        parts.append((s.settlement, np.column_stack([initial[keep], effective[keep]]), counts))
     return pd.DataFrame({
         "settlement": [name for name, _, n in parts for _ in range(len(n))],
         "initial_h": np.concatenate([p[:, 0] for _, p, _ in parts]) if parts else [],
         "effective_h": np.concatenate([p[:, 1] for _, p, _ in parts]) if parts else [],
         "people": np.concatenate([n for _, _, n in parts]).astype(int) if parts else [],
     })
+
+
+def _people_covered(cum: np.ndarray, per_person: float, people: int) -> np.ndarray:
+    """For each cumulative quantity, how many people (0 … ``people``) it covers: the largest
+    k with ``k · per_person − EPS · k ≤ cum`` (the tolerance forgives rounding in sums)."""
+    if len(cum) == 0:
+        return np.zeros(0, dtype=np.int64)
+    need = lambda k: k * per_person - EPS * np.maximum(1.0, k)  # noqa: E731
+    k = np.clip(np.floor(cum / (per_person - EPS)), 0, people)
+    for _ in range(4):  # the estimate is off by at most one or two from rounding
+        k = np.where((k < people) & (need(k + 1) <= cum), k + 1, k)
+        k = np.where((k > 0) & (need(k) > cum), k - 1, k)
+    return k.astype(np.int64)
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

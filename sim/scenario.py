@@ -183,7 +183,8 @@ class Commodity(_Model):
     name: str = ""
     unit: str = "unit"
     unit_kg: Annotated[float, Field(gt=0, le=MAX_KG)] = 10.0
-    per_person: Annotated[float, Field(gt=0, le=MAX_QUANTITY)] = 1.0
+    per_person: Annotated[float, Field(ge=1e-6, le=MAX_QUANTITY)] = 1.0
+    """Units per person; at least a millionth of a unit (smaller is a unit mistake)."""
     main: bool = True
 
 

@@ -24,7 +24,7 @@ from sim.model.policies import Option, Policy
 from sim.model.records import IncidentRecord, Records, TripRecord
 from sim.model.roads import RoadState
 from sim.network import haversine_m
-from sim.scenario import IncidentType
+from sim.scenario import MAX_FIRE_HA, IncidentType
 from sim.world import World
 
 __all__ = ["RIVER_DETOUR", "Rescue"]
@@ -119,8 +119,10 @@ class Rescue:
         contained_h = self.env.now
         area_ha = 0.0
         if kind.fire is not None:
-            area_ha = kind.fire.initial_ha * math.exp(
-                kind.fire.growth_per_h * (contained_h - incident.call_h))
+            fire = kind.fire  # area = min(initial · e^(growth · t), MAX_FIRE_HA), no overflow
+            area_ha = fire.initial_ha * math.exp(min(
+                fire.growth_per_h * (contained_h - incident.call_h),
+                math.log(MAX_FIRE_HA / fire.initial_ha)))
             work_h = area_ha / (kind.fire.suppress_ha_per_team_h * state.on_scene)
         else:
             work_h = kind.work_h * incident.work_factor
