@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.batch import ExperimentRun, load_results
-from sim.experiment import replication_values
+from sim.experiment import censored_mean, replication_values
 from sim.files import atomic_write_bytes, register
 from sim.results import write_json, write_tables
 from sim.run import run_replication, save_run
@@ -41,7 +41,7 @@ def summarise(run: ExperimentRun, tables: dict[str, pd.DataFrame]) -> pd.DataFra
         target = float(kpis[kpis.kpi == kpi_name].target.iloc[0])
         for cid, config in meta.items():
             sub = kpis[(kpis.config == cid) & (kpis.kpi == kpi_name) & (kpis.n > 0)]
-            mean = t_ci(sub["mean"].to_numpy())
+            mean = t_ci(censored_mean(sub))
             share = bootstrap_ci(sub.share_within.to_numpy())
             base_id = baseline.get((config.policy, config.variant))
             diff = _paired(by_config.get(cid), by_config.get(base_id))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import (
     Field,
@@ -39,8 +40,17 @@ from sim.scenario import (
 )
 from sim.workload import Workload, estimate
 
-__all__ = ["Config", "Experiment", "configurations", "experiment_hash", "experiment_workload",
-           "load_experiment", "replication_values"]
+__all__ = [
+    "Config",
+    "Experiment",
+    "censored_mean",
+    "configurations",
+    "experiment_hash",
+    "experiment_workload",
+    "is_experiment",
+    "load_experiment",
+    "replication_values",
+]
 
 
 MAX_REPLICATIONS = 100_000
@@ -163,6 +173,12 @@ class Config:
     scenario: Scenario
 
 
+def is_experiment(path: str | Path) -> bool:
+    """Whether a YAML file is an experiment (it names a base scenario and placements)."""
+    data = read_yaml(Path(path))
+    return isinstance(data, dict) and "base" in data and "placements" in data
+
+
 def load_experiment(path: str | Path) -> tuple[Experiment, Scenario]:
     """Load an experiment file and its base scenario (path relative to the experiment)."""
     path = Path(path)
@@ -275,8 +291,18 @@ def experiment_workload(experiment: Experiment, base: Scenario, *,
 
 def replication_values(kpis: pd.DataFrame, experiment: Experiment, kpi: str | None = None
                        ) -> pd.DataFrame:
-    """config, replication, value: the experiment's statistic of one KPI per replication."""
+    """config, replication, value: the experiment's statistic of one KPI per replication.
+
+    A replication that left anyone unserved within the horizon has an infinite ``mean``: the
+    KPI's mean over those served would reward leaving people out."""
     kpi = kpi or experiment.kpi
     rows = kpis[(kpis.kpi == kpi) & (kpis.n > 0)]
-    return rows[["config", "replication"]].assign(
-        value=rows[experiment.statistic].to_numpy(dtype=float))
+    value = rows[experiment.statistic].to_numpy(dtype=float)
+    if experiment.statistic == "mean":
+        value = censored_mean(rows)
+    return rows[["config", "replication"]].assign(value=value)
+
+
+def censored_mean(kpis: pd.DataFrame) -> np.ndarray:
+    """Each row's mean time, infinite when some were never served (``never`` > 0)."""
+    return np.where(kpis.never.to_numpy() > 0, np.inf, kpis["mean"].to_numpy(dtype=float))

@@ -277,7 +277,7 @@ def test_share_within_higher_is_better(ranked: tuple[ExperimentRun, dict[str, pd
 def test_time_statistics_lower_is_better(
         ranked: tuple[ExperimentRun, dict[str, pd.DataFrame]], statistic: str) -> None:
     run, tables = ranked
-    # 'none' has no mean (nobody served; see the xfail below) but an infinite p95
+    # 'none' serves nobody: its mean and p95 are infinite (tested on its own below)
     drop = ("none",) if statistic == "mean" else ()
     judged = with_statistic(run, statistic, drop=drop)
     assert judged.experiment.lower_is_better
@@ -294,15 +294,10 @@ def test_time_statistics_lower_is_better(
     assert got.diff_ci_high["fast"] < 0 < got.diff_ci_low["slow"]  # later is worse
 
 
-MEAN_BUG = ("BUG: with statistic 'mean' placements are ranked on the KPI mean over those "
-            "served only (sim/compare.py _p_best via replication_values), which ignores "
-            "'never' (people not served within the horizon). ")
+# With statistic 'mean', a replication that left anyone unserved counts as infinitely late
+# (sim.experiment.censored_mean): the mean over those served would reward leaving people out.
 
 
-@pytest.mark.xfail(strict=True, reason=MEAN_BUG + (
-    "A placement that leaves 1800 of 7800 people without initial relief in every replication "
-    "(mean of the rest 4.73 h, share within 0.69) gets P(best) = 1 over one that serves "
-    "everyone (mean 4.82 h, share within 0.92)."))
 def test_mean_ranking_does_not_reward_leaving_people_unserved(
         tmp_path: Path, cache_dir: Path, default_data: dict) -> None:
     # the city depot alone, as stocked now: fast for those it reaches, 1800 never served
@@ -319,10 +314,6 @@ def test_mean_ranking_does_not_reward_leaving_people_unserved(
     assert got.p_best["fast"] > got.p_best["city_only"]
 
 
-@pytest.mark.xfail(strict=True, reason=MEAN_BUG + (
-    "A placement that serves nobody has a NaN mean in every replication; the paired table "
-    "drops those replications for all placements, so no placement gets a P(best) (all NaN) "
-    "although the others all served everyone."))
 def test_mean_ranking_survives_a_placement_that_serves_nobody(
         ranked: tuple[ExperimentRun, dict[str, pd.DataFrame]]) -> None:
     run, tables = ranked
