@@ -85,29 +85,40 @@ YES_OPTION = Annotated[bool, typer.Option(
 @app.command()
 @user_errors
 def validate(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario or experiment YAML file.")],
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
     schema_only: Annotated[
         bool, typer.Option("--schema-only", help="Check the file only, not against the network.")
     ] = False,
 ) -> None:
-    """Check a scenario file and its sites against its network."""
+    """Check a scenario (or an experiment, its base and every placement) and its sites
+    against the network; warn about what cannot work as meant."""
+    from sim.experiment import configurations, is_experiment, load_experiment
     from sim.scenario import load_scenario, pre_run_warnings
     from sim.world import build_world
 
-    spec = load_scenario(scenario)
+    name, origin = escape(str(scenario)), str(scenario)
+    if is_experiment(scenario):
+        experiment, spec = load_experiment(scenario)
+        configs = configurations(experiment, spec, origin=str(scenario))
+        what = f"experiment {escape(experiment.name)}, {len(configs)} configurations"
+        origin = str(scenario.parent / experiment.base)
+    else:
+        spec, configs = load_scenario(scenario), []
+        what = escape(spec.name)
     if schema_only:
         _warn(pre_run_warnings(spec))
-        console.print(f"[green]ok[/] {escape(str(scenario))}: schema valid "
-                      f"({escape(spec.name)})")
+        console.print(f"[green]ok[/] {name}: schema valid ({what})")
         return
-    world = build_world(spec, cache_dir=cache_dir, origin=str(scenario))
-    for warning in world.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    console.print(
-        f"[green]ok[/] {scenario}: {spec.name} — {len(world.sites)} sites on a network of "
-        f"{world.road.report.n_nodes} nodes"
-    )
+    world = build_world(spec, cache_dir=cache_dir, origin=origin)
+    warnings = list(world.warnings)
+    for config in configs:
+        placed = world.with_scenario(config.scenario, origin=f"{scenario}: placement "
+                                     f"{config.placement!r}")
+        warnings += [w for w in placed.warnings if w not in warnings]
+    _warn(warnings)
+    console.print(f"[green]ok[/] {name}: {what} — {len(world.sites)} sites on a network of "
+                  f"{world.road.report.n_nodes} nodes")
 
 
 @app.command()

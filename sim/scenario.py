@@ -647,7 +647,7 @@ def format_validation_error(origin: str, exc: ValidationError, model: type[BaseM
             lines.append(f"{origin}: {path}: required field is missing")
         else:
             text = err["msg"].removeprefix("Value error, ")
-            if isinstance(value, dict) and err["type"] == "value_error":
+            if err["type"] == "value_error" and _allowed_fields(model, err["loc"]):
                 lines.append(f"{origin}: {path}: {text}")  # a record's own rule: no dump
                 continue
             text = text.removeprefix("Input should be ").removeprefix("expected ")
