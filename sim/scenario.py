@@ -485,6 +485,13 @@ class Scenario(_Model):
                                          f"built-in incident type '{t.id}' needs "
                                          f"'{need.team}' teams, but no team base provides "
                                          f"them (teams: {sorted(team_types)}){hint}"))
+        for i, gen in enumerate(self.generators):
+            if gen.locate_on == "settlements" and not self.settlements:
+                problems.append((f"generators[{i}].locate_on", gen.locate_on,
+                                 "needs settlements, but the scenario has none"))
+            if gen.locate_on == "rivers" and not self.network.waterways:
+                problems.append((f"generators[{i}].locate_on", gen.locate_on,
+                                 "needs network.waterways (a waterway graph)"))
         for field in ("incidents", "generators"):
             for i, item in enumerate(getattr(self, field)):
                 if item.type not in types:

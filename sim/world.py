@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import NetworkError, ScenarioError
-from sim.network import Network, load_network, lonlat_inside, snap
+from sim.network import Network, haversine_m, load_network, lonlat_inside, snap
 from sim.routing import TravelTimes
 from sim.scenario import Scenario, pre_run_warnings
 
@@ -171,7 +171,21 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
                 if d > scenario.network.snap_warn_m:
                     warnings.append(f"water station {station.id} is {d:.0f} m from the nearest "
                                     "river/canal node")
+    _check_generator_areas(world, origin)
     return world
+
+
+def _check_generator_areas(world: World, origin: str) -> None:
+    """A generator limited to ``near`` + ``radius_m`` must have a road (or river) node there."""
+    for i, gen in enumerate(world.scenario.generators):
+        if gen.near is None or gen.radius_m is None or gen.locate_on not in ("roads", "rivers"):
+            continue
+        net = world.road if gen.locate_on == "roads" else world.water
+        if net is not None and not (haversine_m(gen.near[0], gen.near[1], net.lon, net.lat)
+                                    <= gen.radius_m).any():
+            raise ScenarioError(f"{origin}: generators[{i}].near: {list(gen.near)} — no "
+                                f"{gen.locate_on} node within radius_m {gen.radius_m:g} m; "
+                                "expected a point nearer the network (or a larger radius)")
 
 
 def _located_items(scenario: Scenario) -> list[tuple[str, str, str, Any]]:
