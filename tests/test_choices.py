@@ -1,0 +1,765 @@
+"""The dispatchers choose what their documented rules say (Hypothesis, Helsinki network).
+
+The property tests in ``test_properties.py`` only bound results from below (nothing arrives
+sooner than possible), so a dispatcher that picks a *slower* unit or depot, ignores
+mobilisation or opens a tier too early or too late passes them. Here every choice in the
+records is checked against a brute-force enumeration of the alternatives with the travel-time
+engine, on random small scenarios with non-zero mobilisation and load/unload times:
+
+* **Rescue** (先近后远): each incident gets, among the free units that can serve it, the one
+  with the earliest arrival — mobilisation + travel under the current road state (ties by unit
+  name); the work served first is the first in the policy's order (``plan``: most urgent, then
+  first called; ``fcfs``: first called) or, under ``nearest_idle``, the (work, unit) pair with
+  the earliest arrival of all; and no unit that could serve waiting work sits idle.
+* **Relief** (小事不出村、大事不出镇, then 先近后远): a request may use a tier only after
+  escalating to it — each step after the delay of the tier it opens, and only when the stock
+  left in the tiers it may already use cannot cover what it still needs; among the depots of its
+  allowed tiers with an idle truck and stock, the nearest (drive time under the current road
+  state, ties by depot id) serves it; requests are served in the policy's order; a depot's idle
+  trucks leave in the order they became idle (first truck first).
+
+The state at the moment of each dispatch (stock levels, idle trucks, open requests) is rebuilt
+from the records (stock, deliveries, trips tables). Where several things happen at the same
+instant and their order cannot be told from the records, the alternative is left out, so every
+assertion is one the documented rule implies.
+
+Relief choices are checked with one load/unload time per scenario (random, non-zero), so that
+"nearest by drive" and "earliest delivery" agree; ``test_relief_prefers_the_depot_that_delivers
+first`` pins the case where they differ (a known bug, xfail).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from sim.model import simulate
+from sim.model.incidents import Incident, sample_incidents
+from sim.model.records import Records
+from sim.network import edges_near, haversine_m
+from sim.scenario import TIERS, IncidentType, parse_scenario
+from sim.validation import default_world
+from sim.world import World
+
+TOL = 1e-7  # for times the model and the brute force compute along different float paths
+LEVEL_EPS = 1e-6  # "has stock" / "still needs something" with margin over the model's 1e-9
+RIVER_DETOUR = 1.4  # README: without a waterway graph, river distance = straight line × 1.4
+
+CHOICE_SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, database=None,
+                           suppress_health_check=[HealthCheck.too_slow,
+                                                  HealthCheck.filter_too_much])
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return default_world(tmp_path_factory.mktemp("choices-cache"))
+
+
+@pytest.fixture(scope="module")
+def nodes(world: World) -> list[list[float]]:
+    """Road node coordinates to place sites on."""
+    net = world.road
+    return [[float(net.lon[i]), float(net.lat[i])] for i in range(net.n_nodes)]
+
+
+def lex_less(a: tuple[float, str], b: tuple[float, str]) -> bool:
+    """(time, name) ordering with a float tolerance on the time."""
+    if a[0] < b[0] - 1e-9:
+        return True
+    return abs(a[0] - b[0]) <= 1e-9 and a[1] < b[1]
+
+
+def slowdown_edges(world: World, spec: dict[str, Any] | None) -> dict[int, float]:
+    if spec is None:
+        return {}
+    edges = edges_near(world.road, np.asarray(spec["near"], dtype=float), spec["radius_m"])
+    return {int(e): float(spec["factor"]) for e in edges}
+
+
+def travel_rows(world: World, slow: dict[int, float], origins: set[int]
+                ) -> dict[int, np.ndarray]:
+    """Drive times (h) from each origin under the road state the scenario has all along."""
+    engine = world.roads
+    engine.set_state((), slow)
+    try:
+        return {n: np.array(engine.from_node(n)) for n in origins}
+    finally:
+        engine.set_state()
+
+
+@st.composite
+def slowdowns(draw: st.DrawFn, n_nodes: int) -> dict[str, Any] | None:
+    """Optionally, a slow-down around a node for the whole run (so choices must use it)."""
+    if draw(st.integers(0, 3)) == 0:
+        return None
+    return {"node": draw(st.integers(0, n_nodes - 1)),
+            "radius_m": draw(st.sampled_from([120.0, 250.0, 400.0])),
+            "factor": draw(st.sampled_from([3.0, 8.0]))}
+
+
+def disruptions_of(spec: dict[str, Any] | None, nodes: list[list[float]]) -> list[dict]:
+    if spec is None:
+        return []
+    return [{"id": "slow", "window": {"start_h": 0.0}, "near": nodes[spec["node"]],
+             "radius_m": spec["radius_m"], "factor": spec["factor"]}]
+
+
+# == rescue ===================================================================================
+
+MOBILISATION = [0.05, 0.1, 0.2, 0.35, 0.5]
+
+
+@st.composite
+def rescue_specs(draw: st.DrawFn, n_nodes: int) -> dict[str, Any]:
+    """Team bases, harbours/river stations and helipads with non-zero mobilisation, and
+    scripted incidents that each need one unit (so every trip serves exactly one incident;
+    random work times tell the incidents apart)."""
+    node = st.integers(0, n_nodes - 1)
+    bases = []
+    for _ in range(draw(st.integers(1, 3))):
+        types = ["fire", "medical"][:draw(st.integers(1, 2))] if draw(st.integers(0, 4)) else [
+            "medical"]
+        bases.append({"node": draw(node), "teams": [
+            {"type": t, "count": draw(st.integers(1, 2)),
+             "mobilisation_h": draw(st.sampled_from(MOBILISATION))} for t in types]})
+    stations = [{"node": draw(node), "sea": draw(st.booleans()),
+                 "boats": {"count": draw(st.integers(1, 2)),
+                           "speed_kmh": draw(st.sampled_from([15.0, 30.0, 50.0])),
+                           "mobilisation_h": draw(st.sampled_from(MOBILISATION))}}
+                for _ in range(draw(st.integers(0, 2)))]
+    pads = [{"node": draw(node),
+             "helicopters": {"count": draw(st.integers(1, 2)),
+                             "speed_kmh": draw(st.sampled_from([120.0, 250.0])),
+                             "mobilisation_h": draw(st.sampled_from(MOBILISATION))}}
+            for _ in range(draw(st.integers(0, 1)))]
+    teams = {g["type"] for b in bases for g in b["teams"]}
+    types = []  # (id, mode, team)
+    if "fire" in teams:
+        types += [("blaze", "road", "fire"), ("crash", "road", "fire")]
+    if "medical" in teams:
+        types.append(("sick", "road", "medical"))
+    if pads:
+        types.append(("medevac", "road", "helicopter"))
+    if any(s["sea"] for s in stations):
+        types.append(("ship", "sea", "boat"))
+    if any(not s["sea"] for s in stations):
+        types.append(("canal", "river", "boat"))
+    incident_types = [{"id": i, "mode": mode, "needs": [{"team": team}],
+                       "urgency": draw(st.integers(1, 5)),
+                       "work_h": draw(st.sampled_from([0.1, 0.4, 1.0])), "work_cv": 0.5}
+                      for i, mode, team in types]
+    n_incidents = draw(st.integers(2, 7))
+    places = draw(st.lists(node, min_size=n_incidents, max_size=n_incidents, unique=True))
+    incidents = [{"id": f"i{k:02d}", "type": draw(st.sampled_from([t[0] for t in types])),
+                  "node": places[k], "time_h": draw(st.integers(1, 40)) * 0.05}
+                 for k in range(n_incidents)]
+    return {"bases": bases, "stations": stations, "pads": pads, "types": incident_types,
+            "incidents": incidents, "slow": draw(slowdowns(n_nodes)),
+            "policy": draw(st.sampled_from(["plan", "fcfs", "nearest_idle"]))}
+
+
+def build_rescue(world: World, nodes: list[list[float]], spec: dict[str, Any]) -> World:
+    data = {
+        "name": "rescue choices", "seed": 5, "horizon_h": 200.0,
+        "network": {"source": "builtin:helsinki"},
+        "commodities": [{"id": "kit"}],
+        "team_bases": [{"id": f"b{i}", "location": nodes[b["node"]], "teams": b["teams"]}
+                       for i, b in enumerate(spec["bases"])],
+        "water_stations": [{"id": f"w{i}", "location": nodes[s["node"]], "sea": s["sea"],
+                            "boats": s["boats"]} for i, s in enumerate(spec["stations"])],
+        "helipads": [{"id": f"h{i}", "location": nodes[p["node"]],
+                      "helicopters": p["helicopters"]} for i, p in enumerate(spec["pads"])],
+        "incident_types": spec["types"],
+        "incidents": [{"id": i["id"], "type": i["type"], "location": nodes[i["node"]],
+                       "time_h": i["time_h"]} for i in spec["incidents"]],
+        "disruptions": disruptions_of(spec["slow"], nodes),
+        "dispatch": {"policy": spec["policy"]},
+    }
+    return world.with_scenario(parse_scenario(data))
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    team: str
+    mode: str  # road | river | sea | air
+    node: int
+    lon: float
+    lat: float
+    speed_kmh: float
+    mobilisation_h: float
+
+
+def units_of(variant: World) -> list[Unit]:
+    """Every unit of the scenario, named as the trips table names them."""
+    sc, units = variant.scenario, []
+    for base in sc.team_bases:
+        site = variant.sites[base.id]
+        for group in base.teams:
+            units += [Unit(f"{base.id}/{group.type}{i + 1}", group.type, "road", site.node,
+                           site.lon, site.lat, math.nan, group.mobilisation_h)
+                      for i in range(group.count)]
+    for station in sc.water_stations:
+        site = variant.sites[station.id]
+        units += [Unit(f"{station.id}/boat{i + 1}", "boat", "sea" if station.sea else "river",
+                       site.node, site.lon, site.lat, station.boats.speed_kmh,
+                       station.boats.mobilisation_h) for i in range(station.boats.count)]
+    for pad in sc.helipads:
+        site = variant.sites[pad.id]
+        units += [Unit(f"{pad.id}/helicopter{i + 1}", "helicopter", "air", site.node, site.lon,
+                       site.lat, pad.helicopters.speed_kmh, pad.helicopters.mobilisation_h)
+                  for i in range(pad.helicopters.count)]
+    return units
+
+
+@dataclass(eq=False)
+class Mission:
+    unit: Unit
+    incident: Incident
+    start_h: float
+    end_h: float
+
+
+class RescueOracle:
+    """Brute-force arrival times of every unit at every incident."""
+
+    def __init__(self, variant: World, incidents: list[Incident], slow: dict[int, float]):
+        self.kinds: dict[str, IncidentType] = {
+            i.id: variant.scenario.incident_type(i.type) for i in incidents}
+        self.units = units_of(variant)
+        origins = {u.node for u in self.units} | {i.road_node for i in incidents}
+        self.rows = travel_rows(variant, slow, origins)
+
+    def eligible(self, unit: Unit, incident: Incident) -> bool:
+        """Right team type; boats at sea only for sea work, river boats never at sea."""
+        kind = self.kinds[incident.id]
+        if unit.team != kind.needs[0].team:
+            return False
+        return unit.mode in ("road", "air") or (unit.mode == "sea") == (kind.mode == "sea")
+
+    def _leg_h(self, unit: Unit, incident: Incident) -> float:
+        if unit.mode == "road":
+            return float(self.rows[unit.node][incident.road_node])
+        km = float(haversine_m(unit.lon, unit.lat, incident.lon, incident.lat)) / 1000.0
+        if unit.mode == "river":
+            km *= RIVER_DETOUR
+        return km / unit.speed_kmh
+
+    def arrival_h(self, unit: Unit, incident: Incident) -> float:
+        """Hours from dispatch to arrival: mobilisation + travel."""
+        return unit.mobilisation_h + self._leg_h(unit, incident)
+
+    def back_h(self, unit: Unit, incident: Incident) -> float:
+        if unit.mode == "road":
+            return float(self.rows[incident.road_node][unit.node])
+        return self._leg_h(unit, incident)
+
+
+def check_rescue_choices(variant: World, records: Records, replication: int,
+                         slow: dict[int, float]) -> None:
+    sc = variant.scenario
+    policy = sc.dispatch.policy
+    incidents = sample_incidents(variant, seed=sc.seed, replication=replication)
+    seq = {inc.id: k for k, inc in enumerate(incidents)}  # needs are raised in this order
+    oracle = RescueOracle(variant, incidents, slow)
+    units = {u.name: u for u in oracle.units}
+    table = records.table("incidents").set_index("incident")
+    assert sorted(table.index) == sorted(seq)
+    assert np.isfinite(table.done_h).all(), "every incident is served within the horizon"
+
+    # Which incident each trip served: its arrival and its return both fit.
+    missions: dict[str, Mission] = {}
+    by_unit: dict[str, list[Mission]] = defaultdict(list)
+    for trip in records.trips:
+        unit = units[trip.vehicle]
+        fits = [inc for inc in incidents if oracle.eligible(unit, inc)
+                and abs(trip.start_h + oracle.arrival_h(unit, inc)
+                        - table.first_arrival_h[inc.id]) < TOL
+                and abs(trip.end_h - oracle.back_h(unit, inc) - table.done_h[inc.id]) < TOL]
+        assert len(fits) == 1, f"trip {trip} fits incidents {[i.id for i in fits]}"
+        (inc,) = fits
+        assert inc.id not in missions
+        assert trip.start_h >= inc.call_h - TOL
+        missions[inc.id] = Mission(unit, inc, trip.start_h, trip.end_h)
+        by_unit[unit.name].append(missions[inc.id])
+    assert set(missions) == set(seq), "each incident got exactly one unit"
+
+    def work_key(inc: Incident) -> tuple[Any, ...]:
+        if policy == "plan":
+            return (-oracle.kinds[inc.id].urgency, inc.call_h, seq[inc.id])
+        return (inc.call_h, seq[inc.id])
+
+    def choice_key(m: Mission) -> tuple[float, str]:
+        return (oracle.arrival_h(m.unit, m.incident), m.unit.name)
+
+    def instant_order(m: Mission) -> tuple[Any, ...]:
+        """Order of the dispatches made at one instant (one dispatcher pass)."""
+        if policy == "nearest_idle":  # the best pair left only gets worse within a pass
+            return (*choice_key(m), work_key(m.incident))
+        return work_key(m.incident)
+
+    def surely_free(unit: Unit, m: Mission) -> bool:
+        """Whether ``unit`` was free when ``m`` was dispatched (False when unsure)."""
+        if unit is m.unit:
+            return True
+        t = m.start_h
+        for other in by_unit[unit.name]:
+            if abs(other.end_h - t) < TOL:
+                return False  # came back at that instant: order unknown
+            if other.start_h < t - TOL and other.end_h > t + TOL:
+                return False
+            if abs(other.start_h - t) < TOL and instant_order(other) < instant_order(m):
+                return False
+        return True
+
+    def waiting(inc: Incident, m: Mission) -> bool:
+        """Whether ``inc`` was waiting for a unit when ``m`` was dispatched."""
+        other = missions[inc.id]
+        if other is m or inc.call_h > m.start_h + TOL:
+            return False
+        return other.start_h > m.start_h + TOL or (
+            abs(other.start_h - m.start_h) < TOL and instant_order(other) > instant_order(m))
+
+    for m in missions.values():
+        inc, chosen = m.incident, choice_key(m)
+        # the earliest arrival among the free units that can serve (先近后远)
+        for unit in oracle.units:
+            if unit is not m.unit and oracle.eligible(unit, inc) and surely_free(unit, m):
+                alt = (oracle.arrival_h(unit, inc), unit.name)
+                assert not lex_less(alt, chosen), (
+                    f"{inc.id} at {m.start_h:.4f} h got {m.unit.name} (arrives after "
+                    f"{chosen[0]:.4f} h) while {unit.name} was free (arrives after {alt[0]:.4f} h)")
+        # the work served first is the one the policy puts first
+        for other in incidents:
+            if not waiting(other, m):
+                continue
+            if policy == "nearest_idle":
+                for unit in oracle.units:
+                    if oracle.eligible(unit, other) and surely_free(unit, m):
+                        alt = (oracle.arrival_h(unit, other), unit.name)
+                        assert not lex_less(alt, chosen), (
+                            f"nearest_idle sent {m.unit.name} to {inc.id} ({chosen[0]:.4f} h) "
+                            f"while {unit.name} could reach {other.id} in {alt[0]:.4f} h")
+            elif oracle.eligible(m.unit, other):
+                assert work_key(inc) < work_key(other), (
+                    f"{policy}: {m.unit.name} went to {inc.id} while {other.id}, first in "
+                    "the policy's order, waited")
+    # work conserving: a unit that could serve waiting work is never idle meanwhile
+    for inc in incidents:
+        m = missions[inc.id]
+        if m.start_h <= inc.call_h + TOL:
+            continue
+        for unit in oracle.units:
+            if not oracle.eligible(unit, inc):
+                continue
+            cursor = inc.call_h
+            for other in sorted(by_unit[unit.name], key=lambda o: o.start_h):
+                if other.start_h <= cursor + TOL and other.end_h > cursor:
+                    cursor = other.end_h
+            assert cursor >= m.start_h - TOL, (
+                f"{unit.name} was idle at {cursor:.4f} h while {inc.id} (called "
+                f"{inc.call_h:.2f} h) waited until {m.start_h:.4f} h")
+
+
+@CHOICE_SETTINGS
+@given(data=st.data())
+def test_rescue_sends_the_free_unit_that_arrives_first(world: World, nodes: list[list[float]],
+                                                       data: st.DataObject) -> None:
+    spec = data.draw(rescue_specs(len(nodes)))
+    variant = build_rescue(world, nodes, spec)
+    replication = data.draw(st.integers(0, 2), label="replication")
+    records = simulate(variant, replication=replication)
+    slow = slowdown_edges(variant, variant.scenario.disruptions[0].model_dump()
+                          if spec["slow"] else None)
+    check_rescue_choices(variant, records, replication, slow)
+
+
+def test_rescue_counts_mobilisation_a_far_quick_team_beats_a_near_slow_one(
+        world: World, nodes: list[list[float]]) -> None:
+    """A scripted instance of the rule: the nearer base needs 0.5 h to mobilise, the farther
+    one 0.05 h; the farther team arrives first, so it goes (and the arrival says so)."""
+    incident_node = 100
+    rows = travel_rows(world, {}, set(range(len(nodes))))
+    to_scene = np.array([rows[n][incident_node] for n in range(len(nodes))])
+    near = int(np.argsort(to_scene)[3])
+    far = int(np.argsort(to_scene)[-20])
+    assert to_scene[far] - to_scene[near] < 0.45  # slower to mobilise than to drive the gap
+    spec = {"bases": [{"node": near, "teams": [{"type": "fire", "count": 1,
+                                                "mobilisation_h": 0.5}]},
+                      {"node": far, "teams": [{"type": "fire", "count": 1,
+                                               "mobilisation_h": 0.05}]}],
+            "stations": [], "pads": [], "slow": None, "policy": "plan",
+            "types": [{"id": "crash", "needs": [{"team": "fire"}], "work_h": 1.0,
+                       "work_cv": 0.0}],
+            "incidents": [{"id": "i00", "type": "crash", "node": incident_node, "time_h": 1.0}]}
+    variant = build_rescue(world, nodes, spec)
+    records = simulate(variant)
+    assert [t.vehicle for t in records.trips] == ["b1/fire1"]
+    (incident,) = records.incidents
+    assert incident.first_arrival_h == pytest.approx(1.0 + 0.05 + to_scene[far], abs=1e-12)
+    check_rescue_choices(variant, records, 0, {})
+
+
+# == relief ===================================================================================
+
+RELIEF_TIERS = ["village", "town", "county", "enterprise", "city"]
+COMMODITIES = [
+    {"id": "kit", "unit_kg": 6, "per_person": 1, "main": True},
+    {"id": "tent", "unit_kg": 20, "per_person": 0.25, "main": False},
+]
+# Onsets, tier openings (onset + sums of escalation delays) and contract activations lie on
+# disjoint grids, so no activation coincides with an escalation check.
+ONSETS = [0.25, 1.0, 2.5]
+ESCALATION = [0.0, 0.5, 2.0]
+ACTIVATION = [0.7, 1.3, 3.1]
+
+
+@st.composite
+def relief_specs(draw: st.DrawFn, n_nodes: int, *, settlements: tuple[int, int] = (1, 3),
+                 commodities: tuple[int, int] = (1, 2)) -> dict[str, Any]:
+    n_commodities = draw(st.integers(*commodities))
+    used = COMMODITIES[:n_commodities]
+    depots = []
+    for _ in range(draw(st.integers(2, 4))):
+        depot: dict[str, Any] = {
+            "tier": draw(st.sampled_from(RELIEF_TIERS)),
+            "node": draw(st.integers(0, n_nodes - 1)),
+            "stock": {c["id"]: draw(st.sampled_from([0, 10, 60, 200, 800])) for c in used},
+            "trucks": {"count": draw(st.integers(1, 3)),
+                       "capacity_kg": draw(st.sampled_from([300, 1000, 5000]))},
+        }
+        if draw(st.booleans()):
+            depot.update(kind="contract", activation_delay_h=draw(st.sampled_from(ACTIVATION)),
+                         no_show_prob=draw(st.sampled_from([0.0, 0.5])))
+        depots.append(depot)
+    return {
+        "commodities": used,
+        "depots": depots,
+        "settlements": [{"node": draw(st.integers(0, n_nodes - 1)),
+                         "people": draw(st.integers(1, 300)),
+                         "onset_h": draw(st.sampled_from(ONSETS)),
+                         "urgency": draw(st.integers(1, 5))}
+                        for _ in range(draw(st.integers(*settlements)))],
+        "load_h": draw(st.sampled_from([0.1, 0.3, 0.6])),
+        "unload_h": draw(st.sampled_from([0.05, 0.2, 0.4])),
+        "escalation": {t: draw(st.sampled_from(ESCALATION)) for t in TIERS[1:]},
+        "slow": draw(slowdowns(n_nodes)),
+        "policy": draw(st.sampled_from(["plan", "fcfs", "nearest_idle"])),
+    }
+
+
+def build_relief(world: World, nodes: list[list[float]], spec: dict[str, Any]) -> World:
+    depots = []
+    for i, d in enumerate(spec["depots"]):
+        d = {k: v for k, v in d.items() if k != "node"}
+        d["trucks"] = {**d["trucks"], "load_h": spec["load_h"], "unload_h": spec["unload_h"]}
+        depots.append({"id": f"d{i}", "location": nodes[spec["depots"][i]["node"]], **d})
+    data = {
+        "name": "relief choices", "seed": 7, "horizon_h": 60.0,
+        "network": {"source": "builtin:helsinki"},
+        "commodities": spec["commodities"],
+        "depots": depots,
+        "settlements": [{"id": f"s{i}", "location": nodes[s["node"]],
+                         **{k: v for k, v in s.items() if k != "node"}}
+                        for i, s in enumerate(spec["settlements"])],
+        "disruptions": disruptions_of(spec["slow"], nodes),
+        "dispatch": {"policy": spec["policy"], "escalation_delay_h": spec["escalation"]},
+    }
+    return world.with_scenario(parse_scenario(data))
+
+
+@dataclass(eq=False)
+class Load:
+    """One truck dispatch as the deliveries and trips tables show it."""
+
+    depot: str
+    truck: str
+    settlement: str
+    start_h: float
+    end_h: float
+    primary: str  # the request the depot was chosen for: the truck's first commodity
+    qty: dict[str, float] = field(default_factory=dict)
+
+
+class ReliefState:
+    """What the records say about the relief state at any moment (conservatively)."""
+
+    def __init__(self, variant: World, records: Records, slow: dict[int, float]) -> None:
+        sc = variant.scenario
+        self.sc = sc
+        self.depots = {d.id: d for d in sc.depots}
+        self.settlements = {s.id: s for s in sc.settlements}
+        self.rank = {d.id: TIERS.index(d.tier) for d in sc.depots}
+        self.chain = sorted(set(self.rank.values()))  # the tiers present, lowest first
+        self.base = self.chain[0]
+        self.need = {(s.id, c.id): s.people * c.per_person
+                     for s in sc.settlements for c in sc.commodities}
+        self.node = {k: variant.node(k) for k in [*self.depots, *self.settlements]}
+        rows = travel_rows(variant, slow, {self.node[d] for d in self.depots})
+        self.drive = {(d, s): float(rows[self.node[d]][self.node[s]])
+                      for d in self.depots for s in self.settlements}
+        ledger = records.table("ledger")
+        self.activated = ledger.groupby("depot").activated.all().to_dict()
+        self.stock: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+        for r in records.stock:
+            self.stock[(r.depot, r.commodity)].append((r.time_h, r.level))
+        ends = {(t.vehicle, t.start_h): t.end_h for t in records.trips}
+        loads: dict[tuple[str, float], Load] = {}
+        for d in records.deliveries:
+            key = (d.truck, d.dispatched_h)
+            if key not in loads:
+                loads[key] = Load(d.depot, d.truck, d.settlement, d.dispatched_h,
+                                  ends.get(key, math.inf), d.commodity)
+            assert loads[key].settlement == d.settlement and loads[key].depot == d.depot
+            loads[key].qty[d.commodity] = loads[key].qty.get(d.commodity, 0.0) + d.qty
+        self.loads = list(loads.values())
+
+    def open_h(self, rank: int, onset_h: float) -> float:
+        """The earliest a request raised at ``onset_h`` can use ``rank``: every escalation step
+        waits for the delay of the tier it opens."""
+        delays = self.sc.dispatch.escalation_delay_h
+        steps = [r for r in self.chain if self.base < r <= rank]
+        return onset_h + sum(delays.get(TIERS[r], 0.0) for r in steps)
+
+    def level_before(self, depot: str, commodity: str, t: float) -> float:
+        spec = self.depots[depot]
+        level = spec.stock.get(commodity, 0.0) if spec.kind == "physical" else 0.0
+        for time_h, value in self.stock.get((depot, commodity), []):
+            if time_h < t - TOL:
+                level = value
+        return level
+
+    def active_before(self, depot: str, t: float) -> bool:
+        spec = self.depots[depot]
+        return spec.kind == "physical" or (
+            self.activated[depot] and spec.activation_delay_h < t - TOL)
+
+    def idle_trucks_before(self, depot: str, t: float) -> int:
+        busy = {x.truck for x in self.loads
+                if x.depot == depot and x.start_h < t - TOL and x.end_h >= t - TOL}
+        return self.depots[depot].trucks.count - len(busy)
+
+    def surely_available(self, depot: str, commodity: str, t: float) -> bool:
+        """An idle truck and stock at the moment of a dispatch at ``t``, whatever the order of
+        the events at that instant (the depot sends nothing at ``t`` itself)."""
+        return (self.active_before(depot, t) and self.idle_trucks_before(depot, t) >= 1
+                and not any(x.depot == depot and abs(x.start_h - t) < TOL for x in self.loads)
+                and self.level_before(depot, commodity, t) > LEVEL_EPS)
+
+    def available_for_others(self, depot: str, commodity: str, x: Load) -> bool:
+        """Whether ``depot`` could have served another request instead of ``x``: surely
+        available, or the very depot of ``x`` when ``x`` is its only dispatch at that instant
+        and it held that commodity."""
+        if depot != x.depot:
+            return self.surely_available(depot, commodity, x.start_h)
+        alone = sum(1 for y in self.loads
+                    if y.depot == depot and abs(y.start_h - x.start_h) < TOL) == 1
+        return alone and self.level_before(depot, commodity, x.start_h) > LEVEL_EPS
+
+    def loaded(self, settlement: str, commodity: str, until_h: float) -> float:
+        return sum(x.qty.get(commodity, 0.0) for x in self.loads
+                   if x.settlement == settlement and x.start_h <= until_h + TOL)
+
+    def surely_open(self, settlement: str, commodity: str, t: float) -> bool:
+        return (self.settlements[settlement].onset_h <= t + TOL
+                and self.need[(settlement, commodity)] - self.loaded(settlement, commodity, t)
+                > LEVEL_EPS)
+
+    def surely_allowed(self, settlement: str, commodity: str, t: float) -> int:
+        """A rank the request may surely use at ``t``: its base, or a tier that already sent it
+        something (ranks only grow)."""
+        used = [self.rank[x.depot] for x in self.loads if x.settlement == settlement
+                and commodity in x.qty and x.start_h < t - TOL]
+        return max([self.base, *used])
+
+
+def check_relief_choices(variant: World, records: Records, slow: dict[int, float]) -> None:
+    state = ReliefState(variant, records, slow)
+    sc = variant.scenario
+    policy = sc.dispatch.policy
+    commodity_index = {c.id: k for k, c in enumerate(sc.commodities)}
+    settlement_index = {s.id: k for k, s in enumerate(sc.settlements)}
+    main = {c.id: c.main for c in sc.commodities}
+
+    def key(settlement: str, commodity: str) -> tuple[Any, ...]:
+        s = state.settlements[settlement]
+        order = (s.onset_h, settlement_index[settlement], commodity_index[commodity])
+        if policy == "plan":
+            return (-s.urgency, not main[commodity], *order)
+        return order
+
+    for x in state.loads:
+        t, d, s = x.start_h, x.depot, x.settlement
+        rank = state.rank[d]
+        for c in x.qty:
+            # tier escalation: only after each step's delay ...
+            assert t >= state.open_h(rank, state.settlements[s].onset_h) - TOL, (
+                f"{d} ({TIERS[rank]}) sent {c} to {s} at {t:.3f} h, before that tier opened")
+            # ... and only when the tiers below could not cover the need (小事不出村)
+            if rank > state.base:
+                below = state.chain[state.chain.index(rank) - 1]
+                held = sum(dep.stock.get(c, 0.0) for dep in sc.depots
+                           if dep.kind == "physical" and state.rank[dep.id] <= below)
+                to_others = sum(y.qty.get(c, 0.0) for y in state.loads
+                                if y.settlement != s and state.rank[y.depot] <= below
+                                and y.start_h <= t + TOL)
+                assert held - to_others < state.need[(s, c)] + LEVEL_EPS, (
+                    f"{s} escalated {c} to {TIERS[rank]} although the tiers up to "
+                    f"{TIERS[below]} held {held - to_others:g} for a need of "
+                    f"{state.need[(s, c)]:g}")
+        # the nearest depot of the request's tiers with an idle truck and stock (先近后远)
+        chosen = (state.drive[(d, s)], d)
+        for e in state.depots:
+            if (e != d and state.rank[e] <= rank
+                    and state.surely_available(e, x.primary, t)):
+                alt = (state.drive[(e, s)], e)
+                assert not lex_less(alt, chosen), (
+                    f"{x.primary} for {s} at {t:.3f} h came from {d} ({chosen[0]:.4f} h away) "
+                    f"although {e} ({alt[0]:.4f} h away, tier {TIERS[state.rank[e]]}) had an "
+                    "idle truck and stock")
+        # the request served is the one the policy puts first
+        for s2 in state.settlements:
+            for c2 in commodity_index:
+                if (s2, c2) == (s, x.primary) or not state.surely_open(s2, c2, t):
+                    continue
+                if policy != "nearest_idle" and key(s2, c2) > key(s, x.primary):
+                    continue
+                allowed = state.surely_allowed(s2, c2, t)
+                for e in state.depots:
+                    if state.rank[e] <= allowed and state.available_for_others(e, c2, x):
+                        alt = (state.drive[(e, s2)], e)
+                        assert policy == "nearest_idle" and not lex_less(alt, chosen), (
+                            f"{policy}: at {t:.3f} h {d} served {x.primary} for {s} while "
+                            f"{c2} for {s2} (first in order or nearer: {alt}) could be served "
+                            f"from {e}")
+    check_trucks(state)
+
+
+def check_trucks(state: ReliefState) -> None:
+    """A truck is on one trip at a time; idle trucks leave first-idle-first (truck1 first)."""
+    by_truck: dict[str, list[Load]] = defaultdict(list)
+    for x in state.loads:
+        by_truck[x.truck].append(x)
+    for trips in by_truck.values():
+        trips.sort(key=lambda x: x.start_h)
+        for a, b in pairwise(trips):
+            assert b.start_h >= a.end_h - TOL, f"{a.truck} sent again before it came back"
+    starts = sorted({(x.depot, x.start_h) for x in state.loads})
+    for depot, t in starts:
+        if any(x.depot == depot and abs(x.end_h - t) < TOL for x in state.loads):
+            continue  # a truck came back at that instant: order unknown
+        count = state.depots[depot].trucks.count
+        idle_since: list[tuple[float, int, str]] = []
+        for i in range(count):
+            name = f"{depot}/truck{i + 1}"
+            before = [x for x in by_truck.get(name, []) if x.start_h < t - TOL]
+            if any(x.end_h >= t - TOL for x in before):
+                continue
+            idle_since.append((max((x.end_h for x in before), default=-math.inf), i, name))
+        idle_since.sort()
+        sent = {x.truck for x in state.loads if x.depot == depot and abs(x.start_h - t) < TOL}
+        m = len(sent)
+        assert m <= len(idle_since)
+        if m < len(idle_since) and idle_since[m - 1][0] == idle_since[m][0] > -math.inf:
+            continue  # came back at the same time: their order is the processes'
+        assert sent == {name for _, _, name in idle_since[:m]}, (
+            f"{depot} at {t:.3f} h sent {sorted(sent)}; idle longest: {idle_since}")
+
+
+def check_escalation_exact(variant: World, records: Records, slow: dict[int, float]) -> None:
+    """One settlement, one commodity: the only request escalates exactly when the stock its
+    tiers can ever use (physical stock, contract stock once active) falls short of its need,
+    and each tier it opens sends a truck at the very moment it opens."""
+    state = ReliefState(variant, records, slow)
+    sc = variant.scenario
+    (s,), (c,) = sc.settlements, sc.commodities
+    need = s.people * c.per_person
+    delays = sc.dispatch.escalation_delay_h
+
+    def held(rank: int, t: float) -> float:
+        return sum(d.stock.get(c.id, 0.0) for d in sc.depots if state.rank[d.id] <= rank and (
+            d.kind == "physical" or (state.activated[d.id] and d.activation_delay_h < t)))
+
+    opened = {state.base: s.onset_h}
+    rank, t = state.base, s.onset_h
+    while held(rank, t) + 1e-9 < need and rank != state.chain[-1]:
+        rank = state.chain[state.chain.index(rank) + 1]
+        t += delays.get(TIERS[rank], 0.0)
+        opened[rank] = t
+    for x in state.loads:
+        assert state.rank[x.depot] <= rank, (
+            f"{x.depot} ({TIERS[state.rank[x.depot]]}) sent {c.id} although the tiers up to "
+            f"{TIERS[rank]} could cover {need:g}")
+    for r, t in opened.items():
+        ready = [d.id for d in sc.depots if state.rank[d.id] == r
+                 and (d.kind == "physical" or (state.activated[d.id] and d.activation_delay_h < t))
+                 and d.stock.get(c.id, 0.0) > 0]
+        if ready and state.need[(s.id, c.id)] - state.loaded(s.id, c.id, t - 2 * TOL) > LEVEL_EPS:
+            assert any(abs(x.start_h - t) < TOL for x in state.loads), (
+                f"tier {TIERS[r]} opened at {t:.3f} h with stock at {ready}, but no truck left "
+                "then")
+
+
+def _relief(world: World, nodes: list[list[float]], spec: dict[str, Any]
+            ) -> tuple[World, Records, dict[int, float]]:
+    variant = build_relief(world, nodes, spec)
+    records = simulate(variant)
+    # every dispatch must show in the records: nothing still on its way out at the horizon
+    assume(records.table("ledger").in_transit.abs().max() < LEVEL_EPS)
+    slow = slowdown_edges(variant, variant.scenario.disruptions[0].model_dump()
+                          if spec["slow"] else None)
+    return variant, records, slow
+
+
+@CHOICE_SETTINGS
+@given(data=st.data())
+def test_relief_escalates_tiers_then_sends_the_nearest_stocked_depot(
+        world: World, nodes: list[list[float]], data: st.DataObject) -> None:
+    variant, records, slow = _relief(world, nodes, data.draw(relief_specs(len(nodes))))
+    check_relief_choices(variant, records, slow)
+
+
+@CHOICE_SETTINGS
+@given(data=st.data())
+def test_one_request_escalates_exactly_when_its_tiers_fall_short(
+        world: World, nodes: list[list[float]], data: st.DataObject) -> None:
+    spec = data.draw(relief_specs(len(nodes), settlements=(1, 1), commodities=(1, 1)))
+    variant, records, slow = _relief(world, nodes, spec)
+    check_relief_choices(variant, records, slow)
+    check_escalation_exact(variant, records, slow)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: relief ranks depots by drive time alone (Relief._options gives the policy the drive "
+    "time), ignoring load_h; the documented option time is 'how long it takes to get there' "
+    "and rescue counts mobilisation, so a depot whose truck would deliver sooner loses to a "
+    "nearer one with a slow loading crew"))
+def test_relief_prefers_the_depot_that_delivers_first(world: World,
+                                                      nodes: list[list[float]]) -> None:
+    """Two county depots with stock: A is nearer but takes 2 h to load, B is a few minutes
+    farther and loads in 0.1 h. B's truck delivers first, so B should be sent."""
+    settlement = 100
+    rows = travel_rows(world, {}, set(range(len(nodes))))
+    to_site = np.array([rows[n][settlement] for n in range(len(nodes))])
+    near, far = (int(i) for i in np.argsort(to_site)[[3, -20]])
+    assert to_site[far] - to_site[near] < 1.9
+    depots = [{"id": "A", "location": nodes[near], "stock": {"kit": 500},
+               "trucks": {"count": 1, "capacity_kg": 5000, "load_h": 2.0, "unload_h": 0.2}},
+              {"id": "B", "location": nodes[far], "stock": {"kit": 500},
+               "trucks": {"count": 1, "capacity_kg": 5000, "load_h": 0.1, "unload_h": 0.2}}]
+    data = {"name": "load time", "horizon_h": 24, "network": {"source": "builtin:helsinki"},
+            "commodities": [COMMODITIES[0]], "depots": depots,
+            "settlements": [{"id": "s", "location": nodes[settlement], "people": 100,
+                             "onset_h": 1.0}]}
+    records = simulate(world.with_scenario(parse_scenario(data)))
+    first = records.deliveries[0]
+    assert first.depot == "B"
+    assert first.time_h == pytest.approx(1.0 + 0.1 + to_site[far] + 0.2, abs=1e-12)
