@@ -204,11 +204,15 @@ def configurations(experiment: Experiment, base: Scenario, *, origin: str = "<ex
     for i, placement in enumerate(experiment.placements):
         placed = _apply_placement(base, placement, f"{origin}: placements[{i}]")
         for policy in policies:
-            for variant in variants:
-                scenario = _apply_variant(placed, variant)
-                scenario = scenario.model_copy(update={
-                    "dispatch": scenario.dispatch.model_copy(update={"policy": policy})})
-                scenario = Scenario.model_validate(scenario.model_dump())
+            for j, variant in enumerate(variants):
+                where = f"{origin}: placements[{i}] with variants[{j}] ({variant.name})"
+                try:
+                    scenario = _apply_variant(placed, variant)
+                    scenario = scenario.model_copy(update={
+                        "dispatch": scenario.dispatch.model_copy(update={"policy": policy})})
+                    scenario = Scenario.model_validate(scenario.model_dump())
+                except ValidationError as exc:
+                    raise ScenarioError(format_validation_error(where, exc, Scenario)) from None
                 cid = _slug(f"{placement.name}__{policy}__{variant.name}")
                 configs.append(Config(cid, placement.name, policy, variant.name, scenario))
     return configs
@@ -222,7 +226,14 @@ def _apply_placement(base: Scenario, placement: Placement, where: str) -> Scenar
             if depot_id not in depots:
                 raise ScenarioError(f"{where}.{key}.{depot_id}: unknown depot; expected one of "
                                     f"{sorted(depots)}")
-    for depot_id in placement.remove:
+    for depot_id in dict.fromkeys(placement.remove):
+        if placement.remove.count(depot_id) > 1:
+            raise ScenarioError(f"{where}.remove: {depot_id!r} is listed "
+                                f"{placement.remove.count(depot_id)} times; expected once")
+        for key in ("move", "stock"):
+            if depot_id in getattr(placement, key):
+                raise ScenarioError(f"{where}.{key}.{depot_id}: the depot is also removed; "
+                                    "expected it in one of remove or " + key)
         del depots[depot_id]
     for depot_id, location in placement.move.items():
         depots[depot_id] = depots[depot_id].model_copy(update={"location": location})

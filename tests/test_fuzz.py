@@ -142,7 +142,10 @@ def _short(document: dict[str, Any]) -> bool:
 def test_mutated_experiments_validate_or_exit_2(workspace: tuple[Path, str],
                                                 data: st.DataObject) -> None:
     folder, cache = workspace
-    document = mutate(yaml.safe_load(EXPERIMENT.read_text(encoding="utf-8")), data)
+    shipped = yaml.safe_load(EXPERIMENT.read_text(encoding="utf-8"))
+    shipped.setdefault("variants", [{"name": "wet", "demand_scale": 1.5, "stock_scale": 0.8,
+                                     "disruption_share": 0.3}])
+    document = mutate(shipped, data)
     written = folder / "experiments" / "experiment.yaml"
     written.parent.mkdir(exist_ok=True)
     written.write_text(safe_dump(document), encoding="utf-8")

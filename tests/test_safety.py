@@ -459,3 +459,34 @@ def test_validate_checks_an_experiment_and_every_placement(tmp_path: Path, cache
     assert result.exit_code == 2
     assert "placement 'central': depots[" in result.output and "outside the network's area" \
         in result.output.replace("\n", "")
+
+
+def test_a_variant_that_breaks_a_domain_names_placement_and_variant(tmp_path: Path,
+                                                                    cache: str) -> None:
+    experiment = small_experiment(tmp_path)
+    data = yaml.safe_load(experiment.read_text(encoding="utf-8"))
+    data["variants"] = [{"name": "huge", "demand_scale": 1000}]
+    base = yaml.safe_load((tmp_path / "base.yaml").read_text(encoding="utf-8"))
+    base["settlements"][0]["people"] = 500_000
+    write(tmp_path / "base.yaml", base)
+    result = invoke("validate", str(write(experiment, data)), "--cache-dir", cache)
+    assert result.exit_code == 2
+    assert "placements[0] with variants[0] (huge): settlements[0].people: 500000000 — " \
+        "expected less than or equal to 100000000" in result.output.replace("\n", "")
+
+
+def test_an_experiment_estimated_beyond_the_limits_needs_yes(tmp_path: Path,
+                                                             cache: str) -> None:
+    experiment = small_experiment(tmp_path)
+    base = yaml.safe_load((tmp_path / "base.yaml").read_text(encoding="utf-8"))
+    base["generators"][0]["rate_per_h"] = 100
+    write(tmp_path / "base.yaml", base)
+    data = yaml.safe_load(experiment.read_text(encoding="utf-8"))
+    data["replications"] = 100_000
+    out = tmp_path / "out"
+    result = invoke("compare", str(write(experiment, data)), "--out", str(out), "--cache-dir",
+                    cache)
+    assert result.exit_code == 2
+    text = result.output.replace("\n", "")
+    assert "is estimated at" in text and "days" in text and "add --yes" in text
+    assert not out.exists()
