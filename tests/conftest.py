@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 #: Reference data for tests (CI has it at ../shared); never copied into the repository.
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: ``RELIEFSIM_SHARED_DATA`` points elsewhere (mutation testing runs from a copy of the repo).
+SHARED_DATA = Path(os.environ.get("RELIEFSIM_SHARED_DATA")
+                   or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +67,16 @@ def write_osm(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def nanjing_scenario(shared_data: Path) -> object:
+    """The shipped Nanjing scenario, its network read from the reference data wherever it is
+    (the file's relative path holds only beside ../shared)."""
+    from sim.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    scenario = load_scenario(root / "scenarios" / "nanjing_xuanwu_flood.yaml")
+    network = scenario.network.model_copy(
+        update={"source": str(shared_data / "osm" / "nanjing_xuanwu.osm")})
+    return scenario.model_copy(update={"network": network})

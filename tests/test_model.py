@@ -20,7 +20,7 @@ from sim.model.records import DeliveryRecord, Records, SettlementRecord
 from sim.model.roads import Closures, RoadState
 from sim.routing import TravelTimes
 from sim.run import run_replication
-from sim.scenario import load_scenario, parse_scenario
+from sim.scenario import Scenario, load_scenario, parse_scenario
 from sim.world import World, build_world
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,9 +38,8 @@ def default_world(cache_dir: Path) -> World:
 
 
 @pytest.fixture(scope="session")
-def nanjing_world(cache_dir: Path, shared_data: Path) -> World:
-    return build_world(load_scenario(SCENARIOS / "nanjing_xuanwu_flood.yaml"),
-                       cache_dir=cache_dir)
+def nanjing_world(cache_dir: Path, nanjing_scenario: Scenario) -> World:
+    return build_world(nanjing_scenario, cache_dir=cache_dir)
 
 
 @pytest.fixture(scope="session")

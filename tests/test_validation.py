@@ -15,10 +15,9 @@ import simpy
 
 from sim.model import incidents as incidents_module
 from sim.model.roads import RoadState
-from sim.scenario import load_scenario
+from sim.scenario import Scenario
 from sim.validation import (
     QUEUE_CASES,
-    SCENARIOS_DIR,
     Check,
     check_queue,
     check_routing,
@@ -89,6 +88,7 @@ def test_fcfs_recursion_by_hand() -> None:
 # -- every check the CLI runs ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prefix", [case.name for case in QUEUE_CASES]
                          + ["routing", "determinism", "independence", "common random numbers"])
 def test_validation_checks_pass(checks: list[Check], prefix: str) -> None:
@@ -97,6 +97,7 @@ def test_validation_checks_pass(checks: list[Check], prefix: str) -> None:
     assert all(c.passed for c in mine), _failures([c for c in mine if not c.passed])
 
 
+@pytest.mark.slow
 def test_statistical_checks_have_binding_intervals(checks: list[Check]) -> None:
     """Each interval is finite and holds its simulated mean, and no bound is vacuous."""
     statistical = [c for c in checks if not math.isnan(c.ci_low)]
@@ -106,10 +107,9 @@ def test_statistical_checks_have_binding_intervals(checks: list[Check]) -> None:
         assert c.ci_high - c.ci_low < max(abs(c.theory), 0.1), c.name
 
 
-def test_routing_matches_networkx_on_the_nanjing_flood(cache_dir: Path, shared_data: Path
-                                                       ) -> None:
-    nanjing = build_world(load_scenario(SCENARIOS_DIR / "nanjing_xuanwu_flood.yaml"),
-                          cache_dir=cache_dir)
+def test_routing_matches_networkx_on_the_nanjing_flood(cache_dir: Path,
+                                                       nanjing_scenario: Scenario) -> None:
+    nanjing = build_world(nanjing_scenario, cache_dir=cache_dir)
     check = check_routing(nanjing)
     assert check.passed, _failures([check])
     assert "0 under closures" not in check.note

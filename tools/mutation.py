@@ -1,0 +1,117 @@
+"""Mutation testing of the model, KPIs, statistics and experiments, in bounded time.
+
+Runs mutmut (configured in pyproject.toml: ``sim/model/*``, ``sim/metrics.py``,
+``sim/stats.py``, ``sim/experiment.py``, ``sim/batch.py``; the tests marked ``slow`` are left
+out) for at most ``--minutes`` on ``--children`` processes, then prints the score per module
+and every surviving mutant. mutmut keeps its results in ``mutants/``, so a run that hits the
+time limit continues where it stopped the next time. Mutants judged equivalent (no test can
+tell them apart, with the reason) are listed in ``tools/equivalent_mutants.txt`` and leave the
+score's denominator.
+
+    python tools/mutation.py --minutes 60 --children 2
+    python tools/mutation.py --report          # score of what has run so far, no new runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENT = ROOT / "tools" / "equivalent_mutants.txt"
+GOAL = 0.90
+KILLED = {"killed", "timeout", "segfault", "suspicious"}
+"""Outcomes that count as caught (a timeout or crash is the test run noticing)."""
+LINE = re.compile(r"^\s*(?P<name>[\w.]+__mutmut_\d+): (?P<status>[\w ]+?)\s*$")
+
+
+def run(minutes: float, children: int) -> None:
+    env = {**os.environ, "RELIEFSIM_SHARED_DATA": str(ROOT.parent / "shared" / "data")}
+    try:
+        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
+                        str(children)], cwd=ROOT, env=env, timeout=minutes * 60,
+                       stdout=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired:
+        print(f"time limit of {minutes:g} min reached; run again to continue")
+
+
+def results() -> dict[str, str]:
+    out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"],
+                         cwd=ROOT, capture_output=True, text=True, check=False).stdout
+    found = {}
+    for line in out.splitlines():
+        match = LINE.match(line)
+        if match:
+            found[match["name"]] = match["status"].strip()
+    return found
+
+
+def equivalent() -> dict[str, str]:
+    if not EQUIVALENT.exists():
+        return {}
+    found = {}
+    for line in EQUIVALENT.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, reason = line.partition(" ")
+            found[name] = reason.strip()
+    return found
+
+
+def module(name: str) -> str:
+    return name.split(".x_")[0].split(".xǁ")[0]
+
+
+def report() -> float:
+    outcome = results()
+    skip = equivalent()
+    tally: dict[str, Counter[str]] = defaultdict(Counter)
+    survivors: dict[str, list[str]] = defaultdict(list)
+    for name, status in outcome.items():
+        mod = module(name)
+        if name in skip:
+            tally[mod]["equivalent"] += 1
+        elif status in KILLED:
+            tally[mod]["killed"] += 1
+        elif status in ("survived", "no tests"):
+            tally[mod]["survived"] += 1
+            survivors[mod].append(f"{name} ({status})")
+        else:
+            tally[mod]["not run"] += 1
+    total_killed = sum(t["killed"] for t in tally.values())
+    total_judged = total_killed + sum(t["survived"] for t in tally.values())
+    print(f"{'module':<28} {'killed':>7} {'survived':>9} {'equiv.':>7} {'not run':>8} "
+          f"{'score':>7}")
+    for mod in sorted(tally):
+        t = tally[mod]
+        judged = t["killed"] + t["survived"]
+        score = t["killed"] / judged if judged else float("nan")
+        print(f"{mod:<28} {t['killed']:>7} {t['survived']:>9} {t['equivalent']:>7} "
+              f"{t['not run']:>8} {score:>7.1%}")
+    score = total_killed / total_judged if total_judged else float("nan")
+    print(f"{'all':<28} {total_killed:>7} {total_judged - total_killed:>9} "
+          f"{len(skip):>7} {'':>8} {score:>7.1%}   goal ≥ {GOAL:.0%}")
+    for mod in sorted(survivors):
+        print(f"\nsurvivors in {mod} (see: python -m mutmut show NAME):")
+        for name in sorted(survivors[mod]):
+            print(f"  {name}")
+    return score
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--children", type=int, default=2)
+    parser.add_argument("--report", action="store_true", help="only print the score")
+    args = parser.parse_args()
+    if not args.report:
+        run(args.minutes, args.children)
+    report()
+
+
+if __name__ == "__main__":
+    main()
