@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -95,14 +96,25 @@ def test_run_writes_tables_summary_and_prints_targets(tmp_path: Path, cache: str
             "fires_out_24h")
     for kpi in kpis:  # the table folds long ids at 80 columns
         assert kpi[:12] in result.output.replace("│", "").replace(" ", "")
-    assert "PASS" in result.output or "FAIL" in result.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert [k["kpi"] for k in summary["kpis"]][:5] == list(kpis)
     assert summary["seed"] == 5 and len(summary["scenario_hash"]) == 16
     assert summary["versions"]["simpy"] and summary["versions"]["reliefsim"]
-    for table in ("deliveries", "incidents", "ledger", "relief", "kpis"):
+    # the printed verdicts are the summary's, in order (n/a where nothing was measured)
+    verdicts = [m for m in re.findall(r"PASS|FAIL|n/a", result.output)]
+    assert verdicts == [{True: "PASS", False: "FAIL", None: "n/a"}[k["passed"]]
+                        for k in summary["kpis"]]
+    # the written tables are the records of the same replication run in-process
+    from sim.run import run_replication
+    from sim.scenario import load_scenario
+    from sim.world import build_world
+
+    same = run_replication(build_world(load_scenario(DEFAULT), cache_dir=Path(cache)), seed=5)
+    expected = {**same.records.tables(), "relief": same.relief}
+    for table in ("deliveries", "incidents", "ledger", "relief"):
         frame = pd.read_parquet(out / f"{table}.parquet")
-        assert len(frame) > 0
+        pd.testing.assert_frame_equal(frame, expected[table].reset_index(drop=True),
+                                      check_dtype=False)
         assert len(frame) == len(pd.read_csv(out / f"{table}.csv", encoding="utf-8-sig"))
     relief = pd.read_parquet(out / "relief.parquet")
     assert relief.people.sum() == sum(

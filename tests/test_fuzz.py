@@ -113,8 +113,12 @@ def safe_dump(document: Any) -> str:
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
 
 
-@settings(max_examples=120, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = settings(deadline=None, derandomize=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+"""Deterministic in CI; a fixture shared across examples (the folder is checked each time)."""
+
+
+@settings(FUZZ, max_examples=120)
 @given(data=st.data())
 def test_mutated_scenarios_validate_or_exit_2(workspace: tuple[Path, str],
                                               data: st.DataObject) -> None:
@@ -136,8 +140,7 @@ def _short(document: dict[str, Any]) -> bool:
         math.isfinite(horizon) and horizon <= 48
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(FUZZ, max_examples=60)
 @given(data=st.data())
 def test_mutated_experiments_validate_or_exit_2(workspace: tuple[Path, str],
                                                 data: st.DataObject) -> None:
