@@ -25,7 +25,8 @@ assertion is one the documented rule implies.
 
 Relief choices are checked with one load/unload time per scenario (random, non-zero), so that
 "nearest by drive" and "earliest delivery" agree; ``test_relief_prefers_the_depot_that_delivers
-first`` pins the case where they differ (a known bug, xfail).
+first`` pins the case where they differ (a known bug, xfail), and ``test_stock_no_truck_can_carry_
+does_not_hold_back_escalation`` a stuck escalation (xfail).
 """
 
 from __future__ import annotations
@@ -819,3 +820,30 @@ def test_relief_prefers_the_depot_that_delivers_first(world: World,
     first = records.deliveries[0]
     assert first.depot == "B"
     assert first.time_h == pytest.approx(1.0 + 0.1 + to_site[far] + 0.2, abs=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: escalation counts stock at a depot with no trucks (trucks.count 0) as stock the "
+    "request can use, so the request never escalates and nobody is relieved although the next "
+    "tier has stock and trucks"))
+def test_stock_no_truck_can_carry_does_not_hold_back_escalation(
+        world: World, nodes: list[list[float]]) -> None:
+    """A town point with 1,000 kits but no truck, a city warehouse with kits and trucks: the
+    town tier cannot serve, so the request escalates at onset and the city sends a truck when
+    its tier opens (2 h)."""
+    depots = [{"id": "town", "tier": "town", "location": nodes[10], "stock": {"kit": 1000},
+               "trucks": {"count": 0}},
+              {"id": "city", "tier": "city", "location": nodes[200], "stock": {"kit": 1000},
+               "trucks": {"count": 2, "load_h": 0.5, "unload_h": 0.25}}]
+    data = {"name": "no trucks", "horizon_h": 24, "network": {"source": "builtin:helsinki"},
+            "commodities": [KIT], "depots": depots,
+            "settlements": [{"id": "s", "location": nodes[100], "people": 100}],
+            "dispatch": {"escalation_delay_h": {"city": 2.0}}}
+    variant = world.with_scenario(parse_scenario(data))
+    records = simulate(variant)
+    assert records.deliveries, "nobody relieved"
+    first = records.deliveries[0]
+    drive = travel_rows(world, {}, {variant.node("city")})[variant.node("city")][
+        variant.node("s")]
+    assert (first.depot, first.dispatched_h) == ("city", 2.0)
+    assert first.time_h == pytest.approx(2.0 + 0.5 + drive + 0.25, abs=1e-12)
