@@ -362,10 +362,6 @@ def test_a_fire_still_burning_at_the_horizon_is_not_out(world: World) -> None:
     assert fires.share_within == pytest.approx(0.5, abs=EXACT)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: Rescue.finish records an incident still being worked at the horizon with "
-    "on_scene_h = the horizon and area_ha = 0, although its teams were on scene long before "
-    "and the fire's area at containment is known"))
 def test_a_contained_fire_still_burning_at_the_horizon_keeps_its_area(world: World) -> None:
     variant = world.with_scenario(parse_scenario(fire_case(horizon_h=30.0)))
     f2 = simulate(variant).table("incidents").set_index("incident").loc["f2"]
@@ -374,9 +370,6 @@ def test_a_contained_fire_still_burning_at_the_horizon_keeps_its_area(world: Wor
     assert f2.area_ha == pytest.approx(want["area"], rel=EXACT)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: Rescue.finish records a fire that never got its teams with area_ha = 0; by the "
-    "documented growth rule it has grown to initial_ha · exp(growth_per_h · (horizon − call))"))
 def test_a_fire_never_reached_reports_the_area_it_grew_to(world: World) -> None:
     """One forest-fire team in all and every fire needs two: f1 is never contained, and by the
     10 h horizon it has burnt for 9 h."""

@@ -73,6 +73,8 @@ class IncidentState:
     main_missing: int = 0
     ready: simpy.Event | None = None
     done: simpy.Event | None = None
+    contained_h: float = math.inf
+    area_ha: float = 0.0
 
 
 class Rescue:
@@ -116,20 +118,16 @@ class Rescue:
         self.active.append(state)
         self.poke()
         yield state.ready
-        contained_h = self.env.now
-        area_ha = 0.0
+        state.contained_h = self.env.now
+        state.area_ha = _fire_area(state, self.env.now)
         if kind.fire is not None:
-            fire = kind.fire  # area = min(initial · e^(growth · t), MAX_FIRE_HA), no overflow
-            area_ha = fire.initial_ha * math.exp(min(
-                fire.growth_per_h * (contained_h - incident.call_h),
-                math.log(MAX_FIRE_HA / fire.initial_ha)))
-            work_h = area_ha / (kind.fire.suppress_ha_per_team_h * state.on_scene)
+            work_h = state.area_ha / (kind.fire.suppress_ha_per_team_h * state.on_scene)
         else:
             work_h = kind.work_h * incident.work_factor
         yield self.env.timeout(work_h)
         state.done.succeed()
         self.active.remove(state)
-        self._record(state, contained_h, self.env.now, area_ha)
+        self._record(state, state.contained_h, self.env.now, state.area_ha)
 
     def _record(self, state: IncidentState, on_scene_h: float, done_h: float,
                 area_ha: float) -> None:
@@ -222,10 +220,23 @@ class Rescue:
         self.poke()
 
     def finish(self) -> None:
-        """Record incidents still open at the horizon (never done: inf)."""
+        """Record incidents still open at the horizon (never done: inf); a fire nobody
+        contained has the area it grew to by the horizon."""
         for state in self.active:
-            on_scene = self.env.now if state.ready.triggered else math.inf
-            self._record(state, on_scene, math.inf, 0.0)
+            if state.ready.triggered:
+                self._record(state, state.contained_h, math.inf, state.area_ha)
+            else:
+                self._record(state, math.inf, math.inf, _fire_area(state, self.env.now))
+
+
+def _fire_area(state: IncidentState, now: float) -> float:
+    """A forest fire's area when contained at ``now`` (0 for other incidents):
+    min(initial · e^(growth · t), MAX_FIRE_HA), without overflow."""
+    fire = state.kind.fire
+    if fire is None:
+        return 0.0
+    return fire.initial_ha * math.exp(min(fire.growth_per_h * (now - state.incident.call_h),
+                                          math.log(MAX_FIRE_HA / fire.initial_ha)))
 
 
 def _serves(unit: Unit, kind: IncidentType) -> bool:
