@@ -822,10 +822,6 @@ def test_relief_prefers_the_depot_that_delivers_first(world: World,
     assert first.time_h == pytest.approx(1.0 + 0.1 + to_site[far] + 0.2, abs=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: escalation counts stock at a depot with no trucks (trucks.count 0) as stock the "
-    "request can use, so the request never escalates and nobody is relieved although the next "
-    "tier has stock and trucks"))
 def test_stock_no_truck_can_carry_does_not_hold_back_escalation(
         world: World, nodes: list[list[float]]) -> None:
     """A town point with 1,000 kits but no truck, a city warehouse with kits and trucks: the

@@ -227,7 +227,8 @@ class Relief:
         return found
 
     def _escalate_stale(self) -> None:
-        """Open the next tier for requests whose usable, reachable stock cannot cover them."""
+        """Open the next tier for requests whose usable, reachable stock cannot cover them
+        (stock at a depot without trucks is not usable: it can never be delivered)."""
         stale, self._stale = self._stale, set()
         open_roads = self.roads.engine.state_key == "open"  # one strongly connected network
         held: dict[str, list[tuple[int, float, int]]] = {}  # (rank, level, node) by commodity
@@ -237,7 +238,7 @@ class Relief:
             c = r.commodity
             if c not in held:
                 held[c] = [(d.rank, level, d.node) for d in self.depots
-                           if (level := d.level(c)) > EPS]
+                           if d.spec.trucks.count and (level := d.level(c)) > EPS]
             stock = 0.0
             for rank, level, node in held[c]:
                 if rank <= r.rank and (open_roads or self.roads.time_h(node, r.node) < math.inf):
