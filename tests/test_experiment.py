@@ -78,6 +78,7 @@ def test_bad_experiment_messages(tmp_path: Path) -> None:
         load_experiment(path)
 
 
+@pytest.mark.slow
 def test_same_numbers_on_one_and_two_workers_and_dask(tmp_path: Path, cache_dir: Path) -> None:
     path = small_experiment(tmp_path)
     one = run(path, tmp_path / "one", cache_dir, workers=1)
@@ -127,6 +128,7 @@ def _compare_cmd(path: Path, out: Path, cache_dir: Path, *extra: str) -> list[st
             "--cache-dir", str(cache_dir), *extra]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_killed_run_resumes_to_identical_results(tmp_path: Path, cache_dir: Path,
                                                  sig: signal.Signals) -> None:

@@ -21,6 +21,8 @@ from sim.run import run_replication, save_run
 from sim.scenario import load_scenario
 from sim.world import build_world
 
+pytestmark = pytest.mark.slow  # figures and reports: not under mutation testing
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 
+pytestmark = pytest.mark.slow  # minutes under mutation testing; covers the loaders, not the model
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "helsinki_storm.yaml"
 EXPERIMENT = ROOT / "experiments" / "helsinki_depot_sites.yaml"

@@ -331,6 +331,7 @@ def test_a_failed_scheduler_leaves_nothing_behind(tmp_path: Path, cache: str) ->
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_killed_compare_leaves_no_orphans_and_resumes_identically(
         tmp_path: Path, cache: str, sig: signal.Signals) -> None:

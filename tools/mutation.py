@@ -9,6 +9,7 @@ tell them apart, with the reason) are listed in ``tools/equivalent_mutants.txt``
 score's denominator.
 
     python tools/mutation.py --minutes 60 --children 2
+    python tools/mutation.py stats metrics     # only these modules (sim.stats, sim.metrics)
     python tools/mutation.py --report          # score of what has run so far, no new runs
 """
 
@@ -30,11 +31,12 @@ KILLED = {"killed", "timeout", "segfault", "suspicious"}
 LINE = re.compile(r"^\s*(?P<name>[\w.]+__mutmut_\d+): (?P<status>[\w ]+?)\s*$")
 
 
-def run(minutes: float, children: int) -> None:
+def run(minutes: float, children: int, modules: list[str]) -> None:
     env = {**os.environ, "RELIEFSIM_SHARED_DATA": str(ROOT.parent / "shared" / "data")}
+    names = [f"sim.{m.removeprefix('sim.')}.*" for m in modules]
     try:
         subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
-                        str(children)], cwd=ROOT, env=env, timeout=minutes * 60,
+                        str(children), *names], cwd=ROOT, env=env, timeout=minutes * 60,
                        stdout=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired:
         print(f"time limit of {minutes:g} min reached; run again to continue")
@@ -107,9 +109,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--children", type=int, default=2)
     parser.add_argument("--report", action="store_true", help="only print the score")
+    parser.add_argument("modules", nargs="*", help="e.g. stats metrics model.relief (all)")
     args = parser.parse_args()
     if not args.report:
-        run(args.minutes, args.children)
+        run(args.minutes, args.children, args.modules)
     report()
 
 
