@@ -81,14 +81,18 @@ def test_stock_is_conserved_and_never_negative(which: str, request: pytest.Fixtu
 
 def test_contract_reserve_produces_and_no_show_removes_it(default_world: World,
                                                            default_data: dict) -> None:
-    ledger = simulate(default_world, seed=20261122).table("ledger")
-    supplier = ledger[ledger.depot == "narinkka_supplier"]
     data = copy.deepcopy(default_data)
+    data["depots"][4]["no_show_prob"] = 0.0  # it shows up: 3 h delay, then 150 kit/h
+    ledger = simulate(variant(default_world, data), seed=20261122).table("ledger")
+    supplier = ledger[ledger.depot == "narinkka_supplier"].set_index("commodity")
+    assert supplier.activated.all()
+    # batches of 0.5 h of output from 3.5 h on; the last one before the 48 h horizon at 47.5 h
+    batches = int((48 - 3) / 0.5) - 1
+    assert supplier.produced["kit"] == pytest.approx(150 * 0.5 * batches, abs=1e-9)
+    assert supplier.initial["kit"] == 1500
     data["depots"][4]["no_show_prob"] = 1.0
     failed = simulate(variant(default_world, data)).table("ledger")
     failed_supplier = failed[failed.depot == "narinkka_supplier"]
-    if supplier.activated.all():
-        assert supplier.produced.sum() > 0
     assert not failed_supplier.activated.any()
     assert failed_supplier[["initial", "produced", "delivered"]].to_numpy().sum() == 0
 
