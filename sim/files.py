@@ -85,8 +85,10 @@ def claim_file(path: Path) -> None:
     path = Path(path)
     if not path.exists() and not path.is_symlink():
         return
-    if path.is_file() and path.name in _marker(path.parent).get("files", []):
-        return
+    marker = _marker(path.parent)
+    if path.is_file() and (path.name in marker.get("files", [])
+                           or (not marker and _legacy_kind(path.parent))):
+        return  # listed as ours, or in a results folder written before markers existed
     raise ReliefsimError(f"{path}: exists and was not written by reliefsim; it is never "
                          "replaced — choose another output file or move it away")
 

@@ -492,3 +492,15 @@ def test_an_experiment_estimated_beyond_the_limits_needs_yes(tmp_path: Path,
     assert "is estimated at ≈ 5,873,184,000 simulation events (16.3 h on one core)" in text
     assert "add --yes" in text
     assert not out.exists()
+
+
+def test_results_written_before_markers_existed_are_still_ours(tmp_path: Path,
+                                                               cache: str) -> None:
+    out = tmp_path / "run"
+    assert invoke("run", str(DEFAULT), "--out", str(out), "--cache-dir", cache).exit_code == 0
+    assert invoke("gis", str(out), "--cache-dir", cache).exit_code == 0
+    (out / MARKER).unlink()  # as an older reliefsim left it: summary.json, no marker
+    assert invoke("gis", str(out), "--cache-dir", cache).exit_code == 0
+    (out / MARKER).unlink()
+    assert invoke("run", str(DEFAULT), "--out", str(out), "--cache-dir", cache).exit_code == 0
+    assert (out / MARKER).exists() and (out / "results.gpkg").exists()
