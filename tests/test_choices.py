@@ -14,19 +14,19 @@ engine, on random small scenarios with non-zero mobilisation and load/unload tim
 * **Relief** (小事不出村、大事不出镇, then 先近后远): a request may use a tier only after
   escalating to it — each step after the delay of the tier it opens, and only when the stock
   left in the tiers it may already use cannot cover what it still needs; among the depots of its
-  allowed tiers with an idle truck and stock, the nearest (drive time under the current road
-  state, ties by depot id) serves it; requests are served in the policy's order; a depot's idle
-  trucks leave in the order they became idle (first truck first).
+  allowed tiers with an idle truck and stock, the one whose truck arrives first (loading +
+  drive under the current road state, ties by depot id) serves it; requests are served in the
+  policy's order; a depot's idle trucks leave in the order they became idle (first truck first).
 
 The state at the moment of each dispatch (stock levels, idle trucks, open requests) is rebuilt
 from the records (stock, deliveries, trips tables). Where several things happen at the same
 instant and their order cannot be told from the records, the alternative is left out, so every
 assertion is one the documented rule implies.
 
-Relief choices are checked with one load/unload time per scenario (random, non-zero), so that
-"nearest by drive" and "earliest delivery" agree; ``test_relief_prefers_the_depot_that_delivers
-first`` pins the case where they differ (a known bug, xfail), and ``test_stock_no_truck_can_carry_
-does_not_hold_back_escalation`` a stuck escalation (xfail).
+Relief choices are checked with random, non-zero loading times per depot, so a nearer depot
+with a slow loading crew must lose to a farther, quicker one; ``test_relief_prefers_the_depot_
+that_delivers_first`` pins that case, and ``test_stock_no_truck_can_carry_does_not_hold_back_
+escalation`` that stock no truck can carry does not hold back escalation.
 """
 
 from __future__ import annotations
@@ -505,7 +505,7 @@ def relief_specs(draw: st.DrawFn, n_nodes: int, *, settlements: tuple[int, int] 
                          "onset_h": draw(st.sampled_from(ONSETS)),
                          "urgency": draw(st.integers(1, 5))}
                         for _ in range(draw(st.integers(*settlements)))],
-        "load_h": draw(st.sampled_from([0.1, 0.3, 0.6])),
+        "load_h": [draw(st.sampled_from([0.1, 0.3, 0.6, 1.2])) for _ in depots],
         "unload_h": draw(st.sampled_from([0.05, 0.2, 0.4])),
         "escalation": {t: draw(st.sampled_from(ESCALATION)) for t in TIERS[1:]},
         "slow": draw(slowdowns(n_nodes)),
@@ -517,7 +517,8 @@ def build_relief(world: World, nodes: list[list[float]], spec: dict[str, Any]) -
     depots = []
     for i, d in enumerate(spec["depots"]):
         d = {k: v for k, v in d.items() if k != "node"}
-        d["trucks"] = {**d["trucks"], "load_h": spec["load_h"], "unload_h": spec["unload_h"]}
+        load_h = spec["load_h"][i] if isinstance(spec["load_h"], list) else spec["load_h"]
+        d["trucks"] = {**d["trucks"], "load_h": load_h, "unload_h": spec["unload_h"]}
         depots.append({"id": f"d{i}", "location": nodes[spec["depots"][i]["node"]], **d})
     data = {
         "name": "relief choices", "seed": 7, "horizon_h": 60.0,
@@ -561,7 +562,9 @@ class ReliefState:
                      for s in sc.settlements for c in sc.commodities}
         self.node = {k: variant.node(k) for k in [*self.depots, *self.settlements]}
         rows = travel_rows(variant, slow, {self.node[d] for d in self.depots})
-        self.drive = {(d, s): float(rows[self.node[d]][self.node[s]])
+        # when a truck sent now would arrive: loading + drive under the road state
+        self.reach = {(d, s): self.depots[d].trucks.load_h
+                      + float(rows[self.node[d]][self.node[s]])
                       for d in self.depots for s in self.settlements}
         ledger = records.table("ledger")
         self.activated = ledger.groupby("depot").activated.all().to_dict()
@@ -672,12 +675,13 @@ def check_relief_choices(variant: World, records: Records, slow: dict[int, float
                     f"{s} escalated {c} to {TIERS[rank]} although the tiers up to "
                     f"{TIERS[below]} held {held - to_others:g} for a need of "
                     f"{state.need[(s, c)]:g}")
-        # the nearest depot of the request's tiers with an idle truck and stock (先近后远)
-        chosen = (state.drive[(d, s)], d)
+        # the depot of the request's tiers with an idle truck and stock whose truck arrives
+        # first, loading included (先近后远)
+        chosen = (state.reach[(d, s)], d)
         for e in state.depots:
             if (e != d and state.rank[e] <= rank
                     and state.surely_available(e, x.primary, t)):
-                alt = (state.drive[(e, s)], e)
+                alt = (state.reach[(e, s)], e)
                 assert not lex_less(alt, chosen), (
                     f"{x.primary} for {s} at {t:.3f} h came from {d} ({chosen[0]:.4f} h away) "
                     f"although {e} ({alt[0]:.4f} h away, tier {TIERS[state.rank[e]]}) had an "
@@ -692,7 +696,7 @@ def check_relief_choices(variant: World, records: Records, slow: dict[int, float
                 allowed = state.surely_allowed(s2, c2, t)
                 for e in state.depots:
                     if state.rank[e] <= allowed and state.available_for_others(e, c2, x):
-                        alt = (state.drive[(e, s2)], e)
+                        alt = (state.reach[(e, s2)], e)
                         assert policy == "nearest_idle" and not lex_less(alt, chosen), (
                             f"{policy}: at {t:.3f} h {d} served {x.primary} for {s} while "
                             f"{c2} for {s2} (first in order or nearer: {alt}) could be served "
@@ -794,11 +798,6 @@ def test_one_request_escalates_exactly_when_its_tiers_fall_short(
     check_escalation_exact(variant, records, slow)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: relief ranks depots by drive time alone (Relief._options gives the policy the drive "
-    "time), ignoring load_h; the documented option time is 'how long it takes to get there' "
-    "and rescue counts mobilisation, so a depot whose truck would deliver sooner loses to a "
-    "nearer one with a slow loading crew"))
 def test_relief_prefers_the_depot_that_delivers_first(world: World,
                                                       nodes: list[list[float]]) -> None:
     """Two county depots with stock: A is nearer but takes 2 h to load, B is a few minutes

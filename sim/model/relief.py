@@ -217,13 +217,14 @@ class Relief:
 
     def _options(self, request: Request, supply: dict[str, list[DepotState]]) -> list[Option]:
         """Depots of the request's tiers with an idle truck, stock of its commodity and a road
-        to it, with their travel times."""
+        to it, with the time until their truck arrives (loading + drive), as rescue counts
+        mobilisation."""
         found = []
         for depot in supply[request.commodity]:
             if depot.rank <= request.rank:
                 t = float(self.roads.times_from(depot.node)[request.node])
                 if t < math.inf:
-                    found.append(Option(depot, t, depot.spec.id))
+                    found.append(Option(depot, depot.spec.trucks.load_h + t, depot.spec.id))
         return found
 
     def _escalate_stale(self) -> None:
