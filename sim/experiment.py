@@ -35,6 +35,7 @@ from sim.scenario import (
     Seed,
     _Model,
     format_validation_error,
+    in_wgs84,
     load_scenario,
     read_yaml,
 )
@@ -185,6 +186,7 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Scenario]:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: expected a mapping of experiment fields at the top level")
+    data = in_wgs84(data, str(path))
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:

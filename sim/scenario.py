@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.crs import check_crs, convert_document
 from sim.errors import ScenarioError
 
 __all__ = [
@@ -706,12 +707,27 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+def in_wgs84(data: dict[str, Any], origin: str) -> dict[str, Any]:
+    """A file's hand-typed locations in WGS84: a top-level ``crs:`` (wgs84, gcj02, bd09,
+    cgcs2000, EPSG:<code>) says what they are in; the key is consumed here."""
+    if "crs" not in data:
+        return data
+    data = dict(data)
+    name = data.pop("crs")
+    try:
+        crs = check_crs(name)
+    except ValueError as exc:
+        raise ScenarioError(f"{origin}: crs: {_short(name)} — {exc}") from None
+    return convert_document(data, crs)
+
+
 def parse_scenario(data: Any, *, origin: str = "<scenario>", base_dir: Path | None = None
                    ) -> Scenario:
     """Validate a mapping as a scenario; relative network paths resolve against ``base_dir``."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level, "
                             f"got {type(data).__name__}")
+    data = in_wgs84(data, origin)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
