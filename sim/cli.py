@@ -460,7 +460,8 @@ def gis(
                                              "(default: RESULTS_DIR/results.gpkg).")] = None,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
 ) -> None:
-    """Settlements, depots and incidents as GeoPackage layers (EPSG:4326) for QGIS."""
+    """Sites, incidents, roads with the run's closures, rivers and closure areas as GeoPackage
+    layers (EPSG:4326) for QGIS."""
     from sim.gis import export_gis
 
     path = export_gis(_results(results_dir), out, cache_dir=cache_dir)

@@ -1,14 +1,21 @@
-"""GIS export for QGIS: settlements, depots and incidents of a run as GeoPackage layers."""
+"""GIS export for QGIS: every layer a planner edits or checks, as GeoPackage layers (WGS84):
+settlements (relief times), depots (deliveries), incidents (arrival times), team bases, water
+stations, helipads, shelters, roads (class, speed, closures and slow-downs of the run with
+their windows), rivers, and the closure and slow-down areas."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from sim.errors import ReliefsimError
 from sim.figures import read_run
 from sim.files import publish_file
+from sim.network import Network
+from sim.scenario import Scenario
+from sim.world import World
 
 __all__ = ["export_gis"]
 
@@ -17,7 +24,7 @@ CRS = "EPSG:4326"
 
 def export_gis(results_dir: str | Path, out_path: str | Path | None = None, *,
                cache_dir: Path | None = None) -> Path:
-    """Write ``settlements``, ``depots`` and ``incidents`` layers (WGS84) to a GeoPackage.
+    """Write the run's layers (WGS84) to a GeoPackage.
 
     An experiment directory exports its baseline run (replication 0)."""
     import geopandas as gpd
@@ -31,7 +38,7 @@ def export_gis(results_dir: str | Path, out_path: str | Path | None = None, *,
         if not runs:
             raise ReliefsimError(f"{results_dir}: the experiment has no finished runs")
         run_dir = runs[0]
-    _, scenario, tables = read_run(run_dir)
+    summary, scenario, tables = read_run(run_dir)
     world = build_world(scenario, cache_dir=cache_dir)
     relief = tables["relief"]
     worst = relief.groupby("settlement").agg(initial_max_h=("initial_h", "max"),
@@ -54,12 +61,117 @@ def export_gis(results_dir: str | Path, out_path: str | Path | None = None, *,
     } for d in scenario.depots])
     incidents = tables["incidents"].assign(
         arrival_h=lambda f: f.first_arrival_h - f.call_h, duration_h=lambda f: f.done_h - f.call_h)
+    points = {"settlements": settlements, "depots": depots, "incidents": incidents,
+              **_bases(world)}
+    lines = {"roads": _edges(world.road, _road_states(world, summary)),
+             **({"rivers": _edges(world.water, {})} if world.water is not None else {})}
     out = Path(out_path) if out_path else results_dir / "results.gpkg"
     with publish_file(out) as tmp:
-        for layer, frame in (("settlements", settlements), ("depots", depots),
-                             ("incidents", incidents)):
+        for layer, frame in points.items():
             frame = frame.replace([float("inf")], float("nan"))
             gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame.lon, frame.lat),
                                    crs=CRS)
-            gdf.to_file(tmp, layer=layer, driver="GPKG")
+            gdf.to_file(tmp, layer=layer, driver="GPKG", geometry_type="Point")  # even if empty
+        for layer, gdf in lines.items():
+            gdf.to_file(tmp, layer=layer, driver="GPKG", geometry_type="LineString")
+        areas = _disruption_areas(scenario)
+        if len(areas):
+            areas.to_file(tmp, layer="disruption_areas", driver="GPKG")
     return out
+
+
+def _bases(world: World) -> dict[str, pd.DataFrame]:
+    """Team bases, water stations, helipads and shelters as point tables."""
+    sc = world.scenario
+
+    def row(item: Any, **extra: Any) -> dict[str, Any]:
+        site = world.sites[item.id]
+        return {"id": item.id, "name": item.name, "lon": site.lon, "lat": site.lat, **extra}
+
+    return {
+        "team_bases": pd.DataFrame([row(b, teams="; ".join(
+            f"{g.type}×{g.count} (mobilise {g.mobilisation_h:g} h)" for g in b.teams))
+            for b in sc.team_bases], columns=[*POINT_COLUMNS, "teams"]),
+        "water_stations": pd.DataFrame([row(w, sea=w.sea, boats=w.boats.count,
+                                            speed_kmh=w.boats.speed_kmh)
+                                        for w in sc.water_stations],
+                                       columns=[*POINT_COLUMNS, "sea", "boats", "speed_kmh"]),
+        "helipads": pd.DataFrame([row(h, helicopters=h.helicopters.count,
+                                      speed_kmh=h.helicopters.speed_kmh) for h in sc.helipads],
+                                 columns=[*POINT_COLUMNS, "helicopters", "speed_kmh"]),
+        "shelters": pd.DataFrame([row(h, capacity_people=h.capacity_people, area_m2=h.area_m2)
+                                  for h in sc.shelters],
+                                 columns=[*POINT_COLUMNS, "capacity_people", "area_m2"]),
+    }
+
+
+POINT_COLUMNS = ["id", "name", "lon", "lat"]
+
+
+def _road_states(world: World, summary: dict[str, Any]) -> dict[int, list[tuple[str, Any]]]:
+    """Per road edge, the disruptions that act on it in this run: (id, disruption)."""
+    from sim.model.disruptions import disruption_edges
+
+    acting: dict[int, list[tuple[str, Any]]] = {}
+    for d in world.scenario.disruptions:
+        for edge in disruption_edges(world, d, summary["seed"], summary["replication"]):
+            acting.setdefault(int(edge), []).append((d.id, d))
+    return acting
+
+
+def _edges(net: Network, acting: dict[int, list[tuple[str, Any]]]) -> Any:
+    """One line per directed edge with its class, speed and (roads) closure windows."""
+    import geopandas as gpd
+    from shapely import LineString
+
+    rows, geoms = [], []
+    for i in range(net.n_edges):
+        u, v = int(net.edge_u[i]), int(net.edge_v[i])
+        data = net.graph.get_edge_data(int(net.node_ids[u]), int(net.node_ids[v]),
+                                       int(net.edge_key[i])) or {}
+        geoms.append(data.get("geometry") or LineString(
+            [(net.lon[u], net.lat[u]), (net.lon[v], net.lat[v])]))
+        osmid = data.get("osmid")
+        on = acting.get(i, [])
+        closures = [d for _, d in on if d.factor is None]
+        slows = [d for _, d in on if d.factor is not None]
+        rows.append({
+            "u": int(net.node_ids[u]), "v": int(net.node_ids[v]),
+            "osmid": ",".join(map(str, osmid)) if isinstance(osmid, list) else str(osmid or ""),
+            "highway": str(net.edge_highway[i]), "length_m": float(net.edge_length_m[i]),
+            "time_h": float(net.edge_time_h[i]),
+            "speed_kmh": float(net.edge_length_m[i] / 1000 / net.edge_time_h[i])
+            if net.edge_time_h[i] > 0 else float("nan"),
+            "disruptions": ",".join(name for name, _ in on),
+            "closed": "; ".join(_window(d) for d in closures),
+            "slowed": "; ".join(f"×{d.factor:g} {_window(d)}" for d in slows),
+        })
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=CRS)
+
+
+def _window(d: Any) -> str:
+    end = "end" if d.window.end_h is None else f"{d.window.end_h:g} h"
+    return f"{d.window.start_h:g} h–{end}"
+
+
+def _disruption_areas(scenario: Scenario) -> Any:
+    """Closure and slow-down areas as polygons: the drawn polygon, or the circle of ``near`` +
+    ``radius_m`` (computed in a local azimuthal projection, so its radius is true)."""
+    import geopandas as gpd
+    from shapely import Point, Polygon
+
+    rows, geoms = [], []
+    for d in scenario.disruptions:
+        if d.polygon is not None:
+            geom = Polygon(d.polygon)
+        elif d.near is not None and d.radius_m is not None:
+            local = f"+proj=aeqd +lat_0={d.near[1]} +lon_0={d.near[0]} +units=m"
+            geom = gpd.GeoSeries([Point(0, 0).buffer(d.radius_m, 64)], crs=local).to_crs(
+                CRS).iloc[0]
+        else:
+            continue
+        rows.append({"id": d.id, "kind": "closure" if d.factor is None else "slow-down",
+                     "factor": d.factor, "start_h": d.window.start_h, "end_h": d.window.end_h,
+                     "share": d.share})
+        geoms.append(geom)
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=CRS)
