@@ -93,12 +93,14 @@ def validate(
 ) -> None:
     """Check a scenario (or an experiment, its base and every placement) and its sites
     against the network; warn about what cannot work as meant."""
-    from sim.experiment import configurations, is_experiment, load_experiment
-    from sim.scenario import load_scenario, pre_run_warnings
+    from sim.scenario import load_scenario, pre_run_warnings, read_yaml
     from sim.world import build_world
 
     name, origin = escape(str(scenario)), str(scenario)
-    if is_experiment(scenario):
+    data = read_yaml(scenario)
+    if isinstance(data, dict) and "base" in data and "placements" in data:  # an experiment
+        from sim.experiment import configurations, load_experiment
+
         experiment, spec = load_experiment(scenario)
         configs = configurations(experiment, spec, origin=str(scenario))
         what = f"experiment {escape(experiment.name)}, {len(configs)} configurations"

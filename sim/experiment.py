@@ -48,7 +48,6 @@ __all__ = [
     "configurations",
     "experiment_hash",
     "experiment_workload",
-    "is_experiment",
     "load_experiment",
     "replication_values",
 ]
@@ -172,12 +171,6 @@ class Config:
     policy: str
     variant: str
     scenario: Scenario
-
-
-def is_experiment(path: str | Path) -> bool:
-    """Whether a YAML file is an experiment (it names a base scenario and placements)."""
-    data = read_yaml(Path(path))
-    return isinstance(data, dict) and "base" in data and "placements" in data
 
 
 def load_experiment(path: str | Path) -> tuple[Experiment, Scenario]:
