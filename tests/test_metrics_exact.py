@@ -8,11 +8,13 @@ Every expected number below is worked out by hand from the definitions in ``sim/
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from sim.metrics import _time_kpi, kpis, person_relief, resource_summary, weighted_quantile
+from sim.metrics import EPS, _time_kpi, kpis, person_relief, resource_summary, weighted_quantile
 from sim.model.records import (
     DeliveryRecord,
     IncidentRecord,
@@ -295,3 +297,95 @@ def test_resource_summary_without_trucks_or_trips() -> None:
     assert got == {"people_affected": 3.0, "stockouts": 0.0, "vehicle_km": 0.0,
                    "team_busy_h": 0.0, "teams_used": 0.0, "unmet_water": 6.0,
                    "unmet_food": 1.5, "unmet_blanket": 9.0}
+
+
+# -- edge cases found by mutation testing -----------------------------------------------------
+
+
+def test_single_person_weight_has_quantiles() -> None:
+    # total weight 1 (one person) is somebody: the quantile is that person's time
+    for q in (0.0, 0.5, 1.0):
+        assert weighted_quantile(np.array([7.5]), np.array([1.0]), q) == 7.5
+    assert weighted_quantile(np.array([4.0, 2.0]), np.array([0.5, 0.5]), 0.5) == 2.0
+
+
+def test_time_kpi_reports_hours_and_its_name() -> None:
+    k = _time_kpi("k", "某时间", 2.0, 0.5, np.array([1.0]))
+    assert (k.kpi, k.name_zh, k.unit) == ("k", "某时间", "h")
+    empty = _time_kpi("k", "某时间", 2.0, 0.5, np.array([]))
+    assert (empty.kpi, empty.name_zh, empty.unit) == ("k", "某时间", "h")
+
+
+def test_time_kpi_tolerances_at_their_edges() -> None:
+    # a value of exactly target + EPS still counts as within (the tolerance is inclusive)
+    edge = _time_kpi("k", "k", 8.0, 1.0, np.array([8.0 + EPS, 7.0]))
+    assert edge.share_within == 1.0 and edge.passed is True
+    # a share short of the required one by exactly EPS passes; (0.25 + EPS) − EPS is 0.25
+    # exactly in floating point
+    assert (0.25 + EPS) - EPS == 0.25
+    k = _time_kpi("k", "k", 2.0, 0.25 + EPS, np.array([1.0, 3.0, INF, INF]))
+    assert k.share_within == 0.25 and k.passed is True
+
+
+def test_time_kpi_accepts_object_arrays_of_numbers() -> None:
+    """pandas hands out object arrays for columns built from Python objects; the numbers in
+    them are still hours."""
+    values = pd.Series([1.0, 3.0, INF], dtype=object).to_numpy()
+    k = _time_kpi("k", "k", 2.0, 0.3, values)
+    assert (k.n, k.never, k.mean, k.share_within, k.max) == (3.0, 1.0, 2.0, 1 / 3, INF)
+    assert k.passed is True
+
+
+def test_kpi_names_follow_the_plan() -> None:
+    """The Chinese names of the plan's targets; an incident type's own target is named after
+    the type's name, or its id when it has none."""
+    sc = scenario(incident_types=[
+        {"id": "landslide", "name": "山体滑坡", "needs": [{"team": "fire"}], "target_h": 0.5},
+        {"id": "flood", "needs": [{"team": "fire"}], "target_h": 1.0}])
+    records = Records(horizon_h=10, settlements=[SettlementRecord("a", 2, 0.0, 3)])
+    records.incidents = [incident("l1", "landslide", "road", 1.0, 1.25, 2.0),
+                         incident("w1", "flood", "river", 1.0, 1.5, 2.0)]
+    names = {k.kpi: k.name_zh for k in kpis(records, sc)}
+    assert names == {
+        "initial_relief": "受灾群众基本生活初步救助时间",
+        "effective_relief": "受灾人员基本生活得到有效救助时间",
+        "inland_river_arrival": "内河应急处置现场到达时间",
+        "sea_arrival": "海域(12海里以内)应急处置现场到达时间",
+        "fires_out_24h": "24小时森林火灾扑灭率",
+        "landslide_arrival": "山体滑坡现场到达时间",
+        "flood_arrival": "flood现场到达时间",
+    }
+    assert {k.unit for k in kpis(records, sc)} == {"h"}
+
+
+def test_kpis_use_the_given_relief_weighted_by_people() -> None:
+    """A relief table passed in is used as is (the records here have no deliveries, so a
+    recomputed one would be all 'never'). Groups weigh by their people: effective times
+    2 h (3 people) and 9 h (1 person) against 8 h give 3 of 4 within, mean (3·2 + 9)/4."""
+    sc = scenario(targets={"initial_relief_h": 3, "effective_relief_h": 8,
+                           "time_share_required": 0.7})
+    records = Records(horizon_h=10, settlements=[SettlementRecord("a", 4, 0.0, 3)])
+    relief = pd.DataFrame({"settlement": ["a", "a"], "initial_h": [1.0, 2.0],
+                           "effective_h": [2.0, 9.0], "people": [3, 1]})
+    got = {k.kpi: k for k in kpis(records, sc, relief)}
+    initial, effective = got["initial_relief"], got["effective_relief"]
+    assert (initial.n, initial.never, initial.mean, initial.share_within) == (
+        4.0, 0.0, 1.25, 1.0)
+    assert (effective.n, effective.never, effective.mean) == (4.0, 0.0, 3.75)
+    assert (effective.share_within, effective.p50, effective.max) == (0.75, 2.0, 9.0)
+    assert effective.passed is True  # 0.75 ≥ 0.7
+
+
+def test_stockout_edges_and_quiet_without_trucks() -> None:
+    sc = scenario()
+    records = Records(horizon_h=10, settlements=[SettlementRecord("a", 1, 0.0, 3)])
+    records.ledger = [
+        LedgerRecord("d1", "water", 0.5, 0, 0.5, 0, 0.0, True),  # held half a unit: ran out
+        LedgerRecord("d1", "food", 2, 0, 2 - EPS, 0, EPS, True),  # EPS left counts as empty
+        LedgerRecord("d2", "water", 2, 0, 1, 0, 1.0, True),  # stock left
+    ]
+    assert resource_summary(records, sc)["stockouts"] == 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0 for a scenario without trucks
+        got = resource_summary(records, scenario(depots=[]))
+    assert math.isnan(got["truck_utilisation"])

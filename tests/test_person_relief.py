@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.metrics import EPS, person_relief
+from sim.metrics import EPS, _people_covered, person_relief
 from sim.model.records import DeliveryRecord, Records, SettlementRecord
 from sim.scenario import parse_scenario
 
@@ -101,3 +101,53 @@ def test_cost_does_not_grow_with_people() -> None:
     assert np.array_equal(big.people.to_numpy()[:-1], np.full(50, 1_000_000))
     assert big.people.iloc[-1] == 50_000_000
     assert big_s < max(50 * small_s, 0.5)
+
+
+# -- the covered-people count at its rounding edges (found by mutation testing) ----------------
+
+
+def need(k: int, per_person: float) -> float:
+    """What person k needs, less the tolerance: k · per_person − EPS · k (the definition)."""
+    return k * per_person - EPS * max(1, k)
+
+
+def covered_by_definition(cum: float, per_person: float, people: int) -> int:
+    """The largest k in 0 … people with need(k) ≤ cum, by counting up."""
+    return max([0] + [k for k in range(1, people + 1) if need(k, per_person) <= cum])
+
+
+def test_quantity_exactly_at_the_tolerance_covers_that_person() -> None:
+    """cum = 5 − 5·EPS is exactly what person 5 needs at 1 per person (≤ is inclusive). The
+    first estimate cum / (1 − EPS) rounds to 4.999…, so it has to be raised by one."""
+    assert need(5, 1.0) == 5 - 5 * EPS  # the same float
+    cums = np.array([need(5, 1.0), need(1, 1.0), 1 - 1.5 * EPS, need(1000, 1.0)])
+    assert covered_by_definition(cums[0], 1.0, 2000) == 5
+    assert list(_people_covered(cums, 1.0, 2000)) == [5, 1, 0, 1000]
+    # person 1000 is forgiven 1000 · EPS (not 1 · EPS): 1000 − 5e-7 still covers 1000 people
+    assert list(_people_covered(np.array([1000 - 5e-7]), 1.0, 2000)) == [1000]
+
+
+def test_quantity_one_ulp_short_of_a_person() -> None:
+    """One ulp below person 71's need at 0.1 per person covers 70, though the first estimate
+    cum / (0.1 − EPS) rounds up to exactly 71 and has to be lowered by one."""
+    cum = float(np.nextafter(need(71, 0.1), 0.0))
+    assert need(70, 0.1) <= cum < need(71, 0.1)
+    assert covered_by_definition(cum, 0.1, 100) == 70
+    assert list(_people_covered(np.array([cum]), 0.1, 100)) == [70]
+
+
+def test_covered_counts_are_integers_within_zero_and_people() -> None:
+    got = _people_covered(np.array([-10.0, 0.0, 2.5, 1e9]), 1.0, 7)
+    assert list(got) == [0, 0, 2, 7]  # a negative total covers nobody; the rest cap at 7
+    assert got.dtype == np.int64
+    assert _people_covered(np.array([]), 1.0, 7).dtype == np.int64
+
+
+def test_ten_million_people_at_a_gram_each() -> None:
+    """10⁷ people at 0.001 per person, 10⁴ delivered at 2 h: 10⁴ / 0.001 = 10⁷, everybody."""
+    scenario = scenario_with([0.001], [True])
+    records = Records(horizon_h=48.0)
+    records.settlements.append(SettlementRecord("s", 10_000_000, 0.0, 3))
+    records.deliveries.append(DeliveryRecord(2.0, 0.0, "d", "county", "s", "c0", 1e4, "t"))
+    table = person_relief(records, scenario)
+    assert list(table.itertuples(index=False, name=None)) == [("s", 2.0, 2.0, 10_000_000)]

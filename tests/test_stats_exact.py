@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -163,3 +164,93 @@ def test_p_best_splits_between_close_options_and_sums_to_one() -> None:
     assert p_best({}, lower_is_better=True) == {}
     empty = p_best({"a": np.array([]), "b": np.array([])}, lower_is_better=True)
     assert list(empty) == ["a", "b"] and all(math.isnan(v) for v in empty.values())
+
+
+# -- edge cases found by mutation testing -----------------------------------------------------
+
+
+def test_undefined_t_intervals_are_quiet() -> None:
+    """One value, or an infinite one, gives NaN bounds without computing a spread: no numpy
+    'degrees of freedom' or 'invalid value' warnings reach the caller."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = t_ci(np.array([4.5]))
+        censored = t_ci(np.array([1.0, math.inf, 3.0]))
+    assert math.isnan(one.low) and math.isnan(censored.high)
+
+
+def test_unsigned_counts_are_treated_as_numbers() -> None:
+    """Values arrive as any numeric dtype; unsigned counts are not differenced modulo 256."""
+    values = np.array([1, 2, 3], dtype=np.uint8)
+    baseline = np.array([3, 5, 7], dtype=np.uint8)
+    diff = paired_difference(values, baseline)  # per replication: −2, −3, −4
+    half = T_975_DF2 / math.sqrt(3)
+    assert diff.mean == -3.0
+    assert (diff.low, diff.high) == pytest.approx((-3 - half, -3 + half), rel=1e-12)
+
+
+def test_bootstrap_of_two_values_and_empty_bounds() -> None:
+    """x = [10, 0]: a resample of 2 holds K tens, K ~ Binomial(2, 1/2), so the resampled mean
+    is 0, 5 or 10 with probabilities 1/4, 1/2, 1/4. The 2.5 % and 97.5 % quantiles fall in the
+    outer blocks: the 95 % interval is [0, 10] (n = 2 is enough for an interval, and both
+    replications are drawn)."""
+    ci = bootstrap_ci(np.array([10.0, 0.0]))
+    assert (ci.mean, ci.low, ci.high, ci.n) == (5.0, 0.0, 10.0, 2)
+    empty = bootstrap_ci(np.array([]))
+    assert math.isnan(empty.low) and math.isnan(empty.high)
+
+
+def test_default_resamples_are_4000() -> None:
+    """Stored results were computed with 4000 resamples; the default must reproduce them."""
+    x = np.random.default_rng(11).normal(size=9)
+    assert bootstrap_ci(x) == bootstrap_ci(x, resamples=4000)
+    assert bootstrap_ci(x) != bootstrap_ci(x, resamples=4001)  # the count matters here
+    a, b = np.random.default_rng(12).normal(0, 1, size=(2, 9))
+    values = {"a": a, "b": b}
+    got = p_best(values, lower_is_better=True)
+    assert got == p_best(values, lower_is_better=True, resamples=4000)
+    assert got != p_best(values, lower_is_better=True, resamples=4001)
+
+
+def test_malformed_quantile_statistic_is_refused() -> None:
+    x = np.array([0.0, 1.0, 2.0])
+    assert bootstrap_ci(x, statistic="quantile:0.5").mean == 1.0
+    for name in ("quantile:0.5:0.9", "quantile::0.5"):
+        with pytest.raises(ValueError):
+            bootstrap_ci(x, statistic=name)
+
+
+def test_paired_difference_level_and_exact_message_and_quiet_inf() -> None:
+    diff = paired_difference(np.array([3.0, 5.0, 7.0]), np.array([1.0, 2.0, 3.0]), level=0.9)
+    assert diff.half_width == pytest.approx(T_950_DF2 / math.sqrt(3), rel=1e-12)
+    with pytest.raises(ValueError, match=r"^paired samples must have the same replications$"):
+        paired_difference(np.ones(3), np.ones(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # inf − inf is undefined, reported as NaN, not a warning
+        inf = paired_difference(np.array([math.inf, 1.0]), np.array([math.inf, 0.0]))
+    assert math.isnan(inf.mean)
+
+
+def test_p_best_with_one_replication() -> None:
+    """One replication: every resample is that replication, so its order is certain."""
+    got = p_best({"a": np.array([1.0]), "b": np.array([2.0])}, lower_is_better=True)
+    assert got == {"a": 1.0, "b": 0.0}
+
+
+def test_p_best_of_two_replications_draws_both() -> None:
+    """a = [0, 10] against b = [5, 5]: a resampled mean of a is 0, 5 or 10 with probabilities
+    1/4, 1/2, 1/4 (b is always 5). Lower is better: a wins at 0, ties at 5 (half a win), loses
+    at 10, so P(a best) = 1/4 + 1/2 · 1/2 = 1/2. The per-resample share has variance 1/8, so
+    over 4000 resamples its mean has sd √(1/32000) = 0.0056; ±0.03 is over 5 sd."""
+    got = p_best({"a": np.array([0.0, 10.0]), "b": np.array([5.0, 5.0])}, lower_is_better=True)
+    assert got["a"] == pytest.approx(0.5, abs=0.03)
+    assert got["a"] + got["b"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_p_best_tie_tolerance_is_absolute_and_tiny() -> None:
+    """Only rounding-level differences (≤ 1e-12) tie: 10⁶ against 10⁶ + 1 is a clear win
+    (a relative tolerance would call it a tie), and so is a gap of 1e-10."""
+    big = {"a": np.full(3, 1e6), "b": np.full(3, 1e6 + 1)}
+    assert p_best(big, lower_is_better=True) == {"a": 1.0, "b": 0.0}
+    small = {"a": np.full(4, 0.5), "b": np.full(4, 0.5 + 1e-10)}
+    assert p_best(small, lower_is_better=True) == {"a": 1.0, "b": 0.0}
