@@ -476,6 +476,30 @@ def _results(path: Path) -> Path:
     return path
 
 
+@app.command("import")
+@user_errors
+def import_(
+    kind: Annotated[str, typer.Argument(
+        help="settlements, depots, shelters, team_bases or water_stations.")],
+    source: Annotated[Path, typer.Argument(
+        help="A table (.csv, .xlsx) or GIS layer (.geojson, .gpkg, .shp).")],
+    into: Annotated[Path, typer.Option("--into", help="The scenario YAML to merge into.")],
+    sheet: Annotated[str | None, typer.Option(
+        help="Excel sheet or GeoPackage layer (default: the first).")] = None,
+    crs: Annotated[str | None, typer.Option(
+        help="Coordinates of the source: wgs84, gcj02, bd09, cgcs2000 or EPSG:<code> "
+             "(default: the layer's own, else wgs84).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace items whose id is already in the scenario.")] = False,
+) -> None:
+    """Merge a planner's table or GIS layer into a scenario (Chinese or English headers)."""
+    from sim.importer import import_into
+
+    result = import_into(kind, source, into, sheet=sheet, crs=crs, force=force)
+    console.print(f"[green]imported[/] {len(result.added)} new and {len(result.replaced)} "
+                  f"replaced {result.kind} into {escape(str(into))}")
+
+
 @network_app.command("info")
 @user_errors
 def network_info(

@@ -1,0 +1,388 @@
+"""Planner data in: tables (CSV, Excel) and GIS layers (GeoJSON, Shapefile, GeoPackage) of
+settlements, depots, shelters, team bases and water stations, merged into a scenario YAML.
+
+Headers may be Chinese or English (:data:`HEADERS`; a depot's stock columns are named by
+commodity id or name, a team base's team columns by team type or its Chinese name). Points
+come from longitude/latitude columns or from the layer's geometry (a polygon, such as a census
+unit, gives a point inside it). Coordinates are converted to WGS84 from ``crs`` (or the layer's
+own CRS). Every row is validated before anything is written; an error names the file, sheet,
+row and column. Items are merged by id: new ones are appended, an existing one is replaced
+only with ``force``; the YAML keeps its comments and order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.crs import check_crs, to_wgs84
+from sim.errors import ScenarioError
+from sim.scenario import (
+    Depot,
+    Scenario,
+    Settlement,
+    Shelter,
+    TeamBase,
+    WaterStation,
+    format_validation_error,
+    parse_scenario,
+)
+
+__all__ = ["HEADERS", "KINDS", "ImportResult", "import_into", "read_rows"]
+
+KINDS: dict[str, type[BaseModel]] = {"settlements": Settlement, "depots": Depot,
+                                     "shelters": Shelter, "team_bases": TeamBase,
+                                     "water_stations": WaterStation}
+
+HEADERS: dict[str, str] = {
+    # identity and place
+    "id": "id", "编号": "id", "代码": "id", "编码": "id",
+    "name": "name", "名称": "name", "名字": "name", "单位名称": "name", "村(社区)": "name",
+    "村（社区）": "name", "储备库名称": "name", "避难场所名称": "name",
+    "lon": "lon", "lng": "lon", "longitude": "lon", "经度": "lon", "x": "lon",
+    "lat": "lat", "latitude": "lat", "纬度": "lat", "y": "lat",
+    # settlements
+    "people": "people", "人口": "people", "人数": "people", "受灾人口": "people",
+    "受灾人数": "people", "常住人口": "people", "户籍人口": "people",
+    "onset_h": "onset_h", "受灾时间(h)": "onset_h", "受灾时间（小时）": "onset_h",
+    "urgency": "urgency", "紧急程度": "urgency", "优先级": "urgency",
+    # depots
+    "tier": "tier", "级别": "tier", "储备库级别": "tier", "层级": "tier",
+    "kind": "kind", "储备类型": "kind", "类型": "kind",
+    "trucks": "trucks.count", "车辆数": "trucks.count", "运输车辆": "trucks.count",
+    "车辆(辆)": "trucks.count", "capacity_kg": "trucks.capacity_kg",
+    "载重(kg)": "trucks.capacity_kg", "载重（kg）": "trucks.capacity_kg",
+    "load_h": "trucks.load_h", "装车时间(h)": "trucks.load_h",
+    "unload_h": "trucks.unload_h", "卸车时间(h)": "trucks.unload_h",
+    "activation_delay_h": "activation_delay_h", "启动时间(h)": "activation_delay_h",
+    "响应时间(h)": "activation_delay_h", "no_show_prob": "no_show_prob",
+    # shelters
+    "capacity_people": "capacity_people", "容纳人数": "capacity_people",
+    "可容纳人数": "capacity_people", "area_m2": "area_m2", "面积(m2)": "area_m2",
+    "面积(㎡)": "area_m2", "有效面积(m2)": "area_m2", "有效面积(㎡)": "area_m2",
+    # water stations
+    "boats": "boats.count", "船只数": "boats.count", "船艇数": "boats.count",
+    "sea": "sea", "海上": "sea",
+}
+"""Column headers (compared without spaces, case-insensitive) and the field each fills."""
+
+TIER_NAMES = {"村": "village", "村级": "village", "社区": "village", "村（社区）": "village",
+              "村(社区)": "village", "乡镇": "town", "镇": "town", "乡": "town", "街道": "town",
+              "乡镇（街道）": "town", "乡镇(街道)": "town", "县": "county", "县级": "county",
+              "区": "county", "县（区）": "county", "县(区)": "county", "企业": "enterprise",
+              "协议": "enterprise", "协议储备": "enterprise", "产能储备": "enterprise",
+              "市": "city", "市级": "city", "省": "province", "省级": "province"}
+"""Chinese stockpile tiers (储备库级别) and the scenario's tier names."""
+
+KIND_NAMES = {"实物": "physical", "实物储备": "physical", "协议": "contract",
+              "协议储备": "contract", "产能": "contract", "产能储备": "contract"}
+TEAM_NAMES = {"消防": "fire", "消防救援": "fire", "医疗": "medical", "急救": "medical",
+              "抢险": "flood", "防汛": "flood", "水上救援": "flood", "森林消防": "forest_fire",
+              "危化": "hazmat", "危化品": "hazmat"}
+TRUE_WORDS = {"是", "true", "yes", "1", "y"}
+FALSE_WORDS = {"否", "false", "no", "0", "n", ""}
+GIS_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: where it came from (for messages) and its cells by header."""
+
+    where: str
+    cells: dict[str, Any]
+    point: tuple[float, float] | None = None  # from a GIS layer's geometry, in WGS84
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kind: str
+    added: list[str]
+    replaced: list[str]
+
+
+def _key(header: Any) -> str:
+    return re.sub(r"\s+", "", str(header)).lower()
+
+
+def read_rows(path: Path, *, sheet: str | None = None, crs: str | None = None) -> list[Row]:
+    """The rows of a CSV, Excel sheet or GIS layer; GIS geometry becomes a WGS84 point."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return list(_csv_rows(path))
+    if suffix in (".xlsx", ".xlsm"):
+        return list(_excel_rows(path, sheet))
+    if suffix in GIS_SUFFIXES:
+        return list(_gis_rows(path, sheet, crs))
+    raise ScenarioError(f"{path}: unknown file type; expected .csv, .xlsx, .geojson, .gpkg or "
+                        ".shp")
+
+
+def _csv_rows(path: Path) -> Iterator[Row]:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte sequence
+        raise ScenarioError(f"{path}: cannot decode as UTF-8 or GBK")
+    reader = csv.DictReader(io.StringIO(text))
+    for number, cells in enumerate(reader, start=2):
+        yield Row(f"{path}: row {number}", dict(cells))
+
+
+def _excel_rows(path: Path, sheet: str | None) -> Iterator[Row]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise ScenarioError(f"{path}: cannot read as Excel ({exc})") from None
+    if sheet is not None and sheet not in book.sheetnames:
+        raise ScenarioError(f"{path}: sheet {sheet!r} not found; sheets: {book.sheetnames}")
+    ws = book[sheet] if sheet is not None else book.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+    for number, values in enumerate(rows, start=2):
+        if all(v is None or str(v).strip() == "" for v in values):
+            continue
+        yield Row(f"{path}: sheet {ws.title!r}, row {number}",
+                  dict(zip(header, values, strict=False)))
+    book.close()
+
+
+def _gis_rows(path: Path, layer: str | None, crs: str | None) -> Iterator[Row]:
+    import geopandas as gpd
+
+    try:
+        frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, …
+        raise ScenarioError(f"{path}: cannot read as a GIS layer ({exc})") from None
+    convert = None
+    if crs is not None:
+        convert = to_wgs84(crs)
+    elif frame.crs is not None:
+        frame = frame.to_crs("EPSG:4326")
+    for number, (cells, geom) in enumerate(zip(frame.drop(columns="geometry").to_dict(
+            orient="records"), frame.geometry, strict=True), start=1):
+        point = None
+        if geom is not None and not geom.is_empty:
+            inside = geom if geom.geom_type == "Point" else geom.representative_point()
+            point = (float(inside.x), float(inside.y))
+            if convert is not None:
+                point = convert(*point)
+        yield Row(f"{path}: feature {number}", cells, point)
+
+
+# -- rows to scenario items --------------------------------------------------------------------
+
+
+def _number(value: Any, where: str, column: str) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool):
+        raise ScenarioError(f"{where}, column {column!r}: {value!r} — expected a number")
+    if isinstance(value, int | float):
+        return value
+    text = str(value).strip().replace(",", "").replace("，", "")
+    if text == "":
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise ScenarioError(f"{where}, column {column!r}: {value!r} — expected a number"
+                            ) from None
+    return int(number) if number.is_integer() else number
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _set(item: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for key in parents:
+        item = item.setdefault(key, {})
+    item[leaf] = value
+
+
+NUMERIC = {"people", "onset_h", "urgency", "trucks.count", "trucks.capacity_kg",
+           "trucks.load_h", "trucks.unload_h", "activation_delay_h", "no_show_prob",
+           "capacity_people", "area_m2", "boats.count", "lon", "lat"}
+
+
+def to_item(kind: str, row: Row, scenario: Scenario, convert: Any
+            ) -> tuple[dict[str, Any], dict[str, str]]:
+    """One scenario item (a plain mapping) from a row, before validation, and the column each
+    of its fields came from."""
+    item: dict[str, Any] = {}
+    columns: dict[str, str] = {}
+    commodities = {_key(c.id): c.id for c in scenario.commodities}
+    commodities.update({_key(c.name): c.id for c in scenario.commodities if c.name})
+    teams = {_key(n.team): n.team for t in scenario.incident_types for n in t.needs}
+    teams.update({_key(k): v for k, v in TEAM_NAMES.items()})
+    lonlat: dict[str, float] = {}
+    for header, value in row.cells.items():
+        key = _key(header)
+        field = HEADERS.get(key)
+        if kind == "depots" and field is None and key in commodities:
+            qty = _number(value, row.where, str(header))
+            if qty is not None:
+                item.setdefault("stock", {})[commodities[key]] = qty
+                columns["stock"] = columns[f"stock.{commodities[key]}"] = str(header)
+            continue
+        if kind == "team_bases" and field is None and key in teams:
+            count = _number(value, row.where, str(header))
+            if count:
+                item.setdefault("teams", []).append({"type": teams[key], "count": count})
+                columns[f"teams[{len(item['teams']) - 1}]"] = str(header)
+            continue
+        if field is None:
+            continue  # other columns (notes, contacts …) are not the model's
+        columns[field] = str(header)
+        if field in NUMERIC:
+            number = _number(value, row.where, str(header))
+            if number is None:
+                continue
+            if field in ("lon", "lat"):
+                lonlat[field] = float(number)
+            else:
+                _set(item, field, number)
+            continue
+        text = _text(value)
+        if text is None:
+            continue
+        if field == "tier":
+            text = TIER_NAMES.get(text, text)
+        elif field == "kind":
+            text = KIND_NAMES.get(text, text)
+        elif field == "sea":
+            word = text.lower()
+            if word not in TRUE_WORDS | FALSE_WORDS:
+                raise ScenarioError(f"{row.where}, column {header!r}: {value!r} — expected "
+                                    "是/否 or true/false")
+            _set(item, field, word in TRUE_WORDS)
+            continue
+        _set(item, field, text)
+    if row.point is not None:
+        item["location"] = list(row.point)
+        columns["location"] = "geometry"
+    elif "lon" in lonlat and "lat" in lonlat:
+        item["location"] = list(convert(lonlat["lon"], lonlat["lat"]))
+        columns["location"] = f"{columns.get('lon')}, {columns.get('lat')}"
+    else:
+        raise ScenarioError(f"{row.where}: no location — expected longitude and latitude "
+                            "columns (经度, 纬度 or lon, lat) or a point/polygon geometry")
+    item.setdefault("id", item.get("name") or f"{kind[:-1]}_{row.where.rsplit(' ', 1)[-1]}")
+    item["id"] = str(item["id"])
+    return item, columns
+
+
+def _validated(kind: str, item: dict[str, Any], columns: dict[str, str], row: Row
+               ) -> dict[str, Any]:
+    """The item as the schema reads it; errors name the row and the column."""
+    model = KINDS[kind]
+    try:
+        return model.model_validate(item).model_dump(mode="json", exclude_defaults=True)
+    except ValidationError as exc:
+        lines = []
+        for line in format_validation_error(kind, exc, model).splitlines():
+            _, path, rest = [*line.split(": ", 2), "", ""][:3]
+            column = next((columns[p] for p in (path, path.split("[")[0], path.split(".")[0])
+                           if p in columns), None)
+            where = f"{row.where}, column {column!r}" if column else row.where
+            lines.append(f"{where} ({kind}.{path}): {rest}")
+        raise ScenarioError("\n".join(lines)) from None
+
+
+# -- merging into the YAML ---------------------------------------------------------------------
+
+
+def import_into(kind: str, source: Path, scenario_path: Path, *, sheet: str | None = None,
+                crs: str | None = None, force: bool = False) -> ImportResult:
+    """Read ``source`` as ``kind`` items and merge them into ``scenario_path`` (comments and
+    order kept; an existing id is replaced only with ``force``). All or nothing."""
+    from ruamel.yaml import YAML
+
+    from sim.files import atomic_write_bytes
+    from sim.scenario import load_scenario
+
+    if kind not in KINDS:
+        raise ScenarioError(f"KIND: {kind!r} — expected one of {list(KINDS)}")
+    try:
+        canonical = check_crs(crs) if crs is not None else None
+    except ValueError as exc:
+        raise ScenarioError(f"--crs: {crs!r} — {exc}") from None
+    scenario = load_scenario(scenario_path)  # the target must be valid to begin with
+    rows = read_rows(source, sheet=sheet, crs=canonical)
+    if not rows:
+        raise ScenarioError(f"{source}: no data rows")
+    convert = to_wgs84(canonical or "wgs84")
+    items = [_validated(kind, *to_item(kind, row, scenario, convert), row) for row in rows]
+    seen: dict[str, str] = {}
+    for item, row in zip(items, rows, strict=True):
+        if item["id"] in seen:
+            raise ScenarioError(f"{row.where}: id {item['id']!r} repeats {seen[item['id']]}")
+        seen[item["id"]] = row.where
+    yaml = YAML()  # round trip: comments, order and quoting survive
+    yaml.preserve_quotes = True
+    yaml.width = 100
+    document = yaml.load(scenario_path.read_text(encoding="utf-8"))
+    section = document.get(kind)
+    if section is None:
+        from ruamel.yaml.comments import CommentedSeq
+
+        document[kind] = section = CommentedSeq()
+    index = {entry.get("id"): i for i, entry in enumerate(section)}
+    added, replaced = [], []
+    for item in items:
+        if item["id"] in index:
+            if not force:
+                raise ScenarioError(f"{scenario_path}: {kind} already has id {item['id']!r} "
+                                    f"(from {seen[item['id']]}); add --force to replace it")
+            section[index[item["id"]]] = _flow(item)
+            replaced.append(item["id"])
+        else:
+            section.append(_flow(item))
+            added.append(item["id"])
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    text = buffer.getvalue()
+    parse_scenario(json.loads(json.dumps(YAML(typ="safe").load(text))), origin=str(scenario_path),
+                   base_dir=scenario_path.parent)  # the merged whole must validate
+    atomic_write_bytes(scenario_path, text.encode("utf-8"))
+    return ImportResult(kind, added, replaced)
+
+
+def _flow(item: dict[str, Any]) -> Any:
+    """An item as YAML writes it by hand: nested mappings and lists on one line."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    def inline(value: Any) -> Any:
+        if isinstance(value, dict):
+            mapping = CommentedMap((k, inline(v)) for k, v in value.items())
+            mapping.fa.set_flow_style()
+            return mapping
+        if isinstance(value, list):
+            seq = CommentedSeq(inline(v) for v in value)
+            seq.fa.set_flow_style()
+            return seq
+        return value
+
+    return CommentedMap((k, inline(v)) for k, v in item.items())

@@ -1,0 +1,192 @@
+"""Planner data in (#16 item 1): tables and GIS layers with Chinese headers merged into a
+scenario YAML that then validates and runs, comments kept, errors naming row and column."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import yaml
+from openpyxl import Workbook
+from shapely import Point, box
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.network import load_network
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "scenarios" / "helsinki_storm.yaml"
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text("# 赫尔辛基 — the planner's own notes stay\n"
+                    + DEFAULT.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def nodes() -> np.ndarray:
+    net = load_network("builtin:helsinki")
+    return np.column_stack([net.lon, net.lat])
+
+
+def invoke(*args: str) -> object:
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]], encoding: str) -> Path:
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk"])
+def test_a_census_table_with_chinese_headers(tmp_path: Path, scenario: Path,
+                                             nodes: np.ndarray, encoding: str) -> None:
+    rows = [["新村", 1200, nodes[10][0], nodes[10][1], 2.0, "备注"],
+            ["河口社区", 3400, nodes[20][0], nodes[20][1], "", ""]]
+    table = write_csv(tmp_path / "census.csv", ["名称", "受灾人口", "经度", "纬度",
+                                                "受灾时间(h)", "联系人"], rows, encoding)
+    before = load_scenario(scenario)
+    result = invoke("import", "settlements", str(table), "--into", str(scenario))
+    assert result.exit_code == 0, result.output
+    assert "imported 2 new and 0 replaced settlements" in result.output
+    after = load_scenario(scenario)
+    assert len(after.settlements) == len(before.settlements) + 2
+    new = {s.id: s for s in after.settlements[-2:]}
+    assert new["新村"].people == 1200 and new["新村"].onset_h == 2.0
+    assert new["河口社区"].location == pytest.approx(tuple(nodes[20]))
+    text = scenario.read_text(encoding="utf-8")
+    assert text.startswith("# 赫尔辛基 — the planner's own notes stay\n")
+    comments = [line.strip() for line in DEFAULT.read_text("utf-8").splitlines()
+                if line.strip().startswith("#")]
+    assert comments and all(c in text for c in comments)  # every comment of the file survives
+    assert "联系人" not in text  # columns the model has no use for are left out
+
+
+def test_a_depot_ledger_in_excel_with_stock_by_commodity_name(
+        tmp_path: Path, scenario: Path, nodes: np.ndarray) -> None:
+    book = Workbook()
+    book.active.title = "说明"
+    sheet = book.create_sheet("储备库")
+    sheet.append(["编号", "储备库名称", "储备库级别", "经度", "纬度", "食品饮用水包", "棉被",
+                  "车辆数", "载重(kg)"])
+    sheet.append(["d_new", "新街道储备点", "乡镇（街道）", nodes[5][0], nodes[5][1], 800,
+                  "1,200", 2, 3000])
+    path = tmp_path / "台账.xlsx"
+    book.save(path)
+    result = invoke("import", "depots", str(path), "--into", str(scenario),
+                    "--sheet", "储备库")
+    assert result.exit_code == 0, result.output
+    depot = load_scenario(scenario).depots[-1]
+    assert (depot.id, depot.name, depot.tier) == ("d_new", "新街道储备点", "town")
+    assert depot.stock == {"kit": 800, "quilt": 1200}
+    assert (depot.trucks.count, depot.trucks.capacity_kg) == (2, 3000)
+
+
+def test_census_polygons_become_points_inside_them(
+        tmp_path: Path, scenario: Path, nodes: np.ndarray) -> None:
+    units = []
+    for i, (lon, lat) in enumerate(nodes[[30, 40, 50]]):
+        units.append({"名称": f"单元{i}", "人口": 100 * (i + 1),
+                      "geometry": box(lon - 0.002, lat - 0.001, lon + 0.002, lat + 0.001)})
+    layer = gpd.GeoDataFrame(units, crs="EPSG:4326")
+    path = tmp_path / "units.geojson"
+    layer.to_file(path, driver="GeoJSON")
+    assert invoke("import", "settlements", str(path), "--into", str(scenario)).exit_code == 0
+    imported = load_scenario(scenario).settlements[-3:]
+    for unit, settlement in zip(units, imported, strict=True):
+        assert unit["geometry"].contains(Point(settlement.location))
+        assert settlement.people == unit["人口"]
+    # a table typed in a projected CRS (x, y in metres; --crs) lands where the WGS84 point is
+    lon, lat = nodes[60]
+    x, y = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs("EPSG:3067").iloc[0].coords[0]
+    table = write_csv(tmp_path / "grid.csv", ["名称", "人口", "x", "y"],
+                      [["网格点", 50, x, y]], "utf-8")
+    assert invoke("import", "settlements", str(table), "--into", str(scenario), "--crs",
+                  "EPSG:3067").exit_code == 0
+    assert load_scenario(scenario).settlements[-1].location == pytest.approx((lon, lat),
+                                                                            abs=1e-7)
+
+
+def test_a_geopackage_of_shelters_in_a_projected_crs(tmp_path: Path, scenario: Path,
+                                                     nodes: np.ndarray) -> None:
+    points = gpd.GeoDataFrame({"名称": ["体育馆", "学校"], "容纳人数": [800, 300],
+                               "有效面积(㎡)": [1200.0, 450.0]},
+                              geometry=gpd.points_from_xy(nodes[[70, 80], 0], nodes[[70, 80], 1]),
+                              crs="EPSG:4326").to_crs("EPSG:3067")
+    path = tmp_path / "shelters.gpkg"
+    points.to_file(path, layer="避难场所", driver="GPKG")
+    assert invoke("import", "shelters", str(path), "--into", str(scenario)).exit_code == 0
+    shelters = load_scenario(scenario).shelters[-2:]
+    assert [s.capacity_people for s in shelters] == [800, 300]
+    assert shelters[0].location == pytest.approx(tuple(nodes[70]), abs=1e-7)
+
+
+def test_errors_name_file_row_and_column_and_write_nothing(tmp_path: Path, scenario: Path,
+                                                           nodes: np.ndarray) -> None:
+    before = scenario.read_bytes()
+    table = write_csv(tmp_path / "bad.csv", ["名称", "人口", "经度", "纬度"],
+                      [["甲", 10, nodes[1][0], nodes[1][1]], ["乙", "很多", nodes[2][0],
+                                                                nodes[2][1]]], "utf-8")
+    result = invoke("import", "settlements", str(table), "--into", str(scenario))
+    assert result.exit_code == 2
+    assert f"{table}: row 3, column '人口': '很多' — expected a number" in \
+        result.output.replace("\n", "")
+    negative = write_csv(tmp_path / "neg.csv", ["名称", "人口", "经度", "纬度"],
+                         [["丙", -5, nodes[1][0], nodes[1][1]]], "utf-8")
+    result = invoke("import", "settlements", str(negative), "--into", str(scenario))
+    assert result.exit_code == 2
+    assert f"{negative}: row 2, column '人口' (settlements.people): -5 — expected greater " \
+        "than or equal to 1" in result.output.replace("\n", "")
+    assert scenario.read_bytes() == before
+
+
+def test_existing_ids_are_replaced_only_with_force(tmp_path: Path, scenario: Path,
+                                                   nodes: np.ndarray) -> None:
+    existing = load_scenario(scenario).settlements[0]
+    table = write_csv(tmp_path / "again.csv", ["编号", "名称", "人口", "经度", "纬度"],
+                      [[existing.id, "更新", 999, nodes[3][0], nodes[3][1]]], "utf-8")
+    before = scenario.read_bytes()
+    result = invoke("import", "settlements", str(table), "--into", str(scenario))
+    assert result.exit_code == 2 and "add --force to replace it" in result.output
+    assert scenario.read_bytes() == before
+    result = invoke("import", "settlements", str(table), "--into", str(scenario), "--force")
+    assert result.exit_code == 0 and "0 new and 1 replaced" in result.output
+    after = load_scenario(scenario).settlements
+    assert (after[0].id, after[0].people) == (existing.id, 999)
+    assert len(after) == len(load_scenario(DEFAULT).settlements)
+
+
+def test_300_settlements_and_20_depots_import_and_run_without_hand_edits(
+        tmp_path: Path, scenario: Path, nodes: np.ndarray) -> None:
+    rng = np.random.default_rng(3)
+    picks = rng.choice(len(nodes), size=320)  # the network has 249 nodes: some share one
+    settlements = write_csv(tmp_path / "villages.csv", ["名称", "人口", "经度", "纬度"],
+                            [[f"村{i}", int(rng.integers(50, 500)), *nodes[k]]
+                             for i, k in enumerate(picks[:300])], "utf-8")
+    book = Workbook()
+    book.active.append(["名称", "级别", "经度", "纬度", "食品饮用水包", "棉被", "帐篷", "车辆数"])
+    for i, k in enumerate(picks[300:]):
+        book.active.append([f"储备点{i}", "村级", *nodes[k], 2000, 1000, 300, 1])
+    depots = tmp_path / "depots.xlsx"
+    book.save(depots)
+    assert invoke("import", "settlements", str(settlements), "--into",
+                  str(scenario)).exit_code == 0
+    assert invoke("import", "depots", str(depots), "--into", str(scenario)).exit_code == 0
+    data = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    assert len(data["settlements"]) == 300 + len(load_scenario(DEFAULT).settlements)
+    assert len(data["depots"]) == 20 + len(load_scenario(DEFAULT).depots)
+    out = tmp_path / "run"
+    result = invoke("run", str(scenario), "--out", str(out), "--cache-dir",
+                    str(tmp_path / "cache"))
+    assert result.exit_code == 0, result.output
+    assert (out / "summary.json").exists()
