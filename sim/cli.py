@@ -500,6 +500,21 @@ def import_(
                   f"replaced {result.kind} into {escape(str(into))}")
 
 
+@app.command("export-ledger")
+@user_errors
+def export_ledger_(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[Path, typer.Option("--out", help="The workbook to write (.xlsx).")],
+) -> None:
+    """The scenario as a ledger (台账): one Excel sheet per section, Chinese headers; reliefsim
+    import reads each sheet back into the identical scenario."""
+    from sim.ledger import SHEETS, export_ledger
+    from sim.scenario import load_scenario
+
+    path = export_ledger(load_scenario(scenario), out)
+    console.print(f"[green]ledger[/] {escape(str(path))} (sheets: {', '.join(SHEETS.values())})")
+
+
 @network_app.command("info")
 @user_errors
 def network_info(

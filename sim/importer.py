@@ -27,17 +27,19 @@ from pydantic import BaseModel, ValidationError
 from sim.crs import check_crs, to_wgs84
 from sim.errors import ScenarioError
 from sim.scenario import (
+    DEFAULT_INCIDENT_TYPES,
     Depot,
-    Scenario,
     Settlement,
     Shelter,
     TeamBase,
     WaterStation,
     format_validation_error,
     parse_scenario,
+    read_yaml,
 )
 
-__all__ = ["HEADERS", "KINDS", "ImportResult", "import_into", "read_rows"]
+__all__ = ["HEADERS", "KINDS", "MOBILISATION", "PRODUCTION", "ImportResult", "import_into",
+           "read_rows"]
 
 KINDS: dict[str, type[BaseModel]] = {"settlements": Settlement, "depots": Depot,
                                      "shelters": Shelter, "team_bases": TeamBase,
@@ -65,17 +67,22 @@ HEADERS: dict[str, str] = {
     "unload_h": "trucks.unload_h", "卸车时间(h)": "trucks.unload_h",
     "activation_delay_h": "activation_delay_h", "启动时间(h)": "activation_delay_h",
     "响应时间(h)": "activation_delay_h", "no_show_prob": "no_show_prob",
+    "未到位概率": "no_show_prob",
     # shelters
     "capacity_people": "capacity_people", "容纳人数": "capacity_people",
     "可容纳人数": "capacity_people", "area_m2": "area_m2", "面积(m2)": "area_m2",
     "面积(㎡)": "area_m2", "有效面积(m2)": "area_m2", "有效面积(㎡)": "area_m2",
     # water stations
     "boats": "boats.count", "船只数": "boats.count", "船艇数": "boats.count",
-    "sea": "sea", "海上": "sea",
+    "sea": "sea", "海上": "sea", "speed_kmh": "boats.speed_kmh", "航速(km/h)": "boats.speed_kmh",
+    "mobilisation_h": "boats.mobilisation_h", "出动时间(h)": "boats.mobilisation_h",
+    "osm_node": "osm_node", "osm节点": "osm_node",
 }
 """Column headers (compared without spaces, case-insensitive) and the field each fills."""
 
-TIER_NAMES = {"村": "village", "村级": "village", "社区": "village", "村（社区）": "village",
+TIER_NAMES = {"村（社区）级": "village", "乡镇（街道）级": "town", "县（区）级": "county",
+              "市级储备库": "city", "省级储备库": "province", "相邻地区": "neighbour",
+              "村": "village", "村级": "village", "社区": "village", "村（社区）": "village",
               "村(社区)": "village", "乡镇": "town", "镇": "town", "乡": "town", "街道": "town",
               "乡镇（街道）": "town", "乡镇(街道)": "town", "县": "county", "县级": "county",
               "区": "county", "县（区）": "county", "县(区)": "county", "企业": "enterprise",
@@ -224,23 +231,65 @@ def _set(item: dict[str, Any], path: str, value: Any) -> None:
 
 NUMERIC = {"people", "onset_h", "urgency", "trucks.count", "trucks.capacity_kg",
            "trucks.load_h", "trucks.unload_h", "activation_delay_h", "no_show_prob",
-           "capacity_people", "area_m2", "boats.count", "lon", "lat"}
+           "capacity_people", "area_m2", "boats.count", "boats.speed_kmh",
+           "boats.mobilisation_h", "lon", "lat", "osm_node"}
+PRODUCTION = "产能(/h)"
+"""Suffix of a depot's production column: ``<commodity>产能(/h)``."""
+MOBILISATION = "出动时间(h)"
+"""Suffix of a team base's mobilisation column: ``<team>出动时间(h)``."""
 
 
-def to_item(kind: str, row: Row, scenario: Scenario, convert: Any
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a scenario calls its commodities and team types, by header key."""
+
+    commodities: dict[str, str]
+    teams: dict[str, str]
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Vocabulary:
+        """From a scenario's raw YAML (it need not be complete or valid yet)."""
+        commodities: dict[str, str] = {}
+        for c in data.get("commodities") or []:
+            if isinstance(c, dict) and c.get("id") is not None:
+                commodities[_key(c["id"])] = str(c["id"])
+                if c.get("name"):
+                    commodities.setdefault(_key(c["name"]), str(c["id"]))
+        teams = {_key(n.team): n.team for t in DEFAULT_INCIDENT_TYPES for n in t.needs}
+        for t in data.get("incident_types") or []:
+            for n in (t.get("needs") or []) if isinstance(t, dict) else []:
+                if isinstance(n, dict) and n.get("team"):
+                    teams[_key(n["team"])] = str(n["team"])
+        teams.update({_key(k): v for k, v in TEAM_NAMES.items()})
+        return cls(commodities, teams)
+
+
+def to_item(kind: str, row: Row, words: Vocabulary, convert: Any
             ) -> tuple[dict[str, Any], dict[str, str]]:
     """One scenario item (a plain mapping) from a row, before validation, and the column each
     of its fields came from."""
     item: dict[str, Any] = {}
     columns: dict[str, str] = {}
-    commodities = {_key(c.id): c.id for c in scenario.commodities}
-    commodities.update({_key(c.name): c.id for c in scenario.commodities if c.name})
-    teams = {_key(n.team): n.team for t in scenario.incident_types for n in t.needs}
-    teams.update({_key(k): v for k, v in TEAM_NAMES.items()})
+    mobilisation: dict[str, float] = {}
+    commodities, teams = words.commodities, words.teams
     lonlat: dict[str, float] = {}
     for header, value in row.cells.items():
         key = _key(header)
         field = HEADERS.get(key)
+        if kind == "depots" and field is None and key.endswith(_key(PRODUCTION)) and \
+                key.removesuffix(_key(PRODUCTION)) in commodities:
+            rate = _number(value, row.where, str(header))
+            if rate is not None:
+                c = commodities[key.removesuffix(_key(PRODUCTION))]
+                item.setdefault("production_per_h", {})[c] = rate
+                columns["production_per_h"] = str(header)
+            continue
+        if kind == "team_bases" and field is None and key.endswith(_key(MOBILISATION)) and \
+                key.removesuffix(_key(MOBILISATION)) in teams:
+            hours = _number(value, row.where, str(header))
+            if hours is not None:
+                mobilisation[teams[key.removesuffix(_key(MOBILISATION))]] = hours
+            continue
         if kind == "depots" and field is None and key in commodities:
             qty = _number(value, row.where, str(header))
             if qty is not None:
@@ -262,6 +311,8 @@ def to_item(kind: str, row: Row, scenario: Scenario, convert: Any
                 continue
             if field in ("lon", "lat"):
                 lonlat[field] = float(number)
+            elif field == "osm_node":
+                item["location"] = int(number)
             else:
                 _set(item, field, number)
             continue
@@ -280,7 +331,12 @@ def to_item(kind: str, row: Row, scenario: Scenario, convert: Any
             _set(item, field, word in TRUE_WORDS)
             continue
         _set(item, field, text)
-    if row.point is not None:
+    for group in item.get("teams", []):
+        if group["type"] in mobilisation:
+            group["mobilisation_h"] = mobilisation[group["type"]]
+    if "location" in item:
+        columns["location"] = columns.get("osm_node", "osm_node")
+    elif row.point is not None:
         item["location"] = list(row.point)
         columns["location"] = "geometry"
     elif "lon" in lonlat and "lat" in lonlat:
@@ -321,7 +377,6 @@ def import_into(kind: str, source: Path, scenario_path: Path, *, sheet: str | No
     from ruamel.yaml import YAML
 
     from sim.files import atomic_write_bytes
-    from sim.scenario import load_scenario
 
     if kind not in KINDS:
         raise ScenarioError(f"KIND: {kind!r} — expected one of {list(KINDS)}")
@@ -329,12 +384,15 @@ def import_into(kind: str, source: Path, scenario_path: Path, *, sheet: str | No
         canonical = check_crs(crs) if crs is not None else None
     except ValueError as exc:
         raise ScenarioError(f"--crs: {crs!r} — {exc}") from None
-    scenario = load_scenario(scenario_path)  # the target must be valid to begin with
+    raw = read_yaml(scenario_path)
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{scenario_path}: expected a mapping of scenario fields")
     rows = read_rows(source, sheet=sheet, crs=canonical)
     if not rows:
         raise ScenarioError(f"{source}: no data rows")
     convert = to_wgs84(canonical or "wgs84")
-    items = [_validated(kind, *to_item(kind, row, scenario, convert), row) for row in rows]
+    words = Vocabulary.of(raw)
+    items = [_validated(kind, *to_item(kind, row, words, convert), row) for row in rows]
     seen: dict[str, str] = {}
     for item, row in zip(items, rows, strict=True):
         if item["id"] in seen:
