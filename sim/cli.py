@@ -500,6 +500,28 @@ def import_(
                   f"replaced {result.kind} into {escape(str(into))}")
 
 
+@app.command()
+@user_errors
+def init(
+    network: Annotated[str, typer.Option(
+        "--network", help="A local .osm/.osm.pbf extract (or builtin:helsinki).")],
+    out: Annotated[Path, typer.Option("--out", help="The scenario YAML to write.")],
+    name: Annotated[str | None, typer.Option(help="The scenario's name.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+) -> None:
+    """Draft a scenario from the OSM extract itself: settlements, candidate depots and
+    shelters, team bases and water stations, each marked for review."""
+    from sim.draft import draft_scenario, write_draft
+
+    draft = draft_scenario(network, name, cache_dir=cache_dir)
+    path = write_draft(draft, out, force=force)
+    counts = ", ".join(f"{len(v)} {k}" for k, v in draft.items()
+                       if isinstance(v, list) and k != "commodities")
+    console.print(f"[green]draft[/] {escape(str(path))}: {counts or 'no features found'} — "
+                  "fill in what each 'review' note asks (reliefsim validate lists them)")
+
+
 @app.command("export-ledger")
 @user_errors
 def export_ledger_(

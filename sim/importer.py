@@ -38,8 +38,8 @@ from sim.scenario import (
     read_yaml,
 )
 
-__all__ = ["HEADERS", "KINDS", "MOBILISATION", "PRODUCTION", "ImportResult", "import_into",
-           "read_rows"]
+__all__ = ["HEADERS", "KINDS", "MOBILISATION", "PRODUCTION", "ImportResult", "flow_item",
+           "import_into", "read_rows"]
 
 KINDS: dict[str, type[BaseModel]] = {"settlements": Settlement, "depots": Depot,
                                      "shelters": Shelter, "team_bases": TeamBase,
@@ -342,9 +342,6 @@ def to_item(kind: str, row: Row, words: Vocabulary, convert: Any
     elif "lon" in lonlat and "lat" in lonlat:
         item["location"] = list(convert(lonlat["lon"], lonlat["lat"]))
         columns["location"] = f"{columns.get('lon')}, {columns.get('lat')}"
-    else:
-        raise ScenarioError(f"{row.where}: no location — expected longitude and latitude "
-                            "columns (经度, 纬度 or lon, lat) or a point/polygon geometry")
     item.setdefault("id", item.get("name") or f"{kind[:-1]}_{row.where.rsplit(' ', 1)[-1]}")
     item["id"] = str(item["id"])
     return item, columns
@@ -373,7 +370,10 @@ def _validated(kind: str, item: dict[str, Any], columns: dict[str, str], row: Ro
 def import_into(kind: str, source: Path, scenario_path: Path, *, sheet: str | None = None,
                 crs: str | None = None, force: bool = False) -> ImportResult:
     """Read ``source`` as ``kind`` items and merge them into ``scenario_path`` (comments and
-    order kept; an existing id is replaced only with ``force``). All or nothing."""
+    order kept). A row matches an entry by id (or, without an id column, by its unique name):
+    it fills in an entry that still needs review (a draft), and replaces any other only with
+    ``force``; a row without a location updates the matched entry's other fields. All or
+    nothing: every row and the merged whole are validated before the file is replaced."""
     from ruamel.yaml import YAML
 
     from sim.files import atomic_write_bytes
@@ -392,12 +392,7 @@ def import_into(kind: str, source: Path, scenario_path: Path, *, sheet: str | No
         raise ScenarioError(f"{source}: no data rows")
     convert = to_wgs84(canonical or "wgs84")
     words = Vocabulary.of(raw)
-    items = [_validated(kind, *to_item(kind, row, words, convert), row) for row in rows]
-    seen: dict[str, str] = {}
-    for item, row in zip(items, rows, strict=True):
-        if item["id"] in seen:
-            raise ScenarioError(f"{row.where}: id {item['id']!r} repeats {seen[item['id']]}")
-        seen[item["id"]] = row.where
+    parsed = [(*to_item(kind, row, words, convert), row) for row in rows]
     yaml = YAML()  # round trip: comments, order and quoting survive
     yaml.preserve_quotes = True
     yaml.width = 100
@@ -407,18 +402,36 @@ def import_into(kind: str, source: Path, scenario_path: Path, *, sheet: str | No
         from ruamel.yaml.comments import CommentedSeq
 
         document[kind] = section = CommentedSeq()
-    index = {entry.get("id"): i for i, entry in enumerate(section)}
-    added, replaced = [], []
-    for item in items:
-        if item["id"] in index:
-            if not force:
-                raise ScenarioError(f"{scenario_path}: {kind} already has id {item['id']!r} "
-                                    f"(from {seen[item['id']]}); add --force to replace it")
-            section[index[item["id"]]] = _flow(item)
-            replaced.append(item["id"])
-        else:
-            section.append(_flow(item))
+    by_id = {entry.get("id"): i for i, entry in enumerate(section)}
+    names = [entry.get("name") for entry in section]
+    by_name = {n: i for i, n in enumerate(names) if n and names.count(n) == 1}
+    added, replaced, seen = [], [], {}
+    for item, columns, row in parsed:
+        position = by_id.get(item["id"])
+        if position is None and "id" not in columns and item.get("name") in by_name:
+            position = by_name[item["name"]]  # a table keyed by name fills in a draft
+            item["id"] = str(section[position].get("id"))
+        if "location" not in item:  # fills in an entry already there (e.g. people of a draft)
+            if position is None:
+                raise ScenarioError(f"{row.where}: no location — expected longitude and "
+                                    "latitude columns (经度, 纬度 or lon, lat), a geometry, or "
+                                    f"the id or name of a {kind[:-1]} already in the scenario")
+            existing = json.loads(json.dumps(section[position]))
+            item = {**existing, **{k: v for k, v in item.items() if k != "id"}}
+            item.pop("review", None)  # filled in
+        item = _validated(kind, item, columns, row)
+        if item["id"] in seen:
+            raise ScenarioError(f"{row.where}: id {item['id']!r} repeats {seen[item['id']]}")
+        seen[item["id"]] = row.where
+        if position is None:
+            section.append(flow_item(item))
             added.append(item["id"])
+            continue
+        if not (force or section[position].get("review")):
+            raise ScenarioError(f"{scenario_path}: {kind} already has {item['id']!r} (from "
+                                f"{row.where}); add --force to replace it")
+        section[position] = flow_item(item)
+        replaced.append(item["id"])
     buffer = io.StringIO()
     yaml.dump(document, buffer)
     text = buffer.getvalue()
@@ -428,7 +441,7 @@ def import_into(kind: str, source: Path, scenario_path: Path, *, sheet: str | No
     return ImportResult(kind, added, replaced)
 
 
-def _flow(item: dict[str, Any]) -> Any:
+def flow_item(item: dict[str, Any]) -> Any:
     """An item as YAML writes it by hand: nested mappings and lists on one line."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 

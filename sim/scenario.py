@@ -189,6 +189,16 @@ class Commodity(_Model):
     main: bool = True
 
 
+class _Site(_Model):
+    """A placed site. ``review`` says what a planner must still check or fill in (entries
+    drafted from OSM by ``reliefsim init`` carry one; ``validate`` lists them)."""
+
+    id: str
+    name: str = ""
+    location: Location
+    review: str = ""
+
+
 class Trucks(_Model):
     count: Count = 2
     capacity_kg: Annotated[float, Field(gt=0, le=MAX_KG)] = 5000.0
@@ -196,14 +206,11 @@ class Trucks(_Model):
     unload_h: Hours = 0.25
 
 
-class Depot(_Model):
+class Depot(_Site):
     """A stockpile (储备库/点): physical stock, or a contract/capacity reserve (协议/产能储备)."""
 
-    id: str
-    name: str = ""
     tier: Tier = "county"
     kind: Literal["physical", "contract"] = "physical"
-    location: Location
     stock: dict[str, Quantity] = Field(default_factory=dict)
     trucks: Trucks = Field(default_factory=Trucks)
     activation_delay_h: Hours = 0.0
@@ -228,12 +235,9 @@ class TeamGroup(_Model):
     mobilisation_h: Hours = 0.25
 
 
-class TeamBase(_Model):
+class TeamBase(_Site):
     """A base of road-bound rescue teams (fire, flood, medical, forest-fire, hazmat …)."""
 
-    id: str
-    name: str = ""
-    location: Location
     teams: list[TeamGroup] = Field(min_length=1)
 
 
@@ -243,39 +247,27 @@ class Vessels(_Model):
     mobilisation_h: Hours = 0.25
 
 
-class WaterStation(_Model):
+class WaterStation(_Site):
     """A water-rescue station (boats on the waterway graph; ``sea`` = harbour for sea trips)."""
 
-    id: str
-    name: str = ""
-    location: Location
     sea: bool = False
     boats: Vessels = Field(default_factory=Vessels)
 
 
-class Helipad(_Model):
-    id: str
-    name: str = ""
-    location: Location
+class Helipad(_Site):
     helicopters: Vessels = Field(
         default_factory=lambda: Vessels(count=1, speed_kmh=200.0, mobilisation_h=0.5)
     )
 
 
-class Shelter(_Model):
-    id: str
-    name: str = ""
-    location: Location
+class Shelter(_Site):
     capacity_people: Annotated[int, Field(ge=0, le=MAX_PEOPLE)] = 0
     area_m2: Quantity = 0.0
 
 
-class Settlement(_Model):
+class Settlement(_Site):
     """Affected people at one place, appearing at ``onset_h`` with needs per commodity."""
 
-    id: str
-    name: str = ""
-    location: Location
     people: Annotated[int, Field(ge=1, le=MAX_PEOPLE)]
     onset_h: Hours = 0.0
     urgency: Annotated[int, Field(ge=1, le=5)] = 3
@@ -553,6 +545,11 @@ def pre_run_warnings(scenario: Scenario) -> list[str]:
             if item.window.start_h >= horizon:
                 out.append(f"{field}[{i}].window.start_h: {item.window.start_h:g} h is not "
                            f"before horizon_h ({horizon:g} h); it never acts")
+    for field in ("settlements", "depots", "shelters", "team_bases", "water_stations",
+                  "helipads"):
+        for i, item in enumerate(getattr(scenario, field)):
+            if item.review:
+                out.append(f"{field}[{i}] ({item.id}) needs review: {item.review}")
     needed = {n.team for t in scenario.incident_types for n in t.needs}
     for i, base in enumerate(scenario.team_bases):
         for j, group in enumerate(base.teams):

@@ -229,3 +229,47 @@ def test_the_ledger_round_trip_gives_the_identical_scenario(
         for base in data["team_bases"]:  # order of a base's teams means nothing (ties go by
             base["teams"].sort(key=lambda g: g["type"])  # unit name)
     assert back == before
+
+
+def test_a_county_scenario_offline_from_init_and_import(tmp_path: Path,
+                                                        shared_data: Path) -> None:
+    """The README's offline workflow on the Nanjing extract: draft the scenario from OSM, fill
+    the people of the drafted settlements from a census table by name, validate, run."""
+    osm = shared_data / "osm" / "nanjing_xuanwu.osm"
+    scenario = tmp_path / "county.yaml"
+    cache = str(tmp_path / "cache")
+    result = invoke("init", "--network", str(osm), "--out", str(scenario), "--cache-dir", cache)
+    assert result.exit_code == 0, result.output
+    draft = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    assert draft["settlements"] and draft["shelters"] and draft["team_bases"]
+    assert all(s["review"] for s in draft["settlements"])
+    named = [s for s in draft["settlements"] if not s["name"].startswith(("place=", "landuse="))]
+    assert named, "the extract has named places (五老村)"
+    result = invoke("validate", str(scenario), "--cache-dir", cache)
+    assert result.exit_code == 0
+    assert f"settlements[0] ({draft['settlements'][0]['id']}) needs review: 人口待填" in \
+        result.output.replace("\n", "")
+    census = write_csv(tmp_path / "census.csv", ["名称", "人口"],
+                       [[s["name"], 1000 + i] for i, s in enumerate(named)], "utf-8")
+    result = invoke("import", "settlements", str(census), "--into", str(scenario))
+    assert result.exit_code == 0, result.output
+    assert f"0 new and {len(named)} replaced" in result.output
+    filled = {s.id: s for s in load_scenario(scenario).settlements}
+    for i, s in enumerate(named):
+        assert (filled[s["id"]].people, filled[s["id"]].review) == (1000 + i, "")
+        assert filled[s["id"]].location == tuple(s["location"])
+    data = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    data["depots"] = [{"id": "county", "tier": "county", "location": named[0]["location"],
+                       "stock": {"kit": 50_000, "quilt": 50_000, "tent": 20_000}}]
+    scenario.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = invoke("run", str(scenario), "--out", str(tmp_path / "run"), "--cache-dir", cache)
+    assert result.exit_code == 0, result.output
+
+
+def test_init_never_overwrites_a_file(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("name: mine\n", encoding="utf-8")
+    result = invoke("init", "--network", "builtin:helsinki", "--out", str(mine), "--cache-dir",
+                    str(tmp_path / "cache"))
+    assert result.exit_code == 2 and "exists" in result.output
+    assert mine.read_text(encoding="utf-8") == "name: mine\n"
