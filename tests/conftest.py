@@ -70,13 +70,9 @@ def write_osm(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
-def nanjing_scenario(shared_data: Path) -> object:
-    """The shipped Nanjing scenario, its network read from the reference data wherever it is
-    (the file's relative path holds only beside ../shared)."""
+def nanjing_scenario() -> object:
+    """The shipped Nanjing scenario (its network, builtin:nanjing, ships with the package)."""
     from sim.scenario import load_scenario
 
-    root = Path(__file__).resolve().parents[1]
-    scenario = load_scenario(root / "scenarios" / "nanjing_xuanwu_flood.yaml")
-    network = scenario.network.model_copy(
-        update={"source": str(shared_data / "osm" / "nanjing_xuanwu.osm")})
-    return scenario.model_copy(update={"network": network})
+    return load_scenario(Path(__file__).resolve().parents[1] / "scenarios"
+                         / "nanjing_xuanwu_flood.yaml")

@@ -404,3 +404,39 @@ def test_fetch_place(monkeypatch, write_osm, tmp_path):
         fetch_place("开平市", tmp_path / "again.graphml")
     with pytest.raises(NetworkError, match="graphml"):
         fetch_place("开平市", tmp_path / "again.osm")
+
+
+def test_builtin_nanjing_ships_in_the_package_and_equals_the_reference_extract(
+        tmp_path, shared_data):
+    """builtin:nanjing is the ../shared extract, xz-compressed inside the package (ODbL
+    attribution beside it): the same prepared network, roads and rivers."""
+    from sim.network import PACKAGE_DATA
+
+    assert "ODbL" in (PACKAGE_DATA / "ATTRIBUTION.md").read_text(encoding="utf-8")
+    for kind in ("road", "water"):
+        built_in = load_network("builtin:nanjing", cache_dir=tmp_path / "a", kind=kind)
+        reference = load_network(shared_data / "osm" / "nanjing_xuanwu.osm",
+                                 cache_dir=tmp_path / "b", kind=kind)
+        assert np.array_equal(built_in.node_ids, reference.node_ids)
+        assert np.array_equal(built_in.edge_time_h, reference.edge_time_h)
+        assert built_in.report.source == "builtin:nanjing"
+
+
+@pytest.mark.parametrize("suffix", [".osm.gz", ".osm.bz2", ".osm.xz"])
+def test_compressed_osm_xml_is_read_as_it_streams(write_osm, tmp_path, suffix):
+    import bz2
+    import gzip
+    import lzma
+
+    plain = write_osm(NODES, WAYS)
+    packed = tmp_path / f"packed{suffix}"
+    opener = {".osm.gz": gzip.open, ".osm.bz2": bz2.open, ".osm.xz": lzma.open}[suffix]
+    with opener(packed, "wb") as fh:
+        fh.write(plain.read_bytes())
+    a = load_network(plain, cache_dir=tmp_path / "a")
+    b = load_network(packed, cache_dir=tmp_path / "b")
+    assert np.array_equal(a.node_ids, b.node_ids) and np.array_equal(a.edge_u, b.edge_u)
+    broken = tmp_path / f"broken{suffix}"
+    broken.write_bytes(packed.read_bytes()[: len(packed.read_bytes()) // 2])
+    with pytest.raises(NetworkError, match="broken"):
+        load_network(broken, cache_dir=tmp_path / "c")

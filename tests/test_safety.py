@@ -244,7 +244,7 @@ def test_no_trucks_at_all_is_warned(tmp_path: Path, cache: str, base: dict[str, 
 
 
 def test_the_shipped_scenarios_have_no_warnings(cache: str) -> None:
-    for name in ("helsinki_storm.yaml",):
+    for name in ("helsinki_storm.yaml", "nanjing_xuanwu_flood.yaml"):
         result = invoke("validate", str(ROOT / "scenarios" / name), "--cache-dir", cache)
         assert result.exit_code == 0 and "warning" not in result.output
 
