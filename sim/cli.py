@@ -325,6 +325,8 @@ def optimize(
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
 ) -> None:
     """Choose depot sites with a location model, then verify the top K by simulation."""
+    import pandas as pd
+
     from sim.batch import run_experiment
     from sim.compare import finish_experiment
     from sim.experiment import experiment_workload, load_experiment
@@ -352,6 +354,9 @@ def optimize(
                     what=f"{experiment} (top {top} verified by simulation)")
     world = build_world(base, cache_dir=cache_dir, origin=str(experiment))
     candidates = candidate_sites(world, spec.optimize)
+    for name, why in candidates.excluded:
+        err_console.print(f"[yellow]excluded:[/] {escape(name)} — {escape(why)}",
+                          highlight=False)
     solutions = solve_static(world, candidates, model=model, p=p, top=top, standard_h=standard,
                              time_limit_s=time_limit_s)  # type: ignore[arg-type]
     static = static_table(solutions, candidates)
@@ -368,7 +373,9 @@ def optimize(
         chosen[["share_within", "share_ci_low", "share_ci_high", "mean", "p_best"]], how="left")
     ranking["simulated_rank"] = ranking.p_best.rank(ascending=False, method="min")
     ranking = ranking.reset_index()
-    write_tables(out, {"ranking": ranking, "static": static}, kind="optimize")
+    excluded = pd.DataFrame(list(candidates.excluded), columns=["site", "reason"])
+    write_tables(out, {"ranking": ranking, "static": static, "excluded": excluded},
+                 kind="optimize")
     write_sites_geojson(out / "sites.geojson", solutions, candidates)
     table = Table(title=f"{model} (p = {p}, standard {standard:g} h, {len(candidates.names)} "
                   f"sites) vs simulation ({spec.kpi}, {verify.replications} replications)",

@@ -72,7 +72,7 @@ SCENARIO_POINTS = (
     *((field, "location") for field in ("depots", "team_bases", "water_stations", "helipads",
                                         "shelters", "settlements", "incidents")),
     ("generators", "near"), ("disruptions", "near"))
-SCENARIO_LISTS = (("generators", "points"), ("disruptions", "polygon"))
+SCENARIO_LISTS = (("generators", "points"), ("disruptions", "polygon"), ("hazard_zones", "polygon"))
 
 
 def _pairs(document: dict[str, Any]) -> Iterator[tuple[list[Any], Any]]:

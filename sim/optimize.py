@@ -23,6 +23,7 @@ from sim.files import publish_file
 from sim.location import LocationSolution, k_best, lscp, mclp, p_center, p_median
 from sim.network import osm_features
 from sim.scenario import Scenario
+from sim.screening import screen
 from sim.world import World
 
 __all__ = ["MODELS", "Candidates", "candidate_sites", "solve_static", "verification_experiment",
@@ -41,11 +42,15 @@ class Candidates:
     lat: np.ndarray
     nodes: np.ndarray
     fixed: tuple[int, ...]
+    excluded: tuple[tuple[str, str], ...] = ()
+    """Candidate sites left out of the model, with the reason (hazard or closure area, far
+    from the road network)."""
 
 
 def candidate_sites(world: World, spec: OptimizeSpec) -> Candidates:
     """Existing depots (kept open when ``keep_existing``), listed candidates and OSM features;
-    every site snapped to the road network, duplicates by road node dropped."""
+    every site snapped to the road network, duplicates by road node dropped, and candidates
+    inside a hazard zone or closure area or far from the roads left out with their reason."""
     from sim.network import lonlat_inside, snap
 
     names: list[str] = []
@@ -74,9 +79,13 @@ def candidate_sites(world: World, spec: OptimizeSpec) -> Candidates:
             points.append((f.lon, f.lat))
     lonlat = np.array(points, dtype=float).reshape(-1, 2)
     inside = lonlat_inside(world.road, lonlat, margin_m=500.0)
-    nodes, _ = snap(world.road, lonlat)
-    keep, seen = [], set()
+    nodes, snap_m = snap(world.road, lonlat)
+    reasons = screen(lonlat, snap_m, world.scenario)
+    keep, seen, excluded = [], set(), []
     for i in range(len(names)):
+        if i not in fixed and inside[i] and reasons[i]:
+            excluded.append((names[i], reasons[i]))
+            continue
         if (inside[i] or i in fixed) and (int(nodes[i]) not in seen or i in fixed):
             keep.append(i)
             seen.add(int(nodes[i]))
@@ -84,7 +93,7 @@ def candidate_sites(world: World, spec: OptimizeSpec) -> Candidates:
         raise ScenarioError("optimize: no candidate site lies on the network")
     index = {old: new for new, old in enumerate(keep)}
     return Candidates([names[i] for i in keep], lonlat[keep, 0], lonlat[keep, 1], nodes[keep],
-                      tuple(index[i] for i in fixed))
+                      tuple(index[i] for i in fixed), tuple(excluded))
 
 
 def solve_static(world: World, candidates: Candidates, *, model: Model, p: int, top: int,

@@ -360,6 +360,17 @@ class Disruption(_Model):
         return self
 
 
+class HazardZone(_Model):
+    """An area to keep depots, shelters and candidate sites out of (a flood zone, a
+    landslide-prone slope …); ``validate`` flags sites inside and ``optimize`` excludes
+    candidates there. Closure areas of ``disruptions`` count as hazard zones too."""
+
+    id: str
+    name: str = ""
+    kind: str = "flood"
+    polygon: list[LonLat] = Field(min_length=3)
+
+
 class Dispatch(_Model):
     """Dispatch policy and escalation across stockpile tiers (小事不出村、大事不出镇)."""
 
@@ -426,6 +437,7 @@ class Scenario(_Model):
     incidents: list[ScriptedIncident] = Field(default_factory=list)
     generators: list[IncidentGenerator] = Field(default_factory=list)
     disruptions: list[Disruption] = Field(default_factory=list)
+    hazard_zones: list[HazardZone] = Field(default_factory=list)
     dispatch: Dispatch = Field(default_factory=Dispatch)
     targets: Targets = Field(default_factory=Targets)
 
@@ -440,7 +452,7 @@ class Scenario(_Model):
     def _cross_references(self) -> Scenario:
         problems: list[tuple[str, Any, str]] = []
         for field in ("commodities", "depots", "team_bases", "water_stations", "helipads",
-                      "shelters", "settlements", "disruptions"):
+                      "shelters", "settlements", "disruptions", "hazard_zones"):
             problems += _duplicate_ids(field, getattr(self, field))
         commodities = {c.id for c in self.commodities}
         for i, depot in enumerate(self.depots):

@@ -20,6 +20,7 @@ from sim.errors import NetworkError, ScenarioError
 from sim.network import Network, haversine_m, load_network, lonlat_inside, snap
 from sim.routing import TravelTimes
 from sim.scenario import Scenario, pre_run_warnings
+from sim.screening import screen
 
 __all__ = ["SITE_FIELDS", "Site", "World", "build_world"]
 
@@ -32,6 +33,10 @@ SITE_FIELDS: tuple[tuple[str, str], ...] = (
     ("settlements", "settlement"),
 )
 """Scenario list fields that hold placed sites, with the site kind each holds."""
+
+SCREENED = ("depot", "shelter", "team_base", "helipad")
+"""Site kinds that should lie outside hazard zones and closure areas (water stations belong
+by the water)."""
 
 OFF_ROAD_MODES = ("sea", "air")
 """Incidents served in a straight line need not lie on or near the road network."""
@@ -153,6 +158,12 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
     roads = roads or TravelTimes(road)
     roads.set_state()
     sites = _with_reachability(scenario, sites, roads)
+    placed = [site for site in sites.values() if site.kind in SCREENED]
+    if placed and (scenario.hazard_zones or scenario.disruptions):
+        reasons = screen(np.array([(site.lon, site.lat) for site in placed]),
+                         np.zeros(len(placed)), scenario)  # road distance is warned above
+        warnings += [f"{site.path} ({site.id}) lies inside the {why}: it may be cut off or "
+                     "unusable" for site, why in zip(placed, reasons, strict=True) if why]
     for site in sites.values():
         if not (site.reachable_in and site.reachable_out):
             warnings.append(f"{site.path} ({site.id}) cannot be reached from every depot or "
