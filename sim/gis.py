@@ -1,7 +1,9 @@
 """GIS export for QGIS: every layer a planner edits or checks, as GeoPackage layers (WGS84):
-settlements (relief times), depots (deliveries), incidents (arrival times), team bases, water
-stations, helipads, shelters, roads (class, speed, closures and slow-downs of the run with
-their windows), rivers, and the closure and slow-down areas."""
+settlements (with relief times), depots (with deliveries), shelters, team bases and water
+stations — with the ledger's Chinese columns, so that a layer edited in QGIS imports back
+with ``reliefsim import`` — helipads, incidents (arrival times), roads (class, speed, the
+run's closures and slow-downs with their windows), rivers, and the closure and slow-down
+areas."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pandas as pd
 from sim.errors import ReliefsimError
 from sim.figures import read_run
 from sim.files import publish_file
+from sim.ledger import SHEETS, ledger_rows
 from sim.network import Network
 from sim.scenario import Scenario
 from sim.world import World
@@ -46,23 +49,21 @@ def export_gis(results_dir: str | Path, out_path: str | Path | None = None, *,
     within = relief.assign(ok=relief.initial_h <= scenario.targets.initial_relief_h)
     share = within.groupby("settlement").apply(
         lambda g: (g.people * g.ok).sum() / g.people.sum(), include_groups=False)
-    settlements = pd.DataFrame([{
-        "id": s.id, "name": s.name, "people": s.people, "onset_h": s.onset_h,
-        "lon": world.sites[s.id].lon, "lat": world.sites[s.id].lat,
-        "initial_max_h": worst.initial_max_h.get(s.id, float("inf")),
-        "effective_max_h": worst.effective_max_h.get(s.id, float("inf")),
-        "share_initial_within_target": share.get(s.id, 0.0),
-    } for s in scenario.settlements])
+    sites = {section: pd.DataFrame(ledger_rows(scenario, section)) for section in SHEETS}
+    for frame in sites.values():  # the site as placed (an OSM node id has its node's place)
+        frame["lon"] = [world.sites[i].lon for i in frame.get("编号", [])]
+        frame["lat"] = [world.sites[i].lat for i in frame.get("编号", [])]
+    ids = sites["settlements"].get("编号", pd.Series(dtype=str))
+    sites["settlements"]["initial_max_h"] = [worst.initial_max_h.get(i, float("inf")) for i in ids]
+    sites["settlements"]["effective_max_h"] = [worst.effective_max_h.get(i, float("inf"))
+                                               for i in ids]
+    sites["settlements"]["share_initial_within_target"] = [share.get(i, 0.0) for i in ids]
     delivered = tables["deliveries"].groupby("depot").qty.sum()
-    depots = pd.DataFrame([{
-        "id": d.id, "name": d.name, "tier": d.tier, "kind": d.kind, "trucks": d.trucks.count,
-        "lon": world.sites[d.id].lon, "lat": world.sites[d.id].lat,
-        "delivered_units": float(delivered.get(d.id, 0.0)),
-    } for d in scenario.depots])
+    sites["depots"]["delivered_units"] = [float(delivered.get(i, 0.0))
+                                          for i in sites["depots"].get("编号", [])]
     incidents = tables["incidents"].assign(
         arrival_h=lambda f: f.first_arrival_h - f.call_h, duration_h=lambda f: f.done_h - f.call_h)
-    points = {"settlements": settlements, "depots": depots, "incidents": incidents,
-              **_bases(world)}
+    points = {**sites, "helipads": _helipads(world), "incidents": incidents}
     lines = {"roads": _edges(world.road, _road_states(world, summary)),
              **({"rivers": _edges(world.water, {})} if world.water is not None else {})}
     out = Path(out_path) if out_path else results_dir / "results.gpkg"
@@ -80,32 +81,11 @@ def export_gis(results_dir: str | Path, out_path: str | Path | None = None, *,
     return out
 
 
-def _bases(world: World) -> dict[str, pd.DataFrame]:
-    """Team bases, water stations, helipads and shelters as point tables."""
-    sc = world.scenario
-
-    def row(item: Any, **extra: Any) -> dict[str, Any]:
-        site = world.sites[item.id]
-        return {"id": item.id, "name": item.name, "lon": site.lon, "lat": site.lat, **extra}
-
-    return {
-        "team_bases": pd.DataFrame([row(b, teams="; ".join(
-            f"{g.type}×{g.count} (mobilise {g.mobilisation_h:g} h)" for g in b.teams))
-            for b in sc.team_bases], columns=[*POINT_COLUMNS, "teams"]),
-        "water_stations": pd.DataFrame([row(w, sea=w.sea, boats=w.boats.count,
-                                            speed_kmh=w.boats.speed_kmh)
-                                        for w in sc.water_stations],
-                                       columns=[*POINT_COLUMNS, "sea", "boats", "speed_kmh"]),
-        "helipads": pd.DataFrame([row(h, helicopters=h.helicopters.count,
-                                      speed_kmh=h.helicopters.speed_kmh) for h in sc.helipads],
-                                 columns=[*POINT_COLUMNS, "helicopters", "speed_kmh"]),
-        "shelters": pd.DataFrame([row(h, capacity_people=h.capacity_people, area_m2=h.area_m2)
-                                  for h in sc.shelters],
-                                 columns=[*POINT_COLUMNS, "capacity_people", "area_m2"]),
-    }
-
-
-POINT_COLUMNS = ["id", "name", "lon", "lat"]
+def _helipads(world: World) -> pd.DataFrame:
+    rows = [{"id": h.id, "name": h.name, "lon": world.sites[h.id].lon,
+             "lat": world.sites[h.id].lat, "helicopters": h.helicopters.count,
+             "speed_kmh": h.helicopters.speed_kmh} for h in world.scenario.helipads]
+    return pd.DataFrame(rows, columns=["id", "name", "lon", "lat", "helicopters", "speed_kmh"])
 
 
 def _road_states(world: World, summary: dict[str, Any]) -> dict[int, list[tuple[str, Any]]]:

@@ -10,7 +10,7 @@ from sim.files import publish_file
 from sim.importer import MOBILISATION, PRODUCTION
 from sim.scenario import Scenario
 
-__all__ = ["SHEETS", "export_ledger"]
+__all__ = ["SHEETS", "export_ledger", "ledger_rows"]
 
 SHEETS = {"settlements": "受灾点", "depots": "储备库", "shelters": "避难场所",
           "team_bases": "救援队伍驻地", "water_stations": "水上救援站"}
@@ -28,7 +28,8 @@ def _place(item: Any) -> dict[str, Any]:
     return {"经度": item.location[0], "纬度": item.location[1]}
 
 
-def _rows(scenario: Scenario, section: str) -> list[dict[str, Any]]:
+def ledger_rows(scenario: Scenario, section: str) -> list[dict[str, Any]]:
+    """One section as ledger rows (Chinese headers), as ``reliefsim import`` reads them."""
     rows = []
     for item in getattr(scenario, section):
         row: dict[str, Any] = {"编号": item.id, "名称": item.name, **_place(item)}
@@ -66,7 +67,7 @@ def export_ledger(scenario: Scenario, out: Path) -> Path:
     book = Workbook()
     book.remove(book.active)
     for section, title in SHEETS.items():
-        rows = _rows(scenario, section)
+        rows = ledger_rows(scenario, section)
         header = list(dict.fromkeys(k for row in rows for k in row)) or ["编号", "名称", "经度",
                                                                         "纬度"]
         sheet = book.create_sheet(title)

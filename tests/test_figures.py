@@ -205,4 +205,4 @@ def test_gis_layers_reopen_with_the_right_rows_and_crs(run_dir: Path, cache_dir:
         assert len(frame) == rows, layer
         assert frame.crs.to_epsg() == 4326
     settlements = gpd.read_file(path, layer="settlements")
-    assert settlements.initial_max_h.notna().all() and (settlements.people > 0).all()
+    assert settlements.initial_max_h.notna().all() and (settlements["人口"] > 0).all()

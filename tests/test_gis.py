@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+import yaml
 from shapely import Polygon
 
 from sim.gis import export_gis
@@ -41,8 +42,41 @@ def test_every_planner_layer_is_there_in_wgs84(exported: tuple[Path, Path]) -> N
         frame = gpd.read_file(path, layer=layer)
         assert len(frame) == rows, layer
         assert frame.crs.to_epsg() == 4326 and layers[layer] == "Point"
-    teams = gpd.read_file(path, layer="team_bases").set_index("id").teams
-    assert teams["central_fire_station"].startswith("fire×3 (mobilise 0.05 h)")
+    bases = gpd.read_file(path, layer="team_bases").set_index("编号")
+    assert bases.loc["central_fire_station", ["fire", "fire出动时间(h)"]].tolist() == [3, 0.05]
+
+
+def test_site_layers_edited_in_qgis_import_back(exported: tuple[Path, Path],
+                                                tmp_path: Path) -> None:
+    """GIS out matches GIS in: each site layer of the GeoPackage, imported into the scenario
+    stripped of that section, gives the scenario back (the run's result columns are ignored)."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from sim.ledger import SHEETS
+    from sim.scenario import dump_scenario
+
+    _, path = exported
+    original = yaml.safe_load((ROOT / "scenarios" / "helsinki_storm.yaml").read_text("utf-8"))
+    stripped = {k: v for k, v in original.items()
+                if k not in (*SHEETS, "incidents", "generators")}
+    target = tmp_path / "rebuilt.yaml"
+    target.write_text(yaml.safe_dump(stripped, allow_unicode=True), encoding="utf-8")
+    for section in SHEETS:
+        if original.get(section):
+            result = CliRunner().invoke(app, ["import", section, str(path), "--sheet", section,
+                                              "--into", str(target)])
+            assert result.exit_code == 0, result.output
+    rebuilt = yaml.safe_load(target.read_text(encoding="utf-8"))
+    rebuilt.update({k: original[k] for k in ("incidents", "generators")})
+    target.write_text(yaml.safe_dump(rebuilt, allow_unicode=True), encoding="utf-8")
+    source = tmp_path / "original.yaml"
+    source.write_text(yaml.safe_dump(original, allow_unicode=True), encoding="utf-8")
+    back, before = dump_scenario(load_scenario(target)), dump_scenario(load_scenario(source))
+    for data in (back, before):  # team columns are shared by all bases (see test_import)
+        for base in data["team_bases"]:
+            base["teams"].sort(key=lambda g: g["type"])
+    assert back == before
 
 
 def test_roads_carry_class_speed_and_the_runs_closures(exported: tuple[Path, Path]) -> None:

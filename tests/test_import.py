@@ -269,3 +269,15 @@ def test_init_never_overwrites_a_file(tmp_path: Path) -> None:
                     str(tmp_path / "cache"))
     assert result.exit_code == 2 and "exists" in result.output
     assert mine.read_text(encoding="utf-8") == "name: mine\n"
+
+
+def test_a_shapefile_of_villages(tmp_path: Path, scenario: Path, nodes: np.ndarray) -> None:
+    villages = gpd.GeoDataFrame({"名称": ["东村", "西村"], "人口": [300, 450]},
+                                geometry=gpd.points_from_xy(nodes[[90, 95], 0], nodes[[90, 95], 1]),
+                                crs="EPSG:4326")
+    path = tmp_path / "villages.shp"
+    villages.to_file(path, encoding="utf-8")
+    assert invoke("import", "settlements", str(path), "--into", str(scenario)).exit_code == 0
+    imported = load_scenario(scenario).settlements[-2:]
+    assert [(s.id, s.people) for s in imported] == [("东村", 300), ("西村", 450)]
+    assert imported[1].location == pytest.approx(tuple(nodes[95]))
