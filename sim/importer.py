@@ -29,6 +29,7 @@ from sim.errors import ScenarioError
 from sim.scenario import (
     DEFAULT_INCIDENT_TYPES,
     Depot,
+    HazardZone,
     Settlement,
     Shelter,
     TeamBase,
@@ -43,7 +44,10 @@ __all__ = ["HEADERS", "KINDS", "MOBILISATION", "PRODUCTION", "ImportResult", "fl
 
 KINDS: dict[str, type[BaseModel]] = {"settlements": Settlement, "depots": Depot,
                                      "shelters": Shelter, "team_bases": TeamBase,
-                                     "water_stations": WaterStation}
+                                     "water_stations": WaterStation,
+                                     "hazard_zones": HazardZone}
+AREAS = ("hazard_zones",)
+"""Kinds read as polygons (a GIS layer's outline) rather than points."""
 
 HEADERS: dict[str, str] = {
     # identity and place
@@ -107,6 +111,7 @@ class Row:
     where: str
     cells: dict[str, Any]
     point: tuple[float, float] | None = None  # from a GIS layer's geometry, in WGS84
+    outline: list[list[float]] | None = None  # a polygon's exterior ring, in WGS84
 
 
 @dataclass(frozen=True)
@@ -185,13 +190,17 @@ def _gis_rows(path: Path, layer: str | None, crs: str | None) -> Iterator[Row]:
         frame = frame.to_crs("EPSG:4326")
     for number, (cells, geom) in enumerate(zip(frame.drop(columns="geometry").to_dict(
             orient="records"), frame.geometry, strict=True), start=1):
-        point = None
+        point, outline = None, None
         if geom is not None and not geom.is_empty:
             inside = geom if geom.geom_type == "Point" else geom.representative_point()
             point = (float(inside.x), float(inside.y))
+            if geom.geom_type in ("Polygon", "MultiPolygon"):
+                largest = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+                outline = [[float(x), float(y)] for x, y in largest.exterior.coords[:-1]]
             if convert is not None:
                 point = convert(*point)
-        yield Row(f"{path}: feature {number}", cells, point)
+                outline = [list(convert(x, y)) for x, y in outline] if outline else None
+        yield Row(f"{path}: feature {number}", cells, point, outline)
 
 
 # -- rows to scenario items --------------------------------------------------------------------
@@ -334,7 +343,13 @@ def to_item(kind: str, row: Row, words: Vocabulary, convert: Any
     for group in item.get("teams", []):
         if group["type"] in mobilisation:
             group["mobilisation_h"] = mobilisation[group["type"]]
-    if "location" in item:
+    if kind in AREAS:
+        if row.outline is None:
+            raise ScenarioError(f"{row.where}: no polygon — {kind} come from a polygon layer "
+                                "(GeoJSON, GeoPackage, Shapefile)")
+        item["polygon"] = row.outline
+        columns["polygon"] = "geometry"
+    elif "location" in item:
         columns["location"] = columns.get("osm_node", "osm_node")
     elif row.point is not None:
         item["location"] = list(row.point)
@@ -411,7 +426,7 @@ def import_into(kind: str, source: Path, scenario_path: Path, *, sheet: str | No
         if position is None and "id" not in columns and item.get("name") in by_name:
             position = by_name[item["name"]]  # a table keyed by name fills in a draft
             item["id"] = str(section[position].get("id"))
-        if "location" not in item:  # fills in an entry already there (e.g. people of a draft)
+        if "location" not in item and kind not in AREAS:  # fills in an entry already there
             if position is None:
                 raise ScenarioError(f"{row.where}: no location — expected longitude and "
                                     "latitude columns (经度, 纬度 or lon, lat), a geometry, or "

@@ -281,3 +281,26 @@ def test_a_shapefile_of_villages(tmp_path: Path, scenario: Path, nodes: np.ndarr
     imported = load_scenario(scenario).settlements[-2:]
     assert [(s.id, s.people) for s in imported] == [("东村", 300), ("西村", 450)]
     assert imported[1].location == pytest.approx(tuple(nodes[95]))
+
+
+def test_a_flood_zone_layer_becomes_hazard_zones(tmp_path: Path, scenario: Path) -> None:
+    """A polygon layer (e.g. a 50-year flood zone from the water authority, in a projected
+    CRS) imports as hazard_zones with its outline; validate then flags sites inside."""
+    zone = box(24.9320, 60.1690, 24.9340, 60.1710)
+    layer = gpd.GeoDataFrame({"名称": ["五十年一遇淹没区"], "类型": ["flood"]},
+                             geometry=[zone], crs="EPSG:4326").to_crs("EPSG:3067")
+    path = tmp_path / "zones.gpkg"
+    layer.to_file(path, layer="淹没区", driver="GPKG")
+    result = invoke("import", "hazard_zones", str(path), "--into", str(scenario))
+    assert result.exit_code == 0, result.output
+    imported = load_scenario(scenario).hazard_zones[0]
+    assert (imported.id, imported.kind) == ("五十年一遇淹没区", "flood")
+    from shapely import Polygon
+
+    assert Polygon(imported.polygon).symmetric_difference(zone).area < 1e-12
+    data = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    data["shelters"] = [{"id": "gym", "location": [24.9330, 60.1700], "capacity_people": 10}]
+    scenario.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = invoke("validate", str(scenario), "--cache-dir", str(tmp_path / "cache"))
+    assert "shelters[0] (gym) lies inside the flood zone '五十年一遇淹没区'" in \
+        result.output.replace("\n", "")
