@@ -304,3 +304,29 @@ def test_a_flood_zone_layer_becomes_hazard_zones(tmp_path: Path, scenario: Path)
     result = invoke("validate", str(scenario), "--cache-dir", str(tmp_path / "cache"))
     assert "shelters[0] (gym) lies inside the flood zone '五十年一遇淹没区'" in \
         result.output.replace("\n", "")
+
+
+def test_a_table_of_amap_points_in_nanjing(tmp_path: Path) -> None:
+    """GCJ-02 (Amap/高德) points pasted into a table land on the WGS84 place with --crs gcj02
+    (< 1 m); read as WGS84 they would be hundreds of metres off."""
+    import prcoords
+
+    from sim.network import haversine_m
+
+    scenario = tmp_path / "nanjing.yaml"
+    scenario.write_text((ROOT / "scenarios" / "nanjing_xuanwu_flood.yaml").read_text("utf-8"),
+                        encoding="utf-8")
+    net = load_network("builtin:nanjing")
+    picks = [5, 50, 150]
+    rows = []
+    for i, k in enumerate(picks):
+        gcj = prcoords.wgs_gcj(prcoords.Coords(float(net.lat[k]), float(net.lon[k])))
+        rows.append([f"高德点{i}", 100, gcj.lon, gcj.lat])
+    table = write_csv(tmp_path / "amap.csv", ["名称", "人口", "经度", "纬度"], rows, "utf-8")
+    assert invoke("import", "settlements", str(table), "--into", str(scenario), "--crs",
+                  "gcj02").exit_code == 0
+    for settlement, k, row in zip(load_scenario(scenario).settlements[-3:], picks, rows,
+                                  strict=True):
+        lon, lat = settlement.location
+        assert float(haversine_m(lon, lat, net.lon[k], net.lat[k])) < 1.0
+        assert float(haversine_m(row[2], row[3], net.lon[k], net.lat[k])) > 300
