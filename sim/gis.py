@@ -18,6 +18,7 @@ from sim.files import publish_file
 from sim.ledger import SHEETS, ledger_rows
 from sim.network import Network
 from sim.scenario import Scenario
+from sim.screening import circle
 from sim.world import World
 
 __all__ = ["export_gis"]
@@ -136,18 +137,16 @@ def _window(d: Any) -> str:
 
 def _disruption_areas(scenario: Scenario) -> Any:
     """Closure and slow-down areas as polygons: the drawn polygon, or the circle of ``near`` +
-    ``radius_m`` (computed in a local azimuthal projection, so its radius is true)."""
+    ``radius_m`` (geodesic, so its radius is true)."""
     import geopandas as gpd
-    from shapely import Point, Polygon
+    from shapely import Polygon
 
     rows, geoms = [], []
     for d in scenario.disruptions:
         if d.polygon is not None:
             geom = Polygon(d.polygon)
         elif d.near is not None and d.radius_m is not None:
-            local = f"+proj=aeqd +lat_0={d.near[1]} +lon_0={d.near[0]} +units=m"
-            geom = gpd.GeoSeries([Point(0, 0).buffer(d.radius_m, 64)], crs=local).to_crs(
-                CRS).iloc[0]
+            geom = circle(d.near[0], d.near[1], d.radius_m)
         else:
             continue
         rows.append({"id": d.id, "kind": "closure" if d.factor is None else "slow-down",

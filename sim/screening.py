@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.scenario import Scenario
 
-__all__ = ["Area", "hazard_areas", "screen"]
+__all__ = ["Area", "circle", "hazard_areas", "screen"]
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,7 @@ class Area:
 def hazard_areas(scenario: Scenario) -> list[Area]:
     """Hazard zones, and the closure areas of disruptions (polygons, or circles of ``near``
     and ``radius_m``) with their time windows."""
-    import geopandas as gpd
-    from shapely import Point, Polygon
+    from shapely import Polygon
 
     areas = [Area(f"{z.kind} zone '{z.id}'", Polygon(z.polygon)) for z in scenario.hazard_zones]
     for d in scenario.disruptions:
@@ -39,10 +38,19 @@ def hazard_areas(scenario: Scenario) -> list[Area]:
         if d.polygon is not None:
             areas.append(Area(label, Polygon(d.polygon)))
         elif d.near is not None and d.radius_m is not None:
-            local = f"+proj=aeqd +lat_0={d.near[1]} +lon_0={d.near[0]} +units=m"
-            circle = gpd.GeoSeries([Point(0, 0).buffer(d.radius_m, 64)], crs=local)
-            areas.append(Area(label, circle.to_crs("EPSG:4326").iloc[0]))
+            areas.append(Area(label, circle(d.near[0], d.near[1], d.radius_m)))
     return areas
+
+
+def circle(lon: float, lat: float, radius_m: float, points: int = 128) -> Any:
+    """The polygon of all points ``radius_m`` from (lon, lat) on the WGS84 ellipsoid."""
+    from pyproj import Geod
+    from shapely import Polygon
+
+    azimuths = np.linspace(0.0, 360.0, points, endpoint=False)
+    lons, lats, _ = Geod(ellps="WGS84").fwd(np.full(points, lon), np.full(points, lat),
+                                            azimuths, np.full(points, radius_m))
+    return Polygon(np.column_stack([lons, lats]))
 
 
 def screen(lonlat: np.ndarray, snap_m: np.ndarray, scenario: Scenario) -> list[str]:
