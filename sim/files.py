@@ -138,9 +138,15 @@ class publish_dir:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+LAST = ("summary.json", "manifest.json")
+"""Moved last when a folder is updated in place: while they are old, the folder reads as the
+previous result."""
+
+
 def _merge(source: Path, target: Path) -> None:
-    """Move every file of ``source`` into ``target`` by atomic renames, folder by folder."""
-    for item in source.iterdir():
+    """Move every file of ``source`` into ``target`` by atomic renames, folder by folder,
+    the summary last."""
+    for item in sorted(source.iterdir(), key=lambda p: p.name in LAST):
         there = target / item.name
         if item.is_dir() and there.is_dir():
             _merge(item, there)
