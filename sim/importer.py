@@ -56,6 +56,7 @@ HEADERS: dict[str, str] = {
     "村（社区）": "name", "储备库名称": "name", "避难场所名称": "name",
     "lon": "lon", "lng": "lon", "longitude": "lon", "经度": "lon", "x": "lon",
     "lat": "lat", "latitude": "lat", "纬度": "lat", "y": "lat",
+    "area": "area", "行政区": "area", "行政区划": "area", "所属区域": "area",
     # settlements
     "people": "people", "人口": "people", "人数": "people", "受灾人口": "people",
     "受灾人数": "people", "常住人口": "people", "户籍人口": "people",
@@ -343,6 +344,10 @@ def to_item(kind: str, row: Row, words: Vocabulary, convert: Any
     for group in item.get("teams", []):
         if group["type"] in mobilisation:
             group["mobilisation_h"] = mobilisation[group["type"]]
+    if kind == "settlements" and row.outline is not None and "area" not in item \
+            and item.get("name"):
+        item["area"] = item["name"]  # a census unit's name is the settlement's area
+        columns["area"] = columns.get("name", "name")
     if kind in AREAS:
         if row.outline is None:
             raise ScenarioError(f"{row.where}: no polygon — {kind} come from a polygon layer "

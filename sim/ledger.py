@@ -33,6 +33,8 @@ def ledger_rows(scenario: Scenario, section: str) -> list[dict[str, Any]]:
     rows = []
     for item in getattr(scenario, section):
         row: dict[str, Any] = {"编号": item.id, "名称": item.name, **_place(item)}
+        if section in ("settlements", "depots") and item.area:
+            row["行政区"] = item.area
         if section == "settlements":
             row.update({"人口": item.people, "受灾时间(h)": item.onset_h,
                         "紧急程度": item.urgency})

@@ -189,6 +189,21 @@ class Commodity(_Model):
     main: bool = True
 
 
+def _area(value: Any) -> str:
+    """An administrative unit path, outermost first: ``开平市/赤水镇/林屋村``."""
+    if not isinstance(value, str):
+        raise ValueError("an administrative unit path such as '开平市/赤水镇/林屋村'")
+    parts = [p.strip() for p in value.split("/")]
+    if value.strip() and not all(parts):
+        raise ValueError("an administrative unit path without empty parts, such as "
+                         "'开平市/赤水镇/林屋村'")
+    return "/".join(parts) if value.strip() else ""
+
+
+Area = Annotated[str, PlainValidator(_area, json_schema_input_type=str)]
+"""county ⊃ town/street ⊃ village/community (县/乡镇（街道）/村（社区）), joined by '/'."""
+
+
 class _Site(_Model):
     """A placed site. ``review`` says what a planner must still check or fill in (entries
     drafted from OSM by ``reliefsim init`` carry one; ``validate`` lists them)."""
@@ -207,8 +222,10 @@ class Trucks(_Model):
 
 
 class Depot(_Site):
-    """A stockpile (储备库/点): physical stock, or a contract/capacity reserve (协议/产能储备)."""
+    """A stockpile (储备库/点): physical stock, or a contract/capacity reserve (协议/产能储备).
+    ``area``: the administrative unit it belongs to, as for settlements."""
 
+    area: Area = ""
     tier: Tier = "county"
     kind: Literal["physical", "contract"] = "physical"
     stock: dict[str, Quantity] = Field(default_factory=dict)
@@ -266,8 +283,11 @@ class Shelter(_Site):
 
 
 class Settlement(_Site):
-    """Affected people at one place, appearing at ``onset_h`` with needs per commodity."""
+    """Affected people at one place, appearing at ``onset_h`` with needs per commodity.
+    ``area`` names its administrative unit (imported from 行政区 columns or census polygons;
+    the jurisdiction rules of the relief dispatcher are to use it, issue #15)."""
 
+    area: Area = ""
     people: Annotated[int, Field(ge=1, le=MAX_PEOPLE)]
     onset_h: Hours = 0.0
     urgency: Annotated[int, Field(ge=1, le=5)] = 3

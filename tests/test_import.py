@@ -51,10 +51,10 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]], encoding:
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk"])
 def test_a_census_table_with_chinese_headers(tmp_path: Path, scenario: Path,
                                              nodes: np.ndarray, encoding: str) -> None:
-    rows = [["新村", 1200, nodes[10][0], nodes[10][1], 2.0, "备注"],
-            ["河口社区", 3400, nodes[20][0], nodes[20][1], "", ""]]
+    rows = [["新村", 1200, nodes[10][0], nodes[10][1], 2.0, "备注", "开平市/赤水镇/新村"],
+            ["河口社区", 3400, nodes[20][0], nodes[20][1], "", "", ""]]
     table = write_csv(tmp_path / "census.csv", ["名称", "受灾人口", "经度", "纬度",
-                                                "受灾时间(h)", "联系人"], rows, encoding)
+                                                "受灾时间(h)", "联系人", "行政区"], rows, encoding)
     before = load_scenario(scenario)
     result = invoke("import", "settlements", str(table), "--into", str(scenario))
     assert result.exit_code == 0, result.output
@@ -63,6 +63,7 @@ def test_a_census_table_with_chinese_headers(tmp_path: Path, scenario: Path,
     assert len(after.settlements) == len(before.settlements) + 2
     new = {s.id: s for s in after.settlements[-2:]}
     assert new["新村"].people == 1200 and new["新村"].onset_h == 2.0
+    assert (new["新村"].area, new["河口社区"].area) == ("开平市/赤水镇/新村", "")
     assert new["河口社区"].location == pytest.approx(tuple(nodes[20]))
     text = scenario.read_text(encoding="utf-8")
     assert text.startswith("# 赫尔辛基 — the planner's own notes stay\n")
@@ -106,6 +107,7 @@ def test_census_polygons_become_points_inside_them(
     for unit, settlement in zip(units, imported, strict=True):
         assert unit["geometry"].contains(Point(settlement.location))
         assert settlement.people == unit["人口"]
+        assert settlement.area == unit["名称"]  # the census unit's name is its area
     # a table typed in a projected CRS (x, y in metres; --crs) lands where the WGS84 point is
     lon, lat = nodes[60]
     x, y = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs("EPSG:3067").iloc[0].coords[0]
@@ -203,6 +205,8 @@ def test_the_ledger_round_trip_gives_the_identical_scenario(tmp_path: Path, name
     from sim.scenario import dump_scenario
 
     original = yaml.safe_load((ROOT / "scenarios" / name).read_text(encoding="utf-8"))
+    original["settlements"][0]["area"] = "市/街道/社区"  # administrative units go along
+    original["depots"][0]["area"] = "市/街道"
     source = tmp_path / "original.yaml"
     source.write_text(yaml.safe_dump(original, allow_unicode=True), encoding="utf-8")
     ledger = tmp_path / "台账.xlsx"
