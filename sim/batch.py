@@ -236,8 +236,9 @@ def _open_store(out: Path, experiment: Experiment, base: Scenario, configs: list
     digest = experiment_hash(experiment, base)
     manifest_path = out / "manifest.json"
     run = ExperimentRun(out, experiment, base, configs, digest)
+    claim_dir(out, "experiment")  # a user's folder (even with a manifest.json) is refused
     if manifest_path.exists() and not run.finished_any():
-        manifest_path.unlink()  # an earlier attempt that finished nothing: start afresh
+        manifest_path.unlink()  # our earlier attempt that finished nothing: start afresh
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         if manifest.get("experiment_hash") != digest:
@@ -248,8 +249,6 @@ def _open_store(out: Path, experiment: Experiment, base: Scenario, configs: list
         if not resume:
             raise ReliefsimError(f"{out} already holds results of this experiment; add "
                                  "--resume to finish them, or choose another --out")
-    else:
-        claim_dir(out, "experiment")
     run.chunk_dir.mkdir(parents=True, exist_ok=True)
     register(out, ["manifest.json", "chunks"], "experiment")
     for stray in run.chunk_dir.glob(".*.tmp"):

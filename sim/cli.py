@@ -52,6 +52,11 @@ def user_errors(func: F) -> F:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
                               soft_wrap=True)
             raise typer.Exit(2) from None
+        except OSError as exc:  # the machine's, not the model's: disk full, no permission …
+            where = f"{exc.filename}: " if exc.filename else ""
+            err_console.print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}",
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 

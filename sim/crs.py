@@ -87,6 +87,7 @@ def _pairs(document: dict[str, Any]) -> Iterator[tuple[list[Any], Any]]:
     for field, key in SCENARIO_LISTS:
         for item in items(field):
             if isinstance(item.get(key), list):
+                item[key] = list(item[key])  # its own list: a YAML alias may share one
                 yield from ((item[key], i) for i in range(len(item[key])))  # type: ignore[misc]
     for placement in items("placements"):
         for depot in placement.get("add") or []:

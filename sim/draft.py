@@ -50,6 +50,14 @@ def _entry(feature: Feature, prefix: str, review: str, **fields: Any) -> dict[st
             **fields}
 
 
+def _source_for(source: str) -> str:
+    """A file path as an absolute path (a scenario resolves relative paths against its own
+    folder, not the one ``init`` ran in); built-in, place and bbox sources as given."""
+    if ":" in source[:10] and not Path(source[:2]).drive:
+        return source
+    return str(Path(source).expanduser().resolve())
+
+
 def draft_scenario(source: str, name: str | None = None, *, cache_dir: Path | None = None
                    ) -> dict[str, Any]:
     """A scenario drafted from the extract at ``source`` (a local .osm/.osm.pbf or builtin)."""
@@ -73,7 +81,7 @@ def draft_scenario(source: str, name: str | None = None, *, cache_dir: Path | No
         "name": name or f"draft: {network.report.source}",
         "description": "Drafted by reliefsim init from OpenStreetMap; every entry with a "
                        "'review' note needs a planner's check.",
-        "network": {"source": str(source)},
+        "network": {"source": _source_for(source)},
         "commodities": COMMODITIES,
         "settlements": [_entry(f, "s", "人口待填 people: fill in (1 is a placeholder)",
                                people=1) for f in by_section["settlements"]],

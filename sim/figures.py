@@ -273,6 +273,20 @@ def tornado(summary: pd.DataFrame, kpi: str, baseline: str, lang: str) -> Any | 
 # -- directories ------------------------------------------------------------------------------
 
 
+def baseline_run(results_dir: Path) -> Path:
+    """The run folder that stands for a results folder: itself, or for a finished experiment
+    its baseline placement's example run (replication 0)."""
+    manifest_path = Path(results_dir) / "manifest.json"
+    if not manifest_path.exists():
+        return Path(results_dir)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if not manifest.get("complete"):
+        raise ReliefsimError(f"{results_dir}: the experiment is not finished")
+    baseline = next(c["id"] for c in manifest["configs"]
+                    if c["placement"] == manifest["baseline"])
+    return Path(results_dir) / "runs" / baseline
+
+
 def read_run(run_dir: Path) -> tuple[dict[str, Any], Scenario, dict[str, pd.DataFrame]]:
     """A run directory's summary, scenario and tables."""
     summary_path = run_dir / "summary.json"

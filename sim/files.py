@@ -64,13 +64,50 @@ def folder_kind(folder: Path) -> str | None:
     return _marker(folder).get("kind") or _legacy_kind(folder)
 
 
+def _real(path: Path) -> Path:
+    """The place a path writes to: absolute (``--out .`` has a name), through a symbolic
+    link (so temporary files sit on the target's own filesystem)."""
+    path = Path(path).expanduser().absolute()
+    if path.is_symlink():
+        if not path.exists():
+            raise ReliefsimError(f"{path}: a broken symbolic link; point it at a folder or "
+                                 "choose another output")
+        return path.resolve()
+    return path
+
+
+def _writable(path: Path) -> None:
+    """Refuse early (before any work) when the nearest existing folder cannot be written."""
+    folder = path if path.is_dir() else path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ReliefsimError(f"{path}: cannot write in {folder} (permission denied); choose "
+                             "another output")
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns] if path.is_file() else None
+
+
+def _owned(marker: dict[str, Any]) -> dict[str, Any]:
+    """The marker's files with their [size, mtime] when written (None: not recorded)."""
+    files = marker.get("files", {})
+    return dict.fromkeys(files) if isinstance(files, list) else dict(files)
+
+
 def claim_dir(path: Path, kind: str) -> None:
     """Refuse to write a ``kind`` folder at ``path`` unless it is new, empty or one reliefsim
     wrote as that kind before: nothing a user made is ever replaced or deleted."""
-    path = Path(path)
+    path = _real(path)
     if path.exists() and not path.is_dir():
         raise ReliefsimError(f"{path}: is an existing file, not a folder; reliefsim never "
                              "replaces files it did not write — choose another output folder")
+    _writable(path)
     if not path.is_dir() or not any(path.iterdir()) or folder_kind(path) == kind:
         return
     found = folder_kind(path)
@@ -80,24 +117,45 @@ def claim_dir(path: Path, kind: str) -> None:
                          f"for the {kind}")
 
 
+def _unchanged(path: Path, marker: dict[str, Any]) -> bool:
+    """Whether ``path`` is listed in ``marker`` and still as reliefsim wrote it."""
+    files = _owned(marker)
+    if path.name not in files:
+        return False
+    recorded = files[path.name]
+    return recorded is None or recorded == _stat(path)
+
+
 def claim_file(path: Path) -> None:
-    """Refuse to replace ``path`` unless reliefsim wrote it (listed in its folder's marker)."""
-    path = Path(path)
-    if not path.exists() and not path.is_symlink():
+    """Refuse to replace ``path`` unless reliefsim wrote it and nobody has changed it since
+    (a ledger or GeoPackage edited by a planner is never overwritten)."""
+    path = _real(path)
+    _writable(path)
+    if not path.exists():
         return
+    if path.is_dir():
+        raise ReliefsimError(f"{path}: is a folder; give a file name")
     marker = _marker(path.parent)
-    if path.is_file() and (path.name in marker.get("files", [])
-                           or (not marker and _legacy_kind(path.parent))):
-        return  # listed as ours, or in a results folder written before markers existed
-    raise ReliefsimError(f"{path}: exists and was not written by reliefsim; it is never "
-                         "replaced — choose another output file or move it away")
+    if not marker and _legacy_kind(path.parent):
+        return  # a results folder written before markers existed
+    if _unchanged(path, marker):
+        return
+    why = ("has changed since reliefsim wrote it" if path.name in _owned(marker)
+           else "was not written by reliefsim")
+    raise ReliefsimError(f"{path}: exists and {why}; it is never replaced — choose another "
+                         "output file or move it away")
 
 
-def register(folder: Path, names: list[str], kind: str) -> None:
-    """Record in ``folder``'s marker that reliefsim wrote ``names`` there as a ``kind``."""
+def register(folder: Path, names: list[str], kind: str, *, drop: list[str] = ()) -> None:
+    """Record in ``folder``'s marker that reliefsim wrote ``names`` there (with their size
+    and time, to notice later edits), as a folder of ``kind`` unless it already has one."""
     marker = _marker(folder)
-    marker.setdefault("kind", kind)
-    marker["files"] = sorted(set(marker.get("files", [])) | set(names))
+    marker["kind"] = marker.get("kind") or _legacy_kind(folder) or kind
+    files = _owned(marker)
+    for name in drop:
+        files.pop(name, None)
+    files.update({name: _stat(folder / name) for name in names})
+    marker["files"] = dict(sorted(files.items()))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{MARKER}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(marker, fh, ensure_ascii=False, indent=1)
@@ -109,10 +167,12 @@ class publish_dir:
     """Context manager for writing a whole folder of ``kind``: files go to a temporary
     sibling folder and appear in ``target`` only when all are written. A new ``target`` is
     one rename; an existing reliefsim folder of the same kind gets each file replaced by an
-    atomic rename, so files a user added there stay untouched. On failure nothing changes."""
+    atomic rename, and reliefsim's files of the previous result that this one does not write
+    (a report or GeoPackage of the old run) are removed unless someone changed them; files a
+    user added stay untouched. On failure nothing changes."""
 
     def __init__(self, target: Path, kind: str) -> None:
-        self.target, self.kind = Path(target), kind
+        self.target, self.kind = _real(target), kind
 
     def __enter__(self) -> Path:
         claim_dir(self.target, self.kind)
@@ -124,6 +184,12 @@ class publish_dir:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return
+        try:
+            self._publish()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _publish(self) -> None:
         names = sorted(p.name for p in self.tmp.iterdir())
         for name in names:
             follow_umask(self.tmp / name)
@@ -133,9 +199,13 @@ class publish_dir:
             os.replace(self.tmp, self.target)
             return
         claim_dir(self.target, self.kind)  # still ours after the work
+        marker = _marker(self.target)
+        stale = [n for n in _owned(marker) if n not in names and (self.target / n).is_file()
+                 and _unchanged(self.target / n, marker)]
         _merge(self.tmp, self.target)
-        register(self.target, names, self.kind)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        for name in stale:
+            (self.target / name).unlink()
+        register(self.target, names, self.kind, drop=stale)
 
 
 LAST = ("summary.json", "manifest.json")
@@ -160,7 +230,7 @@ class publish_file:
     replaces it atomically on success (refused if ``target`` is not reliefsim's)."""
 
     def __init__(self, target: Path, kind: str = "files") -> None:
-        self.target, self.kind = Path(target), kind
+        self.target, self.kind = _real(target), kind
 
     def __enter__(self) -> Path:
         claim_file(self.target)
@@ -182,13 +252,18 @@ class publish_file:
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and a rename."""
+    """Write ``payload`` to ``path`` through a temporary file and a rename; through a symbolic
+    link to its target, and keeping an existing file's permissions."""
+    path = _real(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
-        follow_umask(Path(tmp))
+        if path.exists():
+            shutil.copymode(path, tmp)
+        else:
+            follow_umask(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

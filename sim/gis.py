@@ -12,8 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import ReliefsimError
-from sim.figures import read_run
+from sim.figures import baseline_run, read_run
 from sim.files import publish_file
 from sim.ledger import SHEETS, ledger_rows
 from sim.network import Network
@@ -36,12 +35,7 @@ def export_gis(results_dir: str | Path, out_path: str | Path | None = None, *,
     from sim.world import build_world
 
     results_dir = Path(results_dir)
-    run_dir = results_dir
-    if (results_dir / "manifest.json").exists():
-        runs = sorted((results_dir / "runs").glob("*"))
-        if not runs:
-            raise ReliefsimError(f"{results_dir}: the experiment has no finished runs")
-        run_dir = runs[0]
+    run_dir = baseline_run(results_dir)
     summary, scenario, tables = read_run(run_dir)
     world = build_world(scenario, cache_dir=cache_dir)
     relief = tables["relief"]

@@ -113,6 +113,7 @@ class Row:
     cells: dict[str, Any]
     point: tuple[float, float] | None = None  # from a GIS layer's geometry, in WGS84
     outline: list[list[float]] | None = None  # a polygon's exterior ring, in WGS84
+    part: int = 0  # which part of a multi-polygon (1, 2, …; 0 for a single one)
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,10 @@ def _key(header: Any) -> str:
     return re.sub(r"\s+", "", str(header)).lower()
 
 
-def read_rows(path: Path, *, sheet: str | None = None, crs: str | None = None) -> list[Row]:
-    """The rows of a CSV, Excel sheet or GIS layer; GIS geometry becomes a WGS84 point."""
+def read_rows(path: Path, *, sheet: str | None = None, crs: str | None = None,
+              parts: bool = False) -> list[Row]:
+    """The rows of a CSV, Excel sheet or GIS layer; GIS geometry becomes a WGS84 point (and
+    outline); with ``parts``, each part of a multi-polygon is a row of its own."""
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"{path}: file not found")
@@ -137,7 +140,7 @@ def read_rows(path: Path, *, sheet: str | None = None, crs: str | None = None) -
     if suffix in (".xlsx", ".xlsm"):
         return list(_excel_rows(path, sheet))
     if suffix in GIS_SUFFIXES:
-        return list(_gis_rows(path, sheet, crs))
+        return list(_gis_rows(path, sheet, crs, parts))
     raise ScenarioError(f"{path}: unknown file type; expected .csv, .xlsx, .geojson, .gpkg or "
                         ".shp")
 
@@ -154,30 +157,43 @@ def _csv_rows(path: Path) -> Iterator[Row]:
         raise ScenarioError(f"{path}: cannot decode as UTF-8 or GBK")
     reader = csv.DictReader(io.StringIO(text))
     for number, cells in enumerate(reader, start=2):
-        yield Row(f"{path}: row {number}", dict(cells))
+        if any(str(v or "").strip() for v in cells.values()):  # Excel/WPS pad with ",,,"
+            yield Row(f"{path}: row {number}", dict(cells))
 
 
 def _excel_rows(path: Path, sheet: str | None) -> Iterator[Row]:
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(path, data_only=True)  # the values Excel computed
+        formulas = load_workbook(path)  # to tell a formula without a value from an empty cell
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise ScenarioError(f"{path}: cannot read as Excel ({exc})") from None
     if sheet is not None and sheet not in book.sheetnames:
         raise ScenarioError(f"{path}: sheet {sheet!r} not found; sheets: {book.sheetnames}")
     ws = book[sheet] if sheet is not None else book.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
-    for number, values in enumerate(rows, start=2):
+    fs = formulas[ws.title]
+    grid = [list(row) for row in ws.iter_rows(values_only=True)]
+    for merged in ws.merged_cells.ranges:  # a merged 级别/乡镇 cell holds for all its rows
+        top = grid[merged.min_row - 1][merged.min_col - 1]
+        for r in range(merged.min_row, merged.max_row + 1):
+            for c in range(merged.min_col, merged.max_col + 1):
+                grid[r - 1][c - 1] = top
+    header = [str(h).strip() if h is not None else "" for h in (grid[0] if grid else [])]
+    for number, values in enumerate(grid[1:], start=2):
         if all(v is None or str(v).strip() == "" for v in values):
             continue
-        yield Row(f"{path}: sheet {ws.title!r}, row {number}",
-                  dict(zip(header, values, strict=False)))
-    book.close()
+        where = f"{path}: sheet {ws.title!r}, row {number}"
+        for col, value in enumerate(values, start=1):
+            source = fs.cell(row=number, column=col).value
+            if value is None and isinstance(source, str) and source.startswith("="):
+                raise ScenarioError(f"{where}, column {header[col - 1]!r}: {source!r} — a "
+                                    "formula without a computed value; open and save the "
+                                    "workbook in Excel/WPS, or type the value")
+        yield Row(where, dict(zip(header, values, strict=False)))
 
 
-def _gis_rows(path: Path, layer: str | None, crs: str | None) -> Iterator[Row]:
+def _gis_rows(path: Path, layer: str | None, crs: str | None, parts: bool) -> Iterator[Row]:
     import geopandas as gpd
 
     try:
@@ -191,17 +207,27 @@ def _gis_rows(path: Path, layer: str | None, crs: str | None) -> Iterator[Row]:
         frame = frame.to_crs("EPSG:4326")
     for number, (cells, geom) in enumerate(zip(frame.drop(columns="geometry").to_dict(
             orient="records"), frame.geometry, strict=True), start=1):
-        point, outline = None, None
-        if geom is not None and not geom.is_empty:
-            inside = geom if geom.geom_type == "Point" else geom.representative_point()
+        where = f"{path}: feature {number}"
+        if geom is None or geom.is_empty:
+            yield Row(where, cells)
+            continue
+        pieces = list(getattr(geom, "geoms", [geom]))
+        if not (parts and geom.geom_type == "MultiPolygon" and len(pieces) > 1):
+            pieces, numbered = [geom], False
+        else:
+            numbered = True
+        for k, piece in enumerate(pieces, start=1):
+            inside = piece if piece.geom_type == "Point" else piece.representative_point()
             point = (float(inside.x), float(inside.y))
-            if geom.geom_type in ("Polygon", "MultiPolygon"):
-                largest = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
-                outline = [[float(x), float(y)] for x, y in largest.exterior.coords[:-1]]
+            outline = None
+            if piece.geom_type in ("Polygon", "MultiPolygon"):
+                ring = max(getattr(piece, "geoms", [piece]), key=lambda g: g.area).exterior
+                outline = [[float(x), float(y)] for x, y in ring.coords[:-1]]
             if convert is not None:
                 point = convert(*point)
                 outline = [list(convert(x, y)) for x, y in outline] if outline else None
-        yield Row(f"{path}: feature {number}", cells, point, outline)
+            yield Row(f"{where}, part {k}" if numbered else where, cells, point, outline,
+                      k if numbered else 0)
 
 
 # -- rows to scenario items --------------------------------------------------------------------
@@ -312,8 +338,9 @@ def to_item(kind: str, row: Row, words: Vocabulary, convert: Any
                 item.setdefault("teams", []).append({"type": teams[key], "count": count})
                 columns[f"teams[{len(item['teams']) - 1}]"] = str(header)
             continue
-        if field is None:
-            continue  # other columns (notes, contacts …) are not the model's
+        if field is None or field.split(".")[0] not in {
+                *KINDS[kind].model_fields, "lon", "lat", "osm_node"}:
+            continue  # other columns (notes, contacts, another kind's fields) are not ours
         columns[field] = str(header)
         if field in NUMERIC:
             number = _number(value, row.where, str(header))
@@ -363,7 +390,7 @@ def to_item(kind: str, row: Row, words: Vocabulary, convert: Any
         item["location"] = list(convert(lonlat["lon"], lonlat["lat"]))
         columns["location"] = f"{columns.get('lon')}, {columns.get('lat')}"
     item.setdefault("id", item.get("name") or f"{kind[:-1]}_{row.where.rsplit(' ', 1)[-1]}")
-    item["id"] = str(item["id"])
+    item["id"] = str(item["id"]) + (f"-{row.part}" if row.part else "")
     return item, columns
 
 
@@ -407,7 +434,11 @@ def import_into(kind: str, source: Path, scenario_path: Path, *, sheet: str | No
     raw = read_yaml(scenario_path)
     if not isinstance(raw, dict):
         raise ScenarioError(f"{scenario_path}: expected a mapping of scenario fields")
-    rows = read_rows(source, sheet=sheet, crs=canonical)
+    if str(raw.get("crs", "wgs84")).strip().lower() not in ("wgs84", "epsg:4326"):
+        raise ScenarioError(f"{scenario_path}: declares crs: {raw['crs']} for its hand-typed "
+                            "locations, but imported locations are written in WGS84; import "
+                            "into a WGS84 scenario (remove 'crs:' after converting) instead")
+    rows = read_rows(source, sheet=sheet, crs=canonical, parts=kind in AREAS)
     if not rows:
         raise ScenarioError(f"{source}: no data rows")
     convert = to_wgs84(canonical or "wgs84")

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ReliefsimError
-from sim.figures import make_figures, read_run
+from sim.figures import baseline_run, make_figures, read_run
 from sim.files import publish_file
 from sim.fonts import embedded_font_css
 from sim.scenario import Scenario
@@ -284,15 +284,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *,
         raise ReliefsimError(f"--format: {fmt!r} — expected one of {list(FORMATS)}")
     t = TEXT[lang]
     is_experiment = (results_dir / "manifest.json").exists()
-    run_dir = results_dir
-    if is_experiment:
-        manifest = json.loads((results_dir / "manifest.json").read_text(encoding="utf-8"))
-        if not manifest.get("complete"):
-            raise ReliefsimError(f"{results_dir}: the experiment is not finished")
-        baseline = next(c["id"] for c in manifest["configs"]
-                        if c["placement"] == manifest["baseline"])
-        run_dir = results_dir / "runs" / baseline
-    summary, scenario, tables = read_run(run_dir)
+    summary, scenario, tables = read_run(baseline_run(results_dir))
     out = Path(out) if out else results_dir / f"report_{lang}.{fmt}"
     with tempfile.TemporaryDirectory() as tmp, publish_file(out) as target:
         figures = make_figures(results_dir, Path(tmp), lang=lang, formats=("png",),

@@ -23,8 +23,12 @@ EVENTS_PER_TRIP = 8
 """SimPy events of one truck trip: get, load, drive, unload, drive back, put (≈ 7 measured)."""
 SECONDS_PER_EVENT = 1e-5
 """Wall time per model event including records and KPIs (≈ 6–10 µs on a 2-core machine)."""
-BYTES_PER_PERSON = 48
-"""Person-level relief times (initial and effective, float64) plus sort buffers."""
+SECONDS_PER_SCAN = 6e-7
+"""Rescue dispatch looks at every waiting need at each decision: when incidents outpace the
+teams, the cost grows with incidents × backlog (measured on the Helsinki scenario at 100,
+200 and 400 calls per hour: 7, 24 and 105 s)."""
+TRIP_OVERHEAD_H = 0.5
+"""Mobilisation and travel added to an incident's work time, for the teams' capacity."""
 BYTES_PER_EVENT = 200
 """Records kept per event (trips, deliveries, ledger rows)."""
 MIN_TRIP_H = 0.05
@@ -53,6 +57,8 @@ class Workload:
     trips: float
     people: float
     runs: int = 1
+    backlog: float = 0.0
+    """Mean number of incidents waiting for teams (when they outpace the teams)."""
 
     @property
     def events(self) -> float:
@@ -60,16 +66,17 @@ class Workload:
 
     @property
     def seconds(self) -> float:
-        return self.events * SECONDS_PER_EVENT
+        scans = self.runs * self.incidents * self.backlog
+        return self.events * SECONDS_PER_EVENT + scans * SECONDS_PER_SCAN
 
     @property
     def memory_bytes(self) -> float:
-        """Peak memory of one replication (replications run one after another per worker)."""
-        per_run = self.events / max(self.runs, 1) * BYTES_PER_EVENT
-        return per_run + self.people * BYTES_PER_PERSON
+        """Peak memory of one replication (replications run one after another per worker;
+        relief per person is kept as runs of people, not per person)."""
+        return self.events / max(self.runs, 1) * BYTES_PER_EVENT
 
     def times(self, runs: int) -> Workload:
-        return Workload(self.incidents, self.trips, self.people, runs)
+        return Workload(self.incidents, self.trips, self.people, runs, self.backlog)
 
     def describe(self) -> str:
         return (f"≈ {self.events:,.0f} simulation events ({_duration(self.seconds)} on one "
@@ -93,7 +100,24 @@ def estimate(scenario: Scenario) -> Workload:
         trips = min(need_kg / smallest, most)
     producing = sum(1 for d in scenario.depots if d.production_per_h)
     trips += producing * horizon / PRODUCTION_STEP_H / 2  # a production step ≈ half a trip
-    return Workload(incidents=incidents, trips=trips, people=people)
+    return Workload(incidents=incidents, trips=trips, people=people,
+                    backlog=_backlog(scenario, incidents))
+
+
+def _backlog(scenario: Scenario, incidents: float) -> float:
+    """Mean incidents waiting when calls outpace what the teams can serve over the horizon
+    (half the excess, as it grows from none to all of it)."""
+    units = (sum(g.count for b in scenario.team_bases for g in b.teams)
+             + sum(w.boats.count for w in scenario.water_stations)
+             + sum(h.helicopters.count for h in scenario.helipads))
+    kinds = {t.id: t for t in scenario.incident_types}
+    used = [kinds[g.type] for g in scenario.generators if g.type in kinds]
+    if not used:
+        return 0.0
+    need = sum(sum(n.count for n in t.needs) for t in used) / len(used)
+    busy_h = sum(t.work_h for t in used) / len(used) + TRIP_OVERHEAD_H
+    servable = units / need * scenario.horizon_h / busy_h
+    return max(incidents - servable, 0.0) / 2
 
 
 def check_workload(work: Workload, *, yes: bool, what: str = "this run") -> None:

@@ -137,3 +137,21 @@ def test_an_unknown_crs_is_one_message(tmp_path: Path) -> None:
 def _write(path: Path, data: Any) -> Path:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def test_a_yaml_alias_shared_by_two_polygons_is_converted_once(tmp_path: Path) -> None:
+    text = (ROOT / "scenarios" / "nanjing_xuanwu_flood.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    ring = data["disruptions"][0].get("polygon") or [[118.76, 32.04], [118.77, 32.04],
+                                                     [118.77, 32.05]]
+    data["disruptions"][0].pop("near", None)
+    data["disruptions"][0].pop("radius_m", None)
+    data["disruptions"][0]["polygon"] = ring
+    data["hazard_zones"] = [{"id": "z", "polygon": ring}]  # safe_dump writes an alias
+    data["crs"] = "gcj02"
+    path = _write(tmp_path / "alias.yaml", data)
+    assert "&id" in path.read_text(encoding="utf-8")
+    loaded = load_scenario(path)
+    assert loaded.hazard_zones[0].polygon == loaded.disruptions[0].polygon
+    once = to_wgs84("gcj02")(*ring[0])
+    assert metres(*loaded.hazard_zones[0].polygon[0], *once) < 0.01

@@ -334,3 +334,88 @@ def test_a_table_of_amap_points_in_nanjing(tmp_path: Path) -> None:
         lon, lat = settlement.location
         assert float(haversine_m(lon, lat, net.lon[k], net.lat[k])) < 1.0
         assert float(haversine_m(row[2], row[3], net.lon[k], net.lat[k])) > 300
+
+
+# -- review findings: what real ledgers look like ----------------------------------------------
+
+
+def test_real_world_tables(tmp_path: Path, scenario: Path, nodes: np.ndarray) -> None:
+    """Trailing ',,,' rows, merged 级别 cells, columns meant for other kinds."""
+    padded = tmp_path / "padded.csv"
+    padded.write_bytes(("\ufeff名称,人口,经度,纬度,,\r\n"
+                        f"村3,500,{nodes[3][0]},{nodes[3][1]},,\r\n,,,,,\r\n,,,,,\r\n"
+                        ).encode())
+    assert invoke("import", "settlements", str(padded), "--into", str(scenario)).exit_code == 0
+    book = Workbook()
+    ws = book.active
+    ws.append(["编号", "名称", "级别", "经度", "纬度", "食品饮用水包"])
+    ws.append(["m1", "甲", "乡镇", *nodes[6], 100])
+    ws.append(["m2", "乙", None, *nodes[7], 200])
+    ws.merge_cells("C2:C3")  # one 级别 cell over both rows, as ledgers are typed
+    merged = tmp_path / "merged.xlsx"
+    book.save(merged)
+    assert invoke("import", "depots", str(merged), "--into", str(scenario)).exit_code == 0
+    assert [d.tier for d in load_scenario(scenario).depots[-2:]] == ["town", "town"]
+    shelters = write_csv(tmp_path / "sh.csv",
+                         ["名称", "类型", "级别", "可容纳人数", "经度", "纬度"],
+                         [["小学", "室内", "Ⅱ类", 800, *nodes[8]]], "utf-8")
+    assert invoke("import", "shelters", str(shelters), "--into", str(scenario)).exit_code == 0
+    assert load_scenario(scenario).shelters[-1].capacity_people == 800
+
+
+def test_a_formula_without_a_value_is_an_error(tmp_path: Path, scenario: Path,
+                                               nodes: np.ndarray) -> None:
+    book = Workbook()
+    book.active.append(["编号", "名称", "经度", "纬度", "食品饮用水包", "棉被"])
+    book.active.append(["f1", "公式", *nodes[9], "=200*2", 300])  # openpyxl stores no value
+    path = tmp_path / "formula.xlsx"
+    book.save(path)
+    before = scenario.read_bytes()
+    result = invoke("import", "depots", str(path), "--into", str(scenario))
+    assert result.exit_code == 2
+    assert "row 2, column '食品饮用水包': '=200*2' — a formula without a computed value" in \
+        result.output.replace("\n", "")
+    assert scenario.read_bytes() == before
+
+
+def test_each_part_of_a_multipolygon_zone_is_a_zone(tmp_path: Path, scenario: Path) -> None:
+    from shapely import MultiPolygon
+
+    parts = MultiPolygon([box(24.930, 60.160, 24.932, 60.162), box(24.950, 60.170, 24.951,
+                                                                   60.171)])
+    path = tmp_path / "zones.geojson"
+    gpd.GeoDataFrame({"名称": ["低洼区"]}, geometry=[parts], crs="EPSG:4326").to_file(path)
+    assert invoke("import", "hazard_zones", str(path), "--into", str(scenario)).exit_code == 0
+    assert [z.id for z in load_scenario(scenario).hazard_zones] == ["低洼区-1", "低洼区-2"]
+
+
+def test_import_keeps_links_and_permissions_and_refuses_a_crs_file(
+        tmp_path: Path, scenario: Path, nodes: np.ndarray) -> None:
+    import os
+    import stat
+
+    scenario.chmod(0o600)
+    link = tmp_path / "linked.yaml"
+    link.symlink_to(scenario)
+    table = write_csv(tmp_path / "one.csv", ["名称", "人口", "经度", "纬度"],
+                      [["链接村", 5, *nodes[11]]], "utf-8")
+    assert invoke("import", "settlements", str(table), "--into", str(link)).exit_code == 0
+    assert link.is_symlink() and load_scenario(scenario).settlements[-1].id == "链接村"
+    assert stat.S_IMODE(os.stat(scenario).st_mode) == 0o600
+    gcj = tmp_path / "gcj.yaml"
+    gcj.write_text("crs: gcj02\n" + scenario.read_text(encoding="utf-8"), encoding="utf-8")
+    result = invoke("import", "settlements", str(table), "--into", str(gcj))
+    assert result.exit_code == 2 and "declares crs: gcj02" in result.output
+
+
+def test_init_writes_a_network_path_the_scenario_can_find(
+        tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "nj.osm").write_bytes(
+        (shared_data / "osm" / "nanjing_xuanwu.osm").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    cache = str(tmp_path / "cache")
+    assert invoke("init", "--network", "maps/nj.osm", "--out", "drafts/d.yaml", "--cache-dir",
+                  cache).exit_code == 0
+    monkeypatch.chdir(tmp_path / "maps")
+    assert invoke("validate", "../drafts/d.yaml", "--cache-dir", cache).exit_code == 0

@@ -513,3 +513,97 @@ def test_results_written_before_markers_existed_are_still_ours(tmp_path: Path,
     (out / MARKER).unlink()
     assert invoke("run", str(DEFAULT), "--out", str(out), "--cache-dir", cache).exit_code == 0
     assert (out / MARKER).exists() and (out / "results.gpkg").exists()
+
+
+# -- review findings: outputs through links, '.', edits, stale files, other people's manifests --
+
+
+def test_compare_never_deletes_a_users_manifest(tmp_path: Path, cache: str) -> None:
+    experiment = small_experiment(tmp_path, replications=2)
+    mine = tmp_path / "userdir"
+    mine.mkdir()
+    (mine / "manifest.json").write_text('{"my": "notes"}', encoding="utf-8")
+    before = snapshot(mine)
+    result = invoke("compare", str(experiment), "--out", str(mine), "--cache-dir", cache)
+    assert result.exit_code == 2 and "not a reliefsim results folder" in result.output
+    assert snapshot(mine) == before
+
+
+def test_out_dot_in_an_empty_folder_and_out_through_a_link(
+        tmp_path: Path, cache: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "emptyhere"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    for _ in range(2):  # and again into its own results
+        assert invoke("run", str(DEFAULT), "--out", ".", "--cache-dir", cache).exit_code == 0
+    assert (here / "summary.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+    real = tmp_path / "real"
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    real.mkdir()
+    assert invoke("run", str(DEFAULT), "--out", str(link), "--cache-dir", cache).exit_code == 0
+    assert link.is_symlink() and (real / "summary.json").exists()
+    broken = tmp_path / "broken"
+    broken.symlink_to(tmp_path / "nowhere")
+    result = invoke("run", str(DEFAULT), "--out", str(broken), "--cache-dir", cache)
+    assert result.exit_code == 2 and "broken symbolic link" in result.output
+
+
+def test_an_edited_output_is_never_overwritten(tmp_path: Path, cache: str) -> None:
+    ledger = tmp_path / "desk" / "台账.xlsx"
+    assert invoke("export-ledger", str(DEFAULT), "--out", str(ledger)).exit_code == 0
+    assert invoke("export-ledger", str(DEFAULT), "--out", str(ledger)).exit_code == 0  # ours
+    from openpyxl import load_workbook
+
+    book = load_workbook(ledger)
+    book.worksheets[0]["B2"] = "PLANNER-EDIT"
+    book.save(ledger)
+    edited = ledger.read_bytes()
+    result = invoke("export-ledger", str(DEFAULT), "--out", str(ledger))
+    assert result.exit_code == 2 and "has changed since reliefsim wrote it" in result.output
+    assert ledger.read_bytes() == edited
+
+
+def test_a_rerun_removes_its_stale_outputs_but_keeps_edited_ones(tmp_path: Path,
+                                                                 cache: str) -> None:
+    out = tmp_path / "run"
+    assert invoke("run", str(DEFAULT), "--out", str(out), "--cache-dir", cache).exit_code == 0
+    assert invoke("gis", str(out), "--cache-dir", cache).exit_code == 0
+    assert invoke("report", str(out), "--cache-dir", cache).exit_code == 0
+    (out / "report_zh.html").write_text("my notes on the old run", encoding="utf-8")
+    assert invoke("run", str(DEFAULT), "--out", str(out), "--cache-dir", cache,
+                  "--seed", "8").exit_code == 0
+    assert not (out / "results.gpkg").exists()  # derived from the old run: removed
+    assert (out / "report_zh.html").read_text(encoding="utf-8") == "my notes on the old run"
+
+
+def test_legacy_results_stay_usable_after_gis(tmp_path: Path, cache: str) -> None:
+    out = tmp_path / "legacy"
+    assert invoke("run", str(DEFAULT), "--out", str(out), "--cache-dir", cache).exit_code == 0
+    (out / MARKER).unlink()
+    assert invoke("gis", str(out), "--cache-dir", cache).exit_code == 0
+    assert invoke("run", str(DEFAULT), "--out", str(out), "--cache-dir", cache).exit_code == 0
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_a_read_only_place_is_refused_before_any_work(tmp_path: Path, cache: str) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    result = invoke("run", str(DEFAULT), "--out", str(locked / "run"), "--cache-dir", cache)
+    assert result.exit_code == 2 and "permission denied" in result.output
+
+
+def test_a_month_of_calls_that_outpace_the_teams_needs_yes(tmp_path: Path, cache: str,
+                                                          base: dict[str, Any]) -> None:
+    """Dispatch cost grows with incidents × backlog; a linear estimate let this run for
+    hours without asking."""
+    data = copy.deepcopy(base)
+    data["horizon_h"] = 168
+    for g in data["generators"]:
+        if g["type"] == "road_traffic":
+            g["rate_per_h"], g["window"] = 1000, {"start_h": 0}
+    result = invoke("run", str(write(tmp_path / "s.yaml", data)), "--out",
+                    str(tmp_path / "out"), "--cache-dir", cache)
+    assert result.exit_code == 2 and "add --yes" in result.output.replace("\n", "")
