@@ -76,3 +76,58 @@ def nanjing_scenario() -> object:
 
     return load_scenario(Path(__file__).resolve().parents[1] / "scenarios"
                          / "nanjing_xuanwu_flood.yaml")
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The embedded Helsinki scenario on its network (modules place their own scenarios on
+    it with ``world.with_scenario``)."""
+    from sim.validation import default_world
+
+    return default_world(tmp_path_factory.mktemp("world-cache"))
+
+
+@pytest.fixture(scope="session")
+def nodes(world: object) -> list[list[float]]:
+    """Road node coordinates of the Helsinki network (a site placed there snaps onto it)."""
+    net = world.road  # type: ignore[attr-defined]
+    return [[float(net.lon[i]), float(net.lat[i])] for i in range(net.n_nodes)]
+
+
+@pytest.fixture
+def rebuilt_from(tmp_path: Path) -> Callable[..., tuple[dict, dict]]:
+    """``rebuilt_from(original, source, sheets)``: import each section of the workbook or
+    GeoPackage ``source`` (sheet or layer per section) into ``original`` stripped of those
+    sections (and of the incidents that need their teams), put the incidents back, and return
+    both scenarios' dumps (team order within a base normalised: one header row orders the team
+    columns of every base alike, and that order means nothing — ties go by unit name)."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from sim.scenario import dump_scenario, load_scenario
+
+    def rebuild(original: dict, source: Path, sheets: dict[str, str]) -> tuple[dict, dict]:
+        def write(name: str, data: dict) -> Path:
+            path = tmp_path / name
+            path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+            return path
+
+        kept = ("incidents", "generators")
+        target = write("rebuilt.yaml", {k: v for k, v in original.items()
+                                        if k not in (*sheets, *kept)})
+        for section, sheet in sheets.items():
+            if original.get(section):
+                result = CliRunner().invoke(app, ["import", section, str(source), "--sheet",
+                                                  sheet, "--into", str(target)])
+                assert result.exit_code == 0, result.output
+        rebuilt = yaml.safe_load(target.read_text(encoding="utf-8"))
+        rebuilt.update({k: original[k] for k in kept if k in original})
+        dumps = (dump_scenario(load_scenario(write("rebuilt.yaml", rebuilt))),
+                 dump_scenario(load_scenario(write("original.yaml", original))))
+        for data in dumps:
+            for base in data["team_bases"]:
+                base["teams"].sort(key=lambda g: g["type"])
+        return dumps
+
+    return rebuild

@@ -47,7 +47,6 @@ from sim.model.incidents import Incident, sample_incidents
 from sim.model.records import Records
 from sim.network import edges_near, haversine_m
 from sim.scenario import TIERS, IncidentType, parse_scenario
-from sim.validation import default_world
 from sim.world import World
 
 TOL = 1e-7  # for times the model and the brute force compute along different float paths
@@ -57,18 +56,6 @@ RIVER_DETOUR = 1.4  # README: without a waterway graph, river distance = straigh
 CHOICE_SETTINGS = settings(max_examples=500, deadline=None, derandomize=True, database=None,
                            suppress_health_check=[HealthCheck.too_slow,
                                                   HealthCheck.filter_too_much])
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return default_world(tmp_path_factory.mktemp("choices-cache"))
-
-
-@pytest.fixture(scope="module")
-def nodes(world: World) -> list[list[float]]:
-    """Road node coordinates to place sites on."""
-    net = world.road
-    return [[float(net.lon[i]), float(net.lat[i])] for i in range(net.n_nodes)]
 
 
 def lex_less(a: tuple[float, str], b: tuple[float, str]) -> bool:

@@ -17,7 +17,6 @@ from sim.metrics import person_relief
 from sim.model import simulate
 from sim.model.records import Records
 from sim.scenario import parse_scenario
-from sim.validation import default_world
 from sim.world import World
 
 EPS = 1e-6
@@ -30,18 +29,6 @@ TIERS = ["village", "town", "county", "enterprise", "city", "province"]
 
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                              database=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return default_world(tmp_path_factory.mktemp("properties-cache"))
-
-
-@pytest.fixture(scope="module")
-def nodes(world: World) -> list[list[float]]:
-    """Road node coordinates to place sites on (a site snaps exactly onto its node)."""
-    net = world.road
-    return [[float(net.lon[i]), float(net.lat[i])] for i in range(net.n_nodes)]
 
 
 @st.composite

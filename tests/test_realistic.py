@@ -30,7 +30,6 @@ from sim.model.roads import Closures, RoadState
 from sim.model.streams import stream
 from sim.network import edges_near, snap
 from sim.scenario import parse_scenario
-from sim.validation import default_world
 from sim.world import World
 
 # Sites of the embedded default scenario (central Helsinki).
@@ -45,11 +44,6 @@ KAMPPI = [24.9356, 60.1704]  # 急救站
 PARKS = [[24.9464, 60.1732], [24.9367, 60.1741], [24.9456, 60.1788]]  # forest-fire points
 
 EXACT = 1e-9
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return default_world(tmp_path_factory.mktemp("realistic-cache"))
 
 
 def node_of(world: World, lonlat: list[float]) -> int:
