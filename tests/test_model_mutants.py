@@ -307,20 +307,44 @@ def assert_same_records(a: Records, b: Records) -> None:
 
 
 def test_default_replication_is_replication_zero(world: World) -> None:
-    assert_same_records(simulate(world), simulate(world, replication=0))
+    default = simulate(world)
+    assert_same_records(default, simulate(world, replication=0))
     # and replication 1 is another draw (so the comparison above means something)
-    one = simulate(world, replication=1)
-    assert not tables(one)["incidents"].equals(tables(simulate(world))["incidents"]) or \
-        not tables(one)["deliveries"].equals(tables(simulate(world))["deliveries"])
+    ta, tb = tables(default), tables(simulate(world, replication=1))
+    assert any(not ta[name].equals(tb[name]) for name in ta)
+
+
+class HorizonGuard(simpy.Environment):
+    """An environment that fails as soon as an event beyond the horizon would be processed
+    (simulate runs to the horizon and no further, with or without progress reports)."""
+
+    def __init__(self, horizon_h: float) -> None:
+        super().__init__()
+        self.horizon_h = horizon_h
+
+    def step(self) -> None:
+        assert self.peek() <= self.horizon_h, f"event at {self.peek()} h beyond the horizon"
+        super().step()
 
 
 def test_progress_reports_fifty_even_steps_and_changes_nothing(world: World) -> None:
     horizon = world.scenario.horizon_h
     seen: list[Any] = []
-    with_progress = simulate(world, progress=seen.append)
+    with_progress = simulate(world, progress=seen.append, env=HorizonGuard(horizon))
     assert seen == pytest.approx([horizon * k / 50 for k in range(1, 51)], rel=1e-12, abs=0)
     assert all(isinstance(t, float | int) for t in seen)
     assert_same_records(with_progress, simulate(world))
+
+
+@pytest.mark.parametrize("report", [False, True])
+def test_simulate_stops_at_the_horizon(world: World, report: bool) -> None:
+    horizon = world.scenario.horizon_h
+    env = HorizonGuard(horizon)
+    seen: list[float] = []
+    records = simulate(world, env=env, progress=seen.append if report else None)
+    assert env.now == pytest.approx(horizon, rel=1e-12)
+    assert len(seen) == (50 if report else 0)
+    assert_same_records(records, simulate(world))
 
 
 def test_replications_share_the_worlds_route_cache(world: World) -> None:
