@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -33,7 +32,7 @@ from sim.experiment import (
     experiment_hash,
     replication_values,
 )
-from sim.files import MARKER, claim_dir, follow_umask, register
+from sim.files import MARKER, atomic_write, claim_dir, register
 from sim.metrics import kpi_table
 from sim.results import package_versions, write_json
 from sim.run import run_replication
@@ -214,21 +213,10 @@ def _dask(world: World, configs: dict[str, Scenario], seed: int, chunks: list[Ch
 # -- the results store ------------------------------------------------------------------------
 
 
-def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        follow_umask(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_chunk(run: ExperimentRun, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> None:
     for name in CHUNK_TABLES:
-        _atomic_parquet(tables[name], run.chunk_dir / f"{chunk.name}.{name}.parquet")
+        atomic_write(run.chunk_dir / f"{chunk.name}.{name}.parquet",
+                     lambda tmp, frame=tables[name]: frame.to_parquet(tmp, index=False))
 
 
 def _open_store(out: Path, experiment: Experiment, base: Scenario, configs: list[Config],

@@ -67,12 +67,6 @@ def _warn(warnings: list[str]) -> None:
                           soft_wrap=True)
 
 
-def _check_workload(work: Any, *, yes: bool, what: str) -> None:
-    from sim.workload import check_workload
-
-    check_workload(work, yes=yes, what=what)
-
-
 def _terminate_as_interrupt() -> None:
     """``kill`` (SIGTERM) ends a command like Ctrl-C: its clean-up runs, nothing is left."""
     def handler(signum: int, frame: Any) -> None:
@@ -149,7 +143,7 @@ def run(
     from sim.model import POLICIES
     from sim.run import run_replication, save_run
     from sim.scenario import load_scenario
-    from sim.workload import estimate
+    from sim.workload import check_workload, estimate
     from sim.world import build_world
 
     if policy is not None and policy not in POLICIES:
@@ -157,7 +151,7 @@ def run(
     spec = load_scenario(scenario)
     out = out or Path("results") / f"{scenario.stem}-seed{spec.seed if seed is None else seed}"
     claim_dir(out, "run")  # before any work: a folder that is not ours is refused at once
-    _check_workload(estimate(spec), yes=yes, what=f"{scenario} (one replication)")
+    check_workload(estimate(spec), yes=yes, what=f"{scenario} (one replication)")
     world = build_world(spec, cache_dir=cache_dir, origin=str(scenario))
     _warn(world.warnings)
     with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:.0f}/"
@@ -235,10 +229,11 @@ def compare(
     from sim.batch import run_experiment
     from sim.compare import finish_experiment
     from sim.experiment import experiment_workload, load_experiment
+    from sim.workload import check_workload
 
     spec, base = load_experiment(experiment)
     out = out or Path("results") / experiment.stem
-    _check_workload(experiment_workload(spec, base), yes=yes, what=str(experiment))
+    check_workload(experiment_workload(spec, base), yes=yes, what=str(experiment))
     _terminate_as_interrupt()
     columns = (TextColumn("replications"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn())
@@ -345,6 +340,7 @@ def optimize(
         write_sites_geojson,
     )
     from sim.results import write_tables
+    from sim.workload import check_workload
     from sim.world import build_world
 
     if model not in MODELS:
@@ -355,7 +351,7 @@ def optimize(
     standard = standard_h or spec.optimize.standard_h
     out = out or Path("results") / f"{experiment.stem}-optimize-{model}"
     claim_dir(out, "optimize")
-    _check_workload(experiment_workload(spec, base, placements=top + 1), yes=yes,
+    check_workload(experiment_workload(spec, base, placements=top + 1), yes=yes,
                     what=f"{experiment} (top {top} verified by simulation)")
     world = build_world(base, cache_dir=cache_dir, origin=str(experiment))
     candidates = candidate_sites(world, spec.optimize)
@@ -570,8 +566,7 @@ def network_info(
         _print_sites(world)
         if world.water is not None:
             _print_report(world.water.report)
-        for warning in world.warnings:
-            err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        _warn(world.warnings)
         return
     _print_report(load_network(source, cache_dir=cache_dir).report)
 

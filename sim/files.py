@@ -12,12 +12,13 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sim.errors import ReliefsimError
 
-__all__ = ["MARKER", "atomic_write_bytes", "claim_dir", "claim_file", "folder_kind",
+__all__ = ["MARKER", "atomic_write", "atomic_write_bytes", "claim_dir", "claim_file", "folder_kind",
            "follow_umask", "publish_dir", "publish_file", "register"]
 
 MARKER = ".reliefsim.json"
@@ -156,11 +157,8 @@ def register(folder: Path, names: list[str], kind: str, *, drop: list[str] = ())
         files.pop(name, None)
     files.update({name: _stat(folder / name) for name in names})
     marker["files"] = dict(sorted(files.items()))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{MARKER}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(marker, fh, ensure_ascii=False, indent=1)
-    follow_umask(Path(tmp))
-    os.replace(tmp, folder / MARKER)
+    atomic_write(folder / MARKER, lambda tmp: tmp.write_text(
+        json.dumps(marker, ensure_ascii=False, indent=1), encoding="utf-8"))
 
 
 class publish_dir:
@@ -190,9 +188,7 @@ class publish_dir:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _publish(self) -> None:
-        names = sorted(p.name for p in self.tmp.iterdir())
-        for name in names:
-            follow_umask(self.tmp / name)
+        names = sorted(p.name for p in self.tmp.iterdir())  # written with the umask already
         if not self.target.exists():
             register(self.tmp, names, self.kind)
             follow_umask(self.tmp)
@@ -221,7 +217,6 @@ def _merge(source: Path, target: Path) -> None:
         if item.is_dir() and there.is_dir():
             _merge(item, there)
         else:
-            follow_umask(item)
             os.replace(item, there)
 
 
@@ -251,15 +246,17 @@ class publish_file:
         register(self.target.parent, [self.target.name], self.kind)
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and a rename; through a symbolic
-    link to its target, and keeping an existing file's permissions."""
+def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write ``path`` by ``write(temporary path)`` beside it and one rename: readers see the
+    old file or the new one, never half of one (a left-over ``.NAME.*.tmp`` marks a killed
+    write). Through a symbolic link to its target; an existing file keeps its permissions, a
+    new one follows the umask."""
     path = _real(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+        write(Path(tmp))
         if path.exists():
             shutil.copymode(path, tmp)
         else:
@@ -268,3 +265,9 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` atomically (see :func:`atomic_write`)."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(payload))

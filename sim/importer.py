@@ -308,6 +308,7 @@ def to_item(kind: str, row: Row, words: Vocabulary, convert: Any
     columns: dict[str, str] = {}
     mobilisation: dict[str, float] = {}
     commodities, teams = words.commodities, words.teams
+    ours = {*KINDS[kind].model_fields, "lon", "lat", "osm_node"}  # fields this kind has
     lonlat: dict[str, float] = {}
     for header, value in row.cells.items():
         key = _key(header)
@@ -338,8 +339,7 @@ def to_item(kind: str, row: Row, words: Vocabulary, convert: Any
                 item.setdefault("teams", []).append({"type": teams[key], "count": count})
                 columns[f"teams[{len(item['teams']) - 1}]"] = str(header)
             continue
-        if field is None or field.split(".")[0] not in {
-                *KINDS[kind].model_fields, "lon", "lat", "osm_node"}:
+        if field is None or field.split(".")[0] not in ours:
             continue  # other columns (notes, contacts, another kind's fields) are not ours
         columns[field] = str(header)
         if field in NUMERIC:

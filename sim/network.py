@@ -33,7 +33,6 @@ import math
 import os
 import pickle
 import re
-import tempfile
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -50,7 +49,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from sim.errors import NetworkError, OfflineError
-from sim.files import atomic_write_bytes, follow_umask
+from sim.files import atomic_write, atomic_write_bytes
 
 __all__ = [
     "DEFAULT_BOAT_SPEEDS_KMH",
@@ -1032,12 +1031,7 @@ def _download(src: _Source, kind: str, raw_path: Path) -> nx.MultiDiGraph:
     except Exception as exc:
         raise NetworkError(f"network source {src.label!r}: download failed ({exc})") from None
     try:
-        raw_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=raw_path.parent, suffix=".graphml.tmp")
-        os.close(fd)
-        ox.save_graphml(graph, tmp)
-        follow_umask(Path(tmp))
-        os.replace(tmp, raw_path)
+        atomic_write(raw_path, lambda tmp: ox.save_graphml(graph, tmp))
     except OSError as exc:
         warnings.warn(f"could not save the downloaded network to {raw_path}: {exc}",
                       stacklevel=3)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import metadata
@@ -21,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ReliefsimError
-from sim.files import claim_dir, follow_umask, publish_dir, register
+from sim.files import atomic_write, claim_dir, publish_dir, register
 
 __all__ = ["package_versions", "read_summary", "write_json", "write_run", "write_tables"]
 
@@ -55,11 +53,8 @@ def _jsonable(value: Any) -> Any:
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
     """Write strict JSON atomically (temporary file, then rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(_jsonable(data), fh, ensure_ascii=False, indent=2, allow_nan=False)
-    follow_umask(Path(tmp))
-    os.replace(tmp, path)
+    text = json.dumps(_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame], *,
@@ -76,17 +71,7 @@ def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame], *,
         for suffix, write in ((".parquet", lambda p, f=frame: f.to_parquet(p, index=False)),
                               (".csv", lambda p, f=frame: f.to_csv(p, index=False,
                                                                    encoding="utf-8-sig"))):
-            path = directory / f"{name}{suffix}"
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-            os.close(fd)
-            try:
-                write(tmp)
-                follow_umask(Path(tmp))
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            names.append(path.name)
+            names.append(atomic_write(directory / f"{name}{suffix}", write).name)
     if kind is not None:
         register(directory, names, kind)
 
