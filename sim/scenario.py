@@ -30,6 +30,7 @@ from sim.crs import check_crs, convert_document
 from sim.errors import ScenarioError
 
 __all__ = [
+    "SITE_FIELDS",
     "TIERS",
     "Scenario",
     "dump_scenario",
@@ -75,6 +76,10 @@ Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 PositiveCount = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 Quantity = Annotated[float, Field(ge=0, le=MAX_QUANTITY)]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+Kilograms = Annotated[float, Field(gt=0, le=MAX_KG)]
+Speed = Annotated[float, Field(gt=0, le=MAX_SPEED_KMH)]
+Metres = Annotated[float, Field(gt=0, le=MAX_RADIUS_M)]
+Hectares = Annotated[float, Field(gt=0, le=MAX_FIRE_HA)]
 
 Tier = Literal["village", "town", "county", "enterprise", "city", "province", "neighbour"]
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -169,9 +174,8 @@ class NetworkSpec(_Model):
     source: str = Field(
         description="builtin:helsinki | place:NAME | bbox:W,S,E,N | path to .osm/.osm.pbf/.graphml"
     )
-    speeds_kmh: dict[str, Annotated[float, Field(gt=0, le=MAX_SPEED_KMH)]] = Field(
-        default_factory=dict)
-    snap_warn_m: Annotated[float, Field(gt=0, le=MAX_RADIUS_M)] = 500.0
+    speeds_kmh: dict[str, Speed] = Field(default_factory=dict)
+    snap_warn_m: Metres = 500.0
     waterways: str | None = Field(
         default=None, description="source of the waterway graph for boats ('same' = source)"
     )
@@ -183,7 +187,7 @@ class Commodity(_Model):
     id: str
     name: str = ""
     unit: str = "unit"
-    unit_kg: Annotated[float, Field(gt=0, le=MAX_KG)] = 10.0
+    unit_kg: Kilograms = 10.0
     per_person: Annotated[float, Field(ge=1e-6, le=MAX_QUANTITY)] = 1.0
     """Units per person; at least a millionth of a unit (smaller is a unit mistake)."""
     main: bool = True
@@ -204,6 +208,17 @@ Area = Annotated[str, PlainValidator(_area, json_schema_input_type=str)]
 """county ⊃ town/street ⊃ village/community (县/乡镇（街道）/村（社区）), joined by '/'."""
 
 
+SITE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("depots", "depot"),
+    ("team_bases", "team_base"),
+    ("water_stations", "water_station"),
+    ("helipads", "helipad"),
+    ("shelters", "shelter"),
+    ("settlements", "settlement"),
+)
+"""Scenario list fields that hold placed sites (:class:`_Site`), with the kind each holds."""
+
+
 class _Site(_Model):
     """A placed site. ``review`` says what a planner must still check or fill in (entries
     drafted from OSM by ``reliefsim init`` carry one; ``validate`` lists them)."""
@@ -216,7 +231,7 @@ class _Site(_Model):
 
 class Trucks(_Model):
     count: Count = 2
-    capacity_kg: Annotated[float, Field(gt=0, le=MAX_KG)] = 5000.0
+    capacity_kg: Kilograms = 5000.0
     load_h: Hours = 0.5
     unload_h: Hours = 0.25
 
@@ -260,7 +275,7 @@ class TeamBase(_Site):
 
 class Vessels(_Model):
     count: PositiveCount = 1
-    speed_kmh: Annotated[float, Field(gt=0, le=MAX_SPEED_KMH)] = 30.0
+    speed_kmh: Speed = 30.0
     mobilisation_h: Hours = 0.25
 
 
@@ -302,9 +317,9 @@ class TeamNeed(_Model):
 class FireGrowth(_Model):
     """Forest-fire growth: area grows until ``needs`` are on scene, then is put out."""
 
-    initial_ha: Annotated[float, Field(gt=0, le=MAX_FIRE_HA)] = 1.0
+    initial_ha: Hectares = 1.0
     growth_per_h: Annotated[float, Field(ge=0, le=10)] = 0.3
-    suppress_ha_per_team_h: Annotated[float, Field(gt=0, le=MAX_FIRE_HA)] = 2.0
+    suppress_ha_per_team_h: Hectares = 2.0
 
 
 class IncidentType(_Model):
@@ -337,7 +352,7 @@ class IncidentGenerator(_Model):
     locate_on: Literal["roads", "rivers", "settlements", "points"] = "roads"
     points: list[LonLat] = Field(default_factory=list)
     near: LonLat | None = None
-    radius_m: Annotated[float, Field(gt=0, le=MAX_RADIUS_M)] | None = None
+    radius_m: Metres | None = None
 
     @model_validator(mode="after")
     def _points_given(self) -> IncidentGenerator:
@@ -358,7 +373,7 @@ class Disruption(_Model):
     road_classes: list[str] | None = None
     edge_osmids: list[int] | None = None
     near: LonLat | None = None
-    radius_m: Annotated[float, Field(gt=0, le=MAX_RADIUS_M)] | None = None
+    radius_m: Metres | None = None
     share: Probability = 1.0
 
     @model_validator(mode="after")
@@ -577,8 +592,7 @@ def pre_run_warnings(scenario: Scenario) -> list[str]:
             if item.window.start_h >= horizon:
                 out.append(f"{field}[{i}].window.start_h: {item.window.start_h:g} h is not "
                            f"before horizon_h ({horizon:g} h); it never acts")
-    for field in ("settlements", "depots", "shelters", "team_bases", "water_stations",
-                  "helipads"):
+    for field, _ in SITE_FIELDS:
         for i, item in enumerate(getattr(scenario, field)):
             if item.review:
                 out.append(f"{field}[{i}] ({item.id}) needs review: {item.review}")

@@ -19,20 +19,10 @@ import numpy as np
 from sim.errors import NetworkError, ScenarioError
 from sim.network import Network, haversine_m, load_network, lonlat_inside, snap
 from sim.routing import TravelTimes
-from sim.scenario import Scenario, pre_run_warnings
+from sim.scenario import SITE_FIELDS, Scenario, pre_run_warnings
 from sim.screening import screen
 
-__all__ = ["SITE_FIELDS", "Site", "World", "build_world"]
-
-SITE_FIELDS: tuple[tuple[str, str], ...] = (
-    ("depots", "depot"),
-    ("team_bases", "team_base"),
-    ("water_stations", "water_station"),
-    ("helipads", "helipad"),
-    ("shelters", "shelter"),
-    ("settlements", "settlement"),
-)
-"""Scenario list fields that hold placed sites, with the site kind each holds."""
+__all__ = ["Site", "World", "build_world"]
 
 SCREENED = ("depot", "shelter", "team_base", "helipad")
 """Site kinds that should lie outside hazard zones and closure areas (water stations belong
