@@ -38,6 +38,7 @@ __all__ = [
     "parse_scenario",
     "pre_run_warnings",
     "scenario_hash",
+    "within",
 ]
 
 TIERS: tuple[str, ...] = (
@@ -306,6 +307,8 @@ class Settlement(_Site):
     people: Annotated[int, Field(ge=1, le=MAX_PEOPLE)]
     onset_h: Hours = 0.0
     urgency: Annotated[int, Field(ge=1, le=5)] = 3
+    distribution_points: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
+    """Hand-out points here (default: one per ``handout.people_per_point`` people)."""
 
 
 class TeamNeed(_Model):
@@ -407,13 +410,43 @@ class HazardZone(_Model):
 
 
 class Dispatch(_Model):
-    """Dispatch policy and escalation across stockpile tiers (小事不出村、大事不出镇)."""
+    """How relief is sourced (README, "Relief dispatch"): each depot serves its own
+    administrative unit (属地; ``area``, or else the settlements nearest to it among its tier);
+    a request starts at the lowest tier that serves its settlement and escalates to the next
+    tier (after that tier's delay) when the tiers open to it lack the stock — or, with
+    ``escalate_if_late``, cannot deliver it by the target (小事不出村、大事不出镇). Depots of
+    other units may support (跨区域支援) as ``support`` says. Every source is chosen on its
+    estimated arrival (先近后远)."""
 
     policy: Literal["plan", "fcfs", "nearest_idle"] = "plan"
     escalation_delay_h: dict[Tier, Hours] = Field(
         default_factory=lambda: {"county": 0.5, "enterprise": 1.0, "city": 2.0, "province": 6.0,
                                  "neighbour": 4.0}
     )
+    escalate_if_late: bool = True
+    """Escalate when the open tiers' earliest estimated delivery of the whole need is later
+    than the target (initial relief for main goods, effective relief for the others)."""
+    support: Literal["never", "after_delay", "if_earlier"] = "if_earlier"
+    """Support across units (跨区域支援): never; once a request has waited
+    ``support_delay_h``; or whenever another unit's depot of an open tier arrives at least
+    ``support_margin_h`` earlier than the settlement's own (the plans' 相邻区域就近增援)."""
+    support_delay_h: Hours = 1.0
+    support_margin_h: Hours = 0.5
+    stranded_wait_h: Hours = 1.0
+    """A loaded truck cut off from its settlement waits this long for the road to reopen
+    (re-routing whenever a way opens), then drives back and its goods return to stock for
+    other requests."""
+
+
+class Handout(_Model):
+    """Distribution to people at a settlement (发放): goods that have arrived are handed out at
+    ``points`` × ``people_per_h_per_point``; a person's relief time is when they receive them.
+    Both defaults are assumptions (no plan states them): one point per 500 people, a
+    household of about 2.5 people served every 36 s."""
+
+    people_per_point: Annotated[int, Field(ge=1, le=MAX_PEOPLE)] = 500
+    people_per_h_per_point: Annotated[float, Field(gt=0, le=1e6)] | None = 250.0
+    """``null``: goods reach people the moment they arrive (hand-out not modelled)."""
 
 
 class Targets(_Model):
@@ -474,6 +507,7 @@ class Scenario(_Model):
     disruptions: list[Disruption] = Field(default_factory=list)
     hazard_zones: list[HazardZone] = Field(default_factory=list)
     dispatch: Dispatch = Field(default_factory=Dispatch)
+    handout: Handout = Field(default_factory=Handout)
     targets: Targets = Field(default_factory=Targets)
 
     @field_validator("incident_types")
@@ -537,12 +571,48 @@ class Scenario(_Model):
                 if item.type not in types:
                     problems.append((f"{field}[{i}].type", item.type,
                                      _unknown("incident type", item.type, types)))
+        problems += _area_problems(self)
         if problems:
             raise _CrossRefErrors(problems)
         return self
 
     def incident_type(self, type_id: str) -> IncidentType:
         return next(t for t in self.incident_types if t.id == type_id)
+
+
+def within(inner: str, outer: str) -> bool:
+    """Whether administrative unit ``inner`` lies in ``outer`` (or is it); '' lies nowhere."""
+    if not inner or not outer:
+        return False
+    a, b = inner.split("/"), outer.split("/")
+    return a[:len(b)] == b
+
+
+def _area_problems(scenario: Scenario) -> list[tuple[str, Any, str]]:
+    """Depot areas must hold some settlement (when settlements name theirs), and a lower
+    tier's unit must not contain a higher tier's (a village point serving a whole county)."""
+    problems: list[tuple[str, Any, str]] = []
+    places = sorted({s.area for s in scenario.settlements if s.area})
+    if not places:
+        return problems
+    units = sorted({"/".join(a.split("/")[:k]) for a in places
+                    for k in range(1, a.count("/") + 2)})
+    for i, d in enumerate(scenario.depots):
+        if d.area and not any(within(a, d.area) for a in places):
+            hint = difflib.get_close_matches(d.area, units, n=1, cutoff=0.5)
+            problems.append((f"depots[{i}].area", d.area,
+                             "no settlement lies in this administrative unit (settlements' "
+                             f"units: {', '.join(places[:5])}{' …' if len(places) > 5 else ''})"
+                             + (f"; did you mean '{hint[0]}'?" if hint else "")))
+    for i, low in enumerate(scenario.depots):
+        for j, high in enumerate(scenario.depots):
+            if (low.area and high.area and TIERS.index(low.tier) < TIERS.index(high.tier)
+                    and low.area != high.area and within(high.area, low.area)):
+                problems.append((f"depots[{i}].area", low.area,
+                                 f"a {low.tier}-tier depot's unit contains the {high.tier}-tier "
+                                 f"depots[{j}] ({high.id}) unit '{high.area}'; a lower tier "
+                                 "serves a unit inside a higher tier's (村 ⊂ 镇 ⊂ 县)"))
+    return problems
 
 
 def _misspelt_team(scenario: Scenario, wanted: str) -> str:
@@ -592,6 +662,13 @@ def pre_run_warnings(scenario: Scenario) -> list[str]:
             if item.window.start_h >= horizon:
                 out.append(f"{field}[{i}].window.start_h: {item.window.start_h:g} h is not "
                            f"before horizon_h ({horizon:g} h); it never acts")
+    tiers = {d.tier for d in scenario.depots}
+    if "escalation_delay_h" in scenario.dispatch.model_fields_set:
+        for tier in scenario.dispatch.escalation_delay_h:
+            if tier not in tiers:
+                out.append(f"dispatch.escalation_delay_h.{tier}: no depot has tier '{tier}' "
+                           f"(tiers present: {', '.join(t for t in TIERS if t in tiers)}); "
+                           "the delay never applies")
     for field, _ in SITE_FIELDS:
         for i, item in enumerate(getattr(scenario, field)):
             if item.review:

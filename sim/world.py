@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sim.errors import NetworkError, ScenarioError
+from sim.jurisdiction import ServiceAreas, service_areas
 from sim.network import Network, haversine_m, load_network, lonlat_inside, snap
 from sim.routing import TravelTimes
 from sim.scenario import SITE_FIELDS, Scenario, pre_run_warnings
 from sim.screening import screen
 
-__all__ = ["Site", "World", "build_world"]
+__all__ = ["Site", "World", "build_world", "service_table"]
 
 SCREENED = ("depot", "shelter", "team_base", "helipad")
 """Site kinds that should lie outside hazard zones and closure areas (water stations belong
@@ -62,6 +64,8 @@ class World:
     waters: TravelTimes | None = None
     water_nodes: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    service: ServiceAreas = field(default_factory=lambda: ServiceAreas({}, {}))
+    """Which depot of each tier serves each settlement (属地)."""
     route_cache: dict[str, Any] = field(default_factory=dict, repr=False)
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)
     """Derived data every replication shares (candidate incident points, disruption edges),
@@ -158,8 +162,13 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
         if not (site.reachable_in and site.reachable_out):
             warnings.append(f"{site.path} ({site.id}) cannot be reached from every depot or "
                             "base, or cannot reach them (one-way or isolated road)")
+    service = _service(scenario, sites, roads)
+    for d in scenario.depots:
+        if not service.served_by(d.id) and scenario.settlements:
+            warnings.append(f"depot {d.id} ({d.tier}) serves no settlement as its own: it only "
+                            "supports others (dispatch.support)")
     world = World(scenario=scenario, road=road, roads=roads, sites=sites, warnings=warnings,
-                  route_cache={} if route_cache is None else route_cache,
+                  service=service, route_cache={} if route_cache is None else route_cache,
                   memo={} if memo is None else memo)
     if water is not None:
         world.water, world.waters = water, waters or TravelTimes(water)
@@ -174,6 +183,26 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
                                     "river/canal node")
     _check_generator_areas(world, origin)
     return world
+
+
+def service_table(world: World) -> pd.DataFrame:
+    """Each depot's service area: tier, how it was found, the settlements it serves as their
+    own and their people (reported by ``validate`` and ``run``, drawn on the map)."""
+    people = {s.id: s.people for s in world.scenario.settlements}
+    rows = []
+    for d in world.scenario.depots:
+        served = world.service.served_by(d.id)
+        rows.append({"depot": d.id, "name": d.name, "tier": d.tier, "area": d.area,
+                     "basis": world.service.basis.get(d.id, ""), "settlements": served,
+                     "people": sum(people[s] for s in served)})
+    return pd.DataFrame(rows, columns=["depot", "name", "tier", "area", "basis", "settlements",
+                                       "people"])
+
+
+def _service(scenario: Scenario, sites: dict[str, Site], roads: TravelTimes) -> ServiceAreas:
+    times, _ = roads.matrix([sites[d.id].node for d in scenario.depots],
+                            [sites[s.id].node for s in scenario.settlements])
+    return service_areas(scenario, times)
 
 
 def _check_generator_areas(world: World, origin: str) -> None:
