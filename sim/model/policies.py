@@ -44,6 +44,9 @@ class Policy:
     """Base policy: order the work by :meth:`key`, serve the first item from its nearest option."""
 
     name = "base"
+    waits_for_busy = True
+    """Whether work waits for its best option while that option is busy (relief: a depot whose
+    trucks are all out) rather than taking the best idle one."""
 
     def key(self, work: Work) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -86,6 +89,7 @@ class NearestIdlePolicy(Policy):
     """Whatever idle resource is closest to any open work goes there first."""
 
     name = "nearest_idle"
+    waits_for_busy = False
 
     def key(self, work: Work) -> tuple[Any, ...]:
         return (work.raised_h, work.seq)

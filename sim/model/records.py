@@ -14,6 +14,7 @@ __all__ = [
     "IncidentRecord",
     "LedgerRecord",
     "Records",
+    "ReturnRecord",
     "SettlementRecord",
     "StockRecord",
     "TripRecord",
@@ -93,6 +94,19 @@ class CutoffRecord(NamedTuple):
     reopened_h: float
 
 
+class ReturnRecord(NamedTuple):
+    """Goods a truck took back to its depot after waiting in vain for a closed road; they
+    were released to other requests (and the settlement's need re-opened)."""
+
+    truck: str
+    depot: str
+    settlement: str
+    commodity: str
+    qty: float
+    stranded_h: float
+    back_h: float
+
+
 TABLES: dict[str, type[NamedTuple]] = {
     "settlements": SettlementRecord,
     "deliveries": DeliveryRecord,
@@ -102,6 +116,7 @@ TABLES: dict[str, type[NamedTuple]] = {
     "ledger": LedgerRecord,
     "closures": ClosureRecord,
     "cutoffs": CutoffRecord,
+    "returns": ReturnRecord,
 }
 
 
@@ -118,6 +133,7 @@ class Records:
     ledger: list[LedgerRecord] = field(default_factory=list)
     closures: list[ClosureRecord] = field(default_factory=list)
     cutoffs: list[CutoffRecord] = field(default_factory=list)
+    returns: list[ReturnRecord] = field(default_factory=list)
 
     def table(self, name: str) -> pd.DataFrame:
         """One record list as a DataFrame with typed columns (empty tables keep columns)."""

@@ -1,20 +1,25 @@
 """Relief logistics: depots with stock (SimPy containers) and trucks deliver to settlements.
 
-Settlements raise one request per commodity at their onset. A central dispatcher assigns
-trucks under the scenario's policy; a truck loads, drives the current fastest path, unloads,
-and returns. Lower stockpile tiers serve first; a request escalates to the next tier (after that
-tier's delay) only when the stock left in the tiers it may use cannot cover its remaining need
-(小事不出村、大事不出镇). Contract
+Settlements raise one request per commodity at their onset. Each depot serves its own
+administrative unit (属地, :mod:`sim.jurisdiction`); a request starts at the lowest tier that
+serves its settlement and escalates to the next tier (after that tier's delay) when the tiers
+open to it lack the stock, or cannot deliver the whole need by the target
+(小事不出村、大事不出镇). Depots of other units support as ``dispatch.support`` says
+(跨区域支援). A central dispatcher chooses, under the scenario's policy, the source with the
+earliest estimated arrival (:meth:`Relief.estimate`: truck free, loading, travel under the
+current closures, unloading) and waits for it when its trucks are out. A truck loads, drives
+the current fastest path, unloads and returns; cut off on the way, it waits up to
+``dispatch.stranded_wait_h`` and then brings its goods back for other requests. Contract
 reserves activate after their delay, may fail to show up, and produce at a rate.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Collection, Generator
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import simpy
 
@@ -24,11 +29,12 @@ from sim.model.records import (
     DeliveryRecord,
     LedgerRecord,
     Records,
+    ReturnRecord,
     SettlementRecord,
     StockRecord,
     TripRecord,
 )
-from sim.model.roads import RoadState
+from sim.model.roads import RoadState, Stranded
 from sim.model.streams import stream
 from sim.scenario import TIERS, Depot, Settlement
 from sim.world import World
@@ -36,8 +42,8 @@ from sim.world import World
 __all__ = ["Relief"]
 
 EPS = 1e-9
-_NO_TIER = len(TIERS)
-"""A rank above every tier: no depot can serve."""
+SAME_TIME_H = 0.1
+"""Planned loads arriving within the same SAME_TIME_H (6 minutes) count as equally soon."""
 PRODUCTION_STEP_H = 0.5
 """Contract production is added to stock in batches of this many hours of output."""
 
@@ -55,6 +61,8 @@ class Request:
     raised_h: float
     remaining: float
     rank: int
+    deadline_h: float
+    """When the target for this commodity falls due (onset + initial or effective target)."""
     escalating: bool = False
 
 
@@ -72,10 +80,28 @@ class DepotState:
     produced: dict[str, float] = field(default_factory=dict)
     delivered: dict[str, float] = field(default_factory=dict)
     in_transit: dict[str, float] = field(default_factory=dict)
+    back_h: dict[str, float] = field(default_factory=dict)
+    """Estimated return of each truck that is out."""
 
     def level(self, commodity: str) -> float:
         box = self.stock.get(commodity)
         return box.level if box is not None and self.active else 0.0
+
+    def free_h(self, now: float) -> float:
+        """When a truck is next expected free here (inf when every truck out is overdue or
+        there are none)."""
+        if self.trucks.items:
+            return now
+        return min((t for t in self.back_h.values() if t >= now - EPS), default=math.inf)
+
+
+class Source(NamedTuple):
+    """A depot that may serve a request now, and when its goods would arrive."""
+
+    eta_h: float
+    depot: DepotState
+    idle: bool
+    drive_h: float
 
 
 class Relief:
@@ -86,11 +112,17 @@ class Relief:
         self.env, self.world, self.roads, self.policy, self.records = (
             env, world, roads, policy, records)
         scenario = world.scenario
+        self.rules = scenario.dispatch
+        self.targets = scenario.targets
         self.commodities = {c.id: c for c in scenario.commodities}
         self.delay_h = {TIERS.index(t): d for t, d in scenario.dispatch.escalation_delay_h.items()}
         self.depots = [self._depot(d, seed, replication) for d in scenario.depots]
         self.ranks = sorted({d.rank for d in self.depots})
         self._next_rank = dict(zip(self.ranks, self.ranks[1:], strict=False))
+        service = world.service
+        self.own = {s.id: {d.spec.id for d in self.depots
+                           if service.serves(d.spec.id, d.spec.tier, s.id)}
+                    for s in scenario.settlements}
         self.requests: list[Request] = []
         self._stale: set[str] = set()  # commodities whose requests need an escalation check
         self.cut_since: dict[str, float] = {}
@@ -127,6 +159,7 @@ class Relief:
                 yield depot.stock[c].put(qty)
                 depot.initial[c] += qty
                 self._log_stock(depot, c)
+        self._stale.update(self.commodities)
         self.poke()
         if any(rate > 0 for rate in depot.spec.production_per_h.values()):
             self.env.process(self._produce(depot))
@@ -146,18 +179,25 @@ class Relief:
         yield self.env.timeout(spec.onset_h)
         self.records.settlements.append(
             SettlementRecord(spec.id, spec.people, spec.onset_h, spec.urgency))
-        base_rank = self.ranks[0] if self.ranks else 0
+        first = self.world.service.first_tier(spec.id)
+        base_rank = (TIERS.index(first) if first is not None
+                     else self.ranks[0] if self.ranks else 0)
         node = self.world.node(spec.id)
         for c in self.commodities.values():
             self._seq += 1
+            target = self.targets.initial_relief_h if c.main else self.targets.effective_relief_h
             self.policy.add(self.requests, Request(
                 seq=self._seq, settlement=spec.id, node=node, commodity=c.id, main=c.main,
                 urgency=spec.urgency, raised_h=self.env.now, remaining=spec.people * c.per_person,
-                rank=base_rank))
+                rank=base_rank, deadline_h=self.env.now + target))
         self._stale.update(self.commodities)
         self.open_settlements[spec.id] = node
         self._check_cutoff(spec.id, node)
         self.poke()
+        if self.rules.support == "after_delay":
+            yield self.env.timeout(self.rules.support_delay_h)
+            self._stale.update(self.commodities)  # other units' depots may now serve
+            self.poke()
 
     # -- dispatching ----------------------------------------------------------------------------
 
@@ -168,12 +208,12 @@ class Relief:
 
     def _poke_if_useful(self, depot: DepotState, commodities: Collection[str]) -> None:
         """Poke after new stock or a truck back at ``depot``, when that can create an
-        assignment: from this depot only, so it needs an idle truck here and an open request
-        allowed to use this tier for one of ``commodities`` that the depot holds. (After every
-        pass no assignment is possible, so nothing else can have changed.)"""
+        assignment: it needs an idle truck here and an open request allowed to use this tier
+        for one of ``commodities`` that the depot holds."""
         if depot.trucks.items and any(
                 r.rank >= depot.rank and r.commodity in commodities
                 and depot.level(r.commodity) > EPS for r in self.requests):
+            self._stale.update(commodities)
             self.poke()
 
     def _dispatcher(self) -> Generator[simpy.Event, Any, None]:
@@ -183,71 +223,156 @@ class Relief:
             self._assign()
 
     def _assign(self) -> None:
-        """Assign trucks until no idle truck can serve any open request.
+        """Assign trucks until no request's plan sends an idle truck now.
 
         Only events that can create an assignment poke the dispatcher (a new request, a tier
         opening, a road change, or a truck back or new stock where both meet a request that may
-        use them), and escalation is re-checked only for commodities whose usable stock or need
-        changed.
+        use them); escalation is re-checked for the commodities whose sources changed.
         """
         while True:
             if self._stale:
                 self._escalate_stale()
             if not self.requests:
                 return
-            supply: dict[str, list[DepotState]] = {}  # idle, stocked depots by commodity
-            lowest: dict[str, int] = {}  # and the lowest tier among them
-            for d in self.depots:
-                if d.active and d.trucks.items:
-                    for c, box in d.stock.items():
-                        if box.level > EPS:
-                            supply.setdefault(c, []).append(d)
-                            lowest[c] = min(lowest.get(c, _NO_TIER), d.rank)
-            candidates = [r for r in self.requests if r.rank >= lowest.get(r.commodity, _NO_TIER)]
-            if not candidates:
-                return
-            choice = self.policy.choose(candidates, partial(self._options, supply=supply))
+            if self.policy.waits_for_busy:
+                choice = self._next_load()
+            else:
+                found = self.policy.choose(self.requests, self._idle)
+                choice = None if found is None else (found[0], found[1].resource)
             if choice is None:
                 return
-            request, option = choice
-            self._dispatch(request, option.resource)
+            self._dispatch(*choice)
 
-    def _usable(self, depot: DepotState, request: Request) -> bool:
-        return depot.rank <= request.rank and depot.level(request.commodity) > EPS
+    def _next_load(self) -> tuple[Request, DepotState] | None:
+        """The first load, in the policy's order of requests, that a plan sends now.
 
-    def _options(self, request: Request, supply: dict[str, list[DepotState]]) -> list[Option]:
-        """Depots of the request's tiers with an idle truck, stock of its commodity and a road
-        to it, with the time until their truck arrives (loading + drive), as rescue counts
-        mobilisation."""
-        found = []
-        for depot in supply[request.commodity]:
-            if depot.rank <= request.rank:
-                t = float(self.roads.times_from(depot.node)[request.node])
-                if t < math.inf:
-                    found.append(Option(depot, depot.spec.trucks.load_h + t, depot.spec.id))
+        Each request's remaining need is planned in truckloads over its sources, each load on
+        the truck (idle now, or back at its estimated return) that brings it soonest — list
+        scheduling, so a request too big for one depot's trucks is split over several. Loads
+        planned on trucks that are out are reserved: later requests plan around them (truck
+        queues) and around the stock they take. The first planned load on an idle truck is
+        sent; a request whose loads all wait for trucks that are out waits for them.
+        """
+        now = self.env.now
+        free: dict[int, list[float]] = {}  # per depot: when each truck is free (reservations)
+        left: dict[tuple[int, str], float] = {}  # stock not yet reserved
+        for r in self.requests:
+            sources = self.estimate(r)
+            if not sources:
+                continue
+            unit_kg = self.commodities[r.commodity].unit_kg
+            need = r.remaining
+            slots: list[tuple[float, str, int, DepotState, float]] = []
+            for s in sources:
+                d = s.depot
+                times = free.setdefault(id(d), self._truck_free(d, now))
+                if times and left.setdefault((id(d), r.commodity), d.level(r.commodity)) > EPS:
+                    heapq.heappush(slots, self._slot(d, times[0], s.drive_h,
+                                                     left[(id(d), r.commodity)], 0))
+            budget = sum(len(free[id(s.depot)]) for s in sources)  # one round of every truck
+            while slots and need > EPS and budget > 0:
+                *_, d, drive = heapq.heappop(slots)
+                budget -= 1
+                times = free[id(d)]
+                start = heapq.heappop(times)
+                if start <= now + EPS and d.trucks.items:
+                    return r, d
+                trucks = d.spec.trucks
+                qty = min(need, left[(id(d), r.commodity)], trucks.capacity_kg / unit_kg)
+                need -= qty
+                left[(id(d), r.commodity)] -= qty
+                heapq.heappush(times, start + trucks.load_h + 2 * drive + trucks.unload_h)
+                if left[(id(d), r.commodity)] > EPS:
+                    heapq.heappush(slots, self._slot(d, times[0], drive,
+                                                     left[(id(d), r.commodity)], budget))
+        return None
+
+    @staticmethod
+    def _slot(depot: DepotState, start: float, drive: float, left: float, k: int
+              ) -> tuple[float, float, str, int, DepotState, float]:
+        """A planned load, in the order loads are planned: by arrival, to within
+        SAME_TIME_H; then from the depot with more stock left (scarce stock near other
+        settlements is kept for them); then by depot id."""
+        trucks = depot.spec.trucks
+        arrival = start + trucks.load_h + drive + trucks.unload_h
+        return (math.floor(arrival / SAME_TIME_H), -left, depot.spec.id, k, depot, drive)
+
+    @staticmethod
+    def _truck_free(depot: DepotState, now: float) -> list[float]:
+        """When each of the depot's trucks is free, as a heap: idle ones now, the others at
+        their estimated return (overdue ones, held up by closures, are left out)."""
+        times = [now] * len(depot.trucks.items) + [t for t in depot.back_h.values()
+                                                   if t >= now - EPS]
+        heapq.heapify(times)
+        return times
+
+    def estimate(self, request: Request) -> list[Source]:
+        """Every depot that may serve ``request`` now (its tiers, its unit or support as the
+        rules allow, stock on hand, a road there), with the estimated arrival of its goods:
+        first truck free, loading, driving under the current closures, unloading."""
+        now, settlement = self.env.now, request.settlement
+        own = self.own.get(settlement, ())
+        found: list[Source] = []
+        support: list[Source] = []
+        for depot in self.depots:
+            if depot.rank > request.rank or depot.level(request.commodity) <= EPS:
+                continue
+            drive = float(self.roads.times_from(depot.node)[request.node])
+            if drive == math.inf:
+                continue
+            trucks = depot.spec.trucks
+            free = depot.free_h(now)
+            source = Source(free + trucks.load_h + drive + trucks.unload_h, depot, free <= now,
+                            drive)
+            (found if depot.spec.id in own else support).append(source)
+        if support:
+            rule = self.rules.support
+            if rule == "after_delay" and now >= request.raised_h + self.rules.support_delay_h:
+                found += support
+            elif rule == "if_earlier":
+                best = min((s.eta_h for s in found), default=math.inf)
+                found += [s for s in support if s.eta_h + self.rules.support_margin_h <= best]
         return found
 
+    def _idle(self, request: Request) -> list[Option]:
+        """Sources with a truck free now, by their time to arrive (nearest_idle)."""
+        return [Option(s.depot, s.eta_h, s.depot.spec.id)
+                for s in self.estimate(request) if s.idle]
+
     def _escalate_stale(self) -> None:
-        """Open the next tier for requests whose usable, reachable stock cannot cover them
-        (stock at a depot without trucks is not usable: it can never be delivered)."""
+        """Open the next tier for requests that the open tiers cannot serve: their usable,
+        reachable stock cannot cover the need (stock at a depot without trucks is never
+        usable), or — with ``dispatch.escalate_if_late`` — they would deliver it after the
+        deadline."""
         stale, self._stale = self._stale, set()
-        open_roads = self.roads.engine.state_key == "open"  # one strongly connected network
-        held: dict[str, list[tuple[int, float, int]]] = {}  # (rank, level, node) by commodity
+        late = self.rules.escalate_if_late
         for r in self.requests:
             if r.commodity not in stale or r.escalating or r.rank not in self._next_rank:
                 continue
-            c = r.commodity
-            if c not in held:
-                held[c] = [(d.rank, level, d.node) for d in self.depots
-                           if d.spec.trucks.count and (level := d.level(c)) > EPS]
-            stock = 0.0
-            for rank, level, node in held[c]:
-                if rank <= r.rank and (open_roads or self.roads.time_h(node, r.node) < math.inf):
-                    stock += level
-            if stock + EPS < r.remaining:
+            sources = [s for s in self.estimate(r) if s.depot.spec.trucks.count]
+            stock = sum(s.depot.level(r.commodity) for s in sources)
+            if stock + EPS < r.remaining or (late and self._finish_h(r, sources) > r.deadline_h
+                                             + EPS):
                 nxt = self._next_rank[r.rank]
                 r.escalating = True
                 self.env.process(self._open_tier(r, nxt, self.delay_h.get(nxt, 0.0)))
+
+    def _finish_h(self, request: Request, sources: list[Source]) -> float:
+        """When ``sources`` would have delivered the whole need, earliest first: each source
+        sends its stock in truckloads, its trucks cycling (load, out, unload, back)."""
+        unit_kg = self.commodities[request.commodity].unit_kg
+        left, finish = request.remaining, -math.inf
+        for s in sorted(sources, key=_earliest):
+            trucks = s.depot.spec.trucks
+            qty = min(left, s.depot.level(request.commodity))
+            loads = math.ceil(qty * unit_kg / max(trucks.capacity_kg, EPS) - EPS)
+            rounds = math.ceil(max(loads, 1) / trucks.count)
+            cycle = trucks.load_h + 2 * s.drive_h + trucks.unload_h
+            finish = max(finish, s.eta_h + (rounds - 1) * cycle)
+            left -= qty
+            if left <= EPS:
+                return finish
+        return math.inf
 
     def _open_tier(self, request: Request, rank: int, delay_h: float
                    ) -> Generator[simpy.Event, Any, None]:
@@ -262,10 +387,11 @@ class Relief:
         cap_kg = depot.spec.trucks.capacity_kg
         same_place = [r for r in self.requests  # in the policy's order
                       if r.settlement == request.settlement and r is not request]
-        load: dict[str, float] = {}
+        load: list[tuple[Request, float]] = []
         for r in [request, *same_place]:
             unit_kg = self.commodities[r.commodity].unit_kg
-            if not self._usable(depot, r) or cap_kg < unit_kg * EPS:
+            if (depot.rank > r.rank or depot.level(r.commodity) <= EPS
+                    or cap_kg < unit_kg * EPS):
                 continue
             qty = min(r.remaining, depot.level(r.commodity), cap_kg / unit_kg)
             if qty <= EPS:
@@ -274,28 +400,65 @@ class Relief:
             depot.in_transit[r.commodity] = depot.in_transit.get(r.commodity, 0.0) + qty
             r.remaining -= qty
             cap_kg -= qty * unit_kg
-            load[r.commodity] = load.get(r.commodity, 0.0) + qty
+            load.append((r, qty))
             self._log_stock(depot, r.commodity)
-        self._stale.update(load)  # less stock left in the tiers that hold it
+        self._stale.update(r.commodity for r, _ in load)  # less stock, a truck less
         self.requests = [r for r in self.requests if r.remaining > EPS]
+        spec = depot.spec.trucks
+        drive = self.roads.time_h(depot.node, request.node)
+        depot.back_h[truck] = self.env.now + spec.load_h + 2 * drive + spec.unload_h
         self.env.process(self._trip(depot, truck, request.settlement, request.node, load))
 
     def _trip(self, depot: DepotState, truck: str, settlement: str, node: int,
-              load: dict[str, float]) -> Generator[simpy.Event, Any, None]:
+              load: list[tuple[Request, float]]) -> Generator[simpy.Event, Any, None]:
         start = self.env.now
         spec = depot.spec.trucks
         yield self.env.timeout(spec.load_h)
-        km = yield from self.roads.drive(depot.node, node)
+        try:
+            km = yield from self.roads.drive(depot.node, node, self.rules.stranded_wait_h)
+        except Stranded as cut:
+            yield from self._bring_back(depot, truck, settlement, load, start, cut)
+            return
         yield self.env.timeout(spec.unload_h)
-        for c, qty in load.items():
+        for r, qty in load:
+            c = r.commodity
             depot.in_transit[c] -= qty
             depot.delivered[c] = depot.delivered.get(c, 0.0) + qty
             self.records.deliveries.append(DeliveryRecord(
                 time_h=self.env.now, dispatched_h=start, depot=depot.spec.id,
                 tier=depot.spec.tier, settlement=settlement, commodity=c, qty=qty, truck=truck))
         km += yield from self.roads.drive(node, depot.node)
+        yield from self._truck_back(depot, truck, start, km)
+
+    def _bring_back(self, depot: DepotState, truck: str, settlement: str,
+                    load: list[tuple[Request, float]], start: float, cut: Stranded
+                    ) -> Generator[simpy.Event, Any, None]:
+        """The settlement stayed cut off: re-open its need and take the goods back to stock,
+        where other requests (or this one, once a road opens) can use them."""
+        stranded = self.env.now
+        for r, qty in load:
+            self._reopen(r, qty)
+        km = cut.km + (yield from self.roads.drive(cut.node, depot.node))
+        for r, qty in load:
+            c = r.commodity
+            depot.in_transit[c] -= qty
+            yield depot.stock[c].put(qty)
+            self._log_stock(depot, c)
+            self.records.returns.append(ReturnRecord(truck, depot.spec.id, settlement, c, qty,
+                                                     stranded, self.env.now))
+        yield from self._truck_back(depot, truck, start, km)
+
+    def _reopen(self, request: Request, qty: float) -> None:
+        """Add ``qty`` back to a request, putting it back in the open work if it had left."""
+        request.remaining += qty
+        if request not in self.requests:
+            self.policy.add(self.requests, request)
+
+    def _truck_back(self, depot: DepotState, truck: str, start: float, km: float
+                    ) -> Generator[simpy.Event, Any, None]:
         self.records.trips.append(TripRecord(truck, "truck", depot.spec.id, start, self.env.now,
                                              km))
+        depot.back_h.pop(truck, None)
         yield depot.trucks.put(truck)
         self._poke_if_useful(depot, self.commodities)
 
@@ -334,3 +497,8 @@ class Relief:
                     produced=depot.produced.get(c, 0.0), delivered=depot.delivered.get(c, 0.0),
                     in_transit=depot.in_transit.get(c, 0.0), remaining=depot.stock[c].level,
                     activated=depot.active))
+
+
+def _earliest(source: Source) -> tuple[float, str]:
+    """Sources compare by estimated arrival, then depot id (a stable tie-break)."""
+    return source.eta_h, source.depot.spec.id

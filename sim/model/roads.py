@@ -17,7 +17,7 @@ import simpy
 
 from sim.routing import TravelTimes
 
-__all__ = ["Closures", "RoadState", "Route"]
+__all__ = ["Closures", "RoadState", "Route", "Stranded"]
 
 Route = tuple[list[int], np.ndarray, np.ndarray]
 """Path nodes, cumulative hours and cumulative km from its first node."""
@@ -94,16 +94,25 @@ class RoadState:
                                      np.concatenate(([0.0], np.cumsum(km))))
         return self._routes[key]
 
-    def drive(self, origin: int, destination: int) -> Generator[simpy.Event, Any, float]:
-        """SimPy process body: drive from ``origin`` to ``destination``; returns km driven."""
-        env, node, km = self.env, origin, 0.0
+    def drive(self, origin: int, destination: int, patience_h: float | None = None
+              ) -> Generator[simpy.Event, Any, float]:
+        """SimPy process body: drive from ``origin`` to ``destination``; returns km driven.
+
+        Cut off, the vehicle waits where it is for the state to change; with ``patience_h`` it
+        waits at most that long in all (raising :class:`Stranded` where it stands)."""
+        env, node, km, waited = self.env, origin, 0.0, 0.0
         while node != destination:
             route = self.route(node, destination)
             start, me = env.now, env.active_process
             self._driving[me] = None
             try:
                 if route is None:
-                    yield env.event()  # cut off: wait here until the state changes
+                    if patience_h is None:
+                        yield env.event()  # cut off: wait here until the state changes
+                    else:
+                        yield env.timeout(max(patience_h - waited, 0.0))
+                        self._driving.pop(me, None)
+                        raise Stranded(km, node)
                 else:
                     yield env.timeout(float(route[1][-1]))
                     del self._driving[me]
@@ -111,8 +120,11 @@ class RoadState:
             except simpy.Interrupt:  # the state changed (set() took us off the list)
                 pass
             elapsed = env.now - start
-            if route is None or elapsed <= 0.0:
+            if route is None:
+                waited += elapsed
                 continue  # re-plan from here
+            if elapsed <= 0.0:
+                continue
             # Finish the current edge, then re-plan from its end.
             nodes, cum_h, cum_km = route
             k = min(int(np.searchsorted(cum_h, elapsed, side="left")), len(nodes) - 1)
@@ -120,3 +132,11 @@ class RoadState:
             km += float(cum_km[k])
             node = int(nodes[k])
         return km
+
+
+class Stranded(Exception):
+    """A vehicle gave up waiting for a closed road: where it stands and the km it drove."""
+
+    def __init__(self, km: float, node: int) -> None:
+        super().__init__(f"stranded at node {node}")
+        self.km, self.node = km, node
