@@ -118,8 +118,30 @@ def validate(
                                      f"{config.placement!r}")
         warnings += [w for w in placed.warnings if w not in warnings]
     _warn(warnings)
+    print_service_areas(world)
     console.print(f"[green]ok[/] {name}: {what} — {len(world.sites)} sites on a network of "
                   f"{world.road.report.n_nodes} nodes")
+
+
+def print_service_areas(world: Any) -> None:
+    """Which settlements each depot serves as their own (属地), and how that was found."""
+    from sim.glossary import label
+    from sim.world import service_table
+
+    rows = service_table(world)
+    if rows.empty or not world.scenario.settlements:
+        return
+    names = {s.id: s.name or s.id for s in world.scenario.settlements}
+    table = Table(title="服务范围 service areas (属地)", title_justify="left")
+    for col in ("储备库 depot", "层级 tier", "依据 basis", "服务对象 settlements", "人口 people"):
+        table.add_column(col, overflow="fold")
+    for r in rows.itertuples():
+        table.add_row(escape(r.name or r.depot) + (f"\n[dim]{escape(r.area)}[/]" if r.area else ""),
+                      label("tier", r.tier), label("basis", r.basis),
+                      escape("、".join(names.get(x, x) for x in r.settlements))
+                      or "[dim]–（仅跨区域支援）[/]",
+                      f"{r.people:,}")
+    console.print(table)
 
 
 @app.command()
@@ -158,10 +180,12 @@ def run(
                   "{task.total:.0f} h"), TimeElapsedColumn(), console=err_console,
                   transient=True) as bar:
         task = bar.add_task("sim", total=spec.horizon_h)
-        result = run_replication(world, seed=seed, policy=policy,
+        result = run_replication(world, seed=seed, policy=policy, explain=True,
                                  progress=lambda now: bar.update(task, completed=now))
     save_run(out, world, result)
+    print_service_areas(world)
     print_kpis(result.kpis, title=f"{spec.name} — seed {result.seed}, policy {result.policy}")
+    print_shortfalls(result.shortfalls, spec)
     res = result.resources
     console.print(
         f"people affected {res['people_affected']:,.0f} · vehicle-km {res['vehicle_km']:,.1f} · "
@@ -173,6 +197,20 @@ def run(
         console.print(f"[yellow]cut off:[/] {escape(c.settlement)} from {c.cut_h:.2f} h until "
                       f"{until}")
     console.print(f"records written to [bold]{escape(str(out))}[/]")
+
+
+def print_shortfalls(rows: Any, scenario: Any) -> None:
+    """未达标原因: the binding cause for every settlement × commodity that misses a target."""
+    if rows is None or rows.empty:
+        return
+    names = {x.id: x.name or x.id for x in [*scenario.settlements, *scenario.commodities]}
+    table = Table(title="未达标原因 why targets fail", title_justify="left")
+    for col in ("安置点 / 物资", "未达标人数", "原因 cause", "说明"):
+        table.add_column(col, overflow="fold", justify="right" if "人数" in col else "left")
+    for r in rows.itertuples():
+        table.add_row(f"{escape(names[r.settlement])} / {escape(names[r.commodity])}",
+                      f"{r.late:,}", f"{r.cause_zh}\n[dim]{r.cause_en}[/]", escape(r.detail_zh))
+    console.print(table)
 
 
 def print_kpis(items: list[Any], *, title: str) -> None:

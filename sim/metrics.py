@@ -1,8 +1,9 @@
 """Pure functions from records to KPIs judged against the plan targets.
 
 Relief is measured per affected person: person k of a settlement has initial relief when every
-*main* commodity delivered there covers k people, and effective relief when every commodity
-does. Times are hours after the settlement's onset; never (within the horizon) = inf, which
+*main* commodity delivered there covers k people and has been handed to them (distribution
+points hand out in order at the settlement's rate), and effective relief when every commodity
+has. Times are hours after the settlement's onset; never (within the horizon) = inf, which
 counts as not within the target. Results are censored honestly: ``mean`` is over those served,
 ``never`` counts those who were not, and quantiles and ``max`` stay inf when they fall there.
 """
@@ -16,11 +17,13 @@ import numpy as np
 import pandas as pd
 
 from sim.model.records import Records
-from sim.scenario import Scenario
+from sim.scenario import Handout, Scenario
 
-__all__ = ["KPI_NAMES", "Kpi", "kpis", "person_relief", "resource_summary", "weighted_quantile"]
+__all__ = ["KPI_NAMES", "Kpi", "handout_rate", "kpis", "person_relief", "resource_summary", "weighted_quantile"]
 
 EPS = 1e-9
+HANDOUT_STEP_H = 0.1
+"""Hand-out is resolved in batches of this many hours (see :func:`_handed_out`)."""
 
 KPI_NAMES = ("initial_relief", "effective_relief", "inland_river_arrival", "sea_arrival",
              "fires_out_24h")
@@ -38,6 +41,7 @@ def person_relief(records: Records, scenario: Scenario) -> pd.DataFrame:
     delivered: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for d in records.deliveries:
         delivered.setdefault((d.settlement, d.commodity), []).append((d.time_h, d.qty))
+    points = {s.id: s.distribution_points for s in scenario.settlements}
     parts = []
     for s in records.settlements:
         # Per commodity: covered[j] = people served once delivery j has arrived; times[j].
@@ -58,15 +62,49 @@ def person_relief(records: Records, scenario: Scenario) -> pd.DataFrame:
             if main:
                 np.maximum(initial, reached, out=initial)
         keep = np.r_[(initial[1:] != initial[:-1]) | (effective[1:] != effective[:-1]), True]
-        ends = bounds[keep]
+        ends, times = _handed_out(bounds[keep], initial[keep], effective[keep],
+                                  handout_rate(scenario.handout, s.people,
+                                               points.get(s.settlement)))
         counts = np.diff(np.r_[0, ends])
-        parts.append((s.settlement, np.column_stack([initial[keep], effective[keep]]), counts))
+        parts.append((s.settlement, times, counts))
     return pd.DataFrame({
         "settlement": [name for name, _, n in parts for _ in range(len(n))],
         "initial_h": np.concatenate([p[:, 0] for _, p, _ in parts]) if parts else [],
         "effective_h": np.concatenate([p[:, 1] for _, p, _ in parts]) if parts else [],
         "people": np.concatenate([n for _, _, n in parts]).astype(int) if parts else [],
     })
+
+
+def handout_rate(rule: Handout, people: int, points: int | None = None) -> float:
+    """People per hour a settlement's distribution points (``points``, by default one per
+    ``rule.people_per_point``) hand goods to; inf when hand-out is not modelled."""
+    if rule.people_per_h_per_point is None:
+        return math.inf
+    return (points or math.ceil(people / rule.people_per_point)) * rule.people_per_h_per_point
+
+
+def _handed_out(ends: np.ndarray, initial: np.ndarray, effective: np.ndarray, rate: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Hand-out of goods as they become available: people in order, ``rate`` per hour, so
+    person k receives at h_k = max(a_k, h_(k-1)) + 1/rate = max_(j≤k) a_j + (k − j + 1)/rate
+    (once for main goods, once for all). Within a run of equal availability this is linear in
+    k; runs are cut into hand-out batches of at most :data:`HANDOUT_STEP_H` and each batch gets
+    its last person's time (so times err late by at most that much). Returns the batches' end
+    people and (initial, effective) times."""
+    if rate == math.inf:
+        return ends, np.column_stack([initial, effective])
+    starts = np.r_[0, ends[:-1]]
+    batch = max(1, math.ceil(rate * HANDOUT_STEP_H))
+    pieces = np.maximum(1, np.ceil((ends - starts) / batch)).astype(np.int64)
+    run = np.repeat(np.arange(len(ends)), pieces)
+    within = np.arange(len(run)) - np.repeat(np.cumsum(pieces) - pieces, pieces) + 1
+    cut = np.minimum(starts[run] + within * batch, ends[run])
+    times = []
+    for avail in (initial, effective):
+        with np.errstate(invalid="ignore"):
+            base = np.maximum.accumulate(avail - starts / rate)
+        times.append(base[run] + cut / rate)
+    return cut, np.column_stack(times)
 
 
 def _people_covered(cum: np.ndarray, per_person: float, people: int) -> np.ndarray:

@@ -12,7 +12,8 @@ from sim.metrics import Kpi, kpi_table, kpis, person_relief, resource_summary
 from sim.model import Records, simulate
 from sim.results import write_run
 from sim.scenario import dump_scenario, scenario_hash
-from sim.world import World
+from sim.shortfalls import shortfalls
+from sim.world import World, service_table
 
 __all__ = ["RunResult", "run_replication", "save_run"]
 
@@ -28,12 +29,14 @@ class RunResult:
     relief: pd.DataFrame
     kpis: list[Kpi]
     resources: dict[str, float]
+    shortfalls: pd.DataFrame | None = None
+    """Why targets fail (settlement × commodity; with ``explain=True``)."""
 
 
 def run_replication(world: World, *, seed: int | None = None, replication: int = 0,
-                    policy: str | None = None,
+                    policy: str | None = None, explain: bool = False,
                     progress: Callable[[float], None] | None = None) -> RunResult:
-    """Simulate one replication and measure it."""
+    """Simulate one replication and measure it (``explain``: and say why targets fail)."""
     scenario = world.scenario
     seed = scenario.seed if seed is None else seed
     policy = policy or scenario.dispatch.policy
@@ -41,7 +44,8 @@ def run_replication(world: World, *, seed: int | None = None, replication: int =
                        progress=progress)
     relief = person_relief(records, scenario)
     return RunResult(seed, replication, policy, records, relief, kpis(records, scenario, relief),
-                     resource_summary(records, scenario))
+                     resource_summary(records, scenario),
+                     shortfalls(records, scenario, world.service) if explain else None)
 
 
 def save_run(out: Path, world: World, result: RunResult) -> Path:
@@ -50,6 +54,8 @@ def save_run(out: Path, world: World, result: RunResult) -> Path:
     tables: dict[str, pd.DataFrame] = dict(result.records.tables())
     tables["relief"] = result.relief
     tables["kpis"] = kpi_table(result.kpis)
+    if result.shortfalls is not None:
+        tables["shortfalls"] = result.shortfalls
     summary = {
         "scenario": scenario.name,
         "scenario_hash": scenario_hash(scenario),
@@ -61,6 +67,9 @@ def save_run(out: Path, world: World, result: RunResult) -> Path:
                     "edges": world.road.report.n_edges, "key": world.road.key},
         "kpis": kpi_table(result.kpis).to_dict(orient="records"),
         "resources": result.resources,
+        "shortfalls": ([] if result.shortfalls is None
+                       else result.shortfalls.to_dict(orient="records")),
+        "service_areas": service_table(world).to_dict(orient="records"),
         "warnings": world.warnings,
         "scenario_definition": dump_scenario(scenario),
     }
