@@ -45,6 +45,7 @@ from hypothesis import strategies as st
 from sim.model import simulate
 from sim.model.incidents import Incident, sample_incidents
 from sim.model.records import Records
+from sim.model.relief import SAME_TIME_H
 from sim.network import edges_near, haversine_m
 from sim.scenario import TIERS, IncidentType, parse_scenario
 from sim.world import World
@@ -417,11 +418,12 @@ def slowed_pair(world: World, nodes: list[list[float]]) -> SlowedPair:
     open_rows = travel_rows(world, {}, everywhere)
     x = 100
     by_time = sorted(everywhere - {x}, key=lambda n: open_rows[n][x])
-    for a in by_time[2:12]:
-        spec = {"node": a, "near": nodes[a], "radius_m": 150.0, "factor": 8.0}
+    for a in by_time[2:30]:
+        spec = {"node": a, "near": nodes[a], "radius_m": 300.0, "factor": 40.0}
         slowed = travel_rows(world, slowdown_edges(world, spec), everywhere)
         for b in by_time[by_time.index(a) + 1:]:
-            if slowed[b][x] < slowed[a][x] - 0.01 and open_rows[b][x] > open_rows[a][x] + 0.01:
+            if (slowed[b][x] < slowed[a][x] - 2 * SAME_TIME_H
+                    and open_rows[b][x] > open_rows[a][x] + 0.01):
                 return SlowedPair(x, a, b, spec, float(slowed[a][x]), float(slowed[b][x]))
     raise AssertionError("no node pair whose order a slow-down swaps")
 
@@ -516,7 +518,13 @@ def build_relief(world: World, nodes: list[list[float]], spec: dict[str, Any]) -
                          **{k: v for k, v in s.items() if k != "node"}}
                         for i, s in enumerate(spec["settlements"])],
         "disruptions": disruptions_of(spec["slow"], nodes),
-        "dispatch": {"policy": spec["policy"], "escalation_delay_h": spec["escalation"]},
+        # every depot of an open tier may serve every settlement (support with no delay) and
+        # only stock short of the need escalates: the old rules, whose oracle is below; the
+        # jurisdiction and lateness rules have their own tests (test_dispatch.py)
+        "dispatch": {"policy": spec["policy"], "escalation_delay_h": spec["escalation"],
+                     "support": "after_delay", "support_delay_h": 0.0,
+                     "escalate_if_late": False, **spec.get("dispatch", {})},
+        "handout": {"people_per_h_per_point": None},
     }
     return world.with_scenario(parse_scenario(data))
 
@@ -663,12 +671,27 @@ def check_relief_choices(variant: World, records: Records, slow: dict[int, float
                     f"{TIERS[below]} held {held - to_others:g} for a need of "
                     f"{state.need[(s, c)]:g}")
         # the depot of the request's tiers with an idle truck and stock whose truck arrives
-        # first, loading included (先近后远)
-        chosen = (state.reach[(d, s)], d)
+        # first, loading included (先近后远); plan and fcfs count arrivals within the same
+        # SAME_TIME_H as equally soon and then take the depot with more stock left
+        nearest = (state.reach[(d, s)], d)
         for e in state.depots:
             if (e != d and state.rank[e] <= rank
                     and state.surely_available(e, x.primary, t)):
-                alt = (state.reach[(e, s)], e)
+                alt, chosen = (state.reach[(e, s)], e), nearest
+                if policy != "nearest_idle":
+                    arrive = [t + r + sc.depots[0].trucks.unload_h for r in (alt[0], chosen[0])]
+                    if any(abs(a / SAME_TIME_H - round(a / SAME_TIME_H)) < 1e-7 for a in arrive):
+                        continue  # on a bucket's edge: rounding decides
+                    alone = sum(1 for y in state.loads
+                                if y.depot == d and abs(y.start_h - t) < TOL) == 1
+                    levels = [state.level_before(e, x.primary, t),
+                              state.level_before(d, x.primary, t) if alone else math.inf]
+                    alt = (math.floor(arrive[0] / SAME_TIME_H), -levels[0], e)
+                    chosen = (math.floor(arrive[1] / SAME_TIME_H), -levels[1], d)
+                    assert not alt < chosen, (
+                        f"{x.primary} for {s} at {t:.3f} h came from {d} {chosen} although "
+                        f"{e} {alt} had an idle truck and stock")
+                    continue
                 assert not lex_less(alt, chosen), (
                     f"{x.primary} for {s} at {t:.3f} h came from {d} ({chosen[0]:.4f} h away) "
                     f"although {e} ({alt[0]:.4f} h away, tier {TIERS[state.rank[e]]}) had an "
@@ -681,10 +704,14 @@ def check_relief_choices(variant: World, records: Records, slow: dict[int, float
                 if policy != "nearest_idle" and key(s2, c2) > key(s, x.primary):
                     continue
                 allowed = state.surely_allowed(s2, c2, t)
+                if policy != "nearest_idle" and any(
+                        state.rank[e] <= allowed and state.level_before(e, c2, t) > LEVEL_EPS
+                        and not state.surely_available(e, c2, t) for e in state.depots):
+                    continue  # it may be waiting for a busy depot that delivers sooner
                 for e in state.depots:
                     if state.rank[e] <= allowed and state.available_for_others(e, c2, x):
                         alt = (state.reach[(e, s2)], e)
-                        assert policy == "nearest_idle" and not lex_less(alt, chosen), (
+                        assert policy == "nearest_idle" and not lex_less(alt, nearest), (
                             f"{policy}: at {t:.3f} h {d} served {x.primary} for {s} while "
                             f"{c2} for {s2} (first in order or nearer: {alt}) could be served "
                             f"from {e}")

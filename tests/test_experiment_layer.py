@@ -210,9 +210,11 @@ def test_resume_simulates_exactly_the_missing_chunks(
 
 RANKED_PLACEMENTS = [
     {"name": "current"},
-    # better: one well-stocked city depot, no waiting for tiers to open (everyone served)
-    {"name": "fast", "remove": [*TOWN_AND_COUNTY, "narinkka_supplier"],
-     "stock": {"hakaniemi_city": {"kit": 9000, "quilt": 9000, "tent": 2500}}},
+    # better: one well-stocked central depot with a large fleet (everyone served, soon)
+    {"name": "fast", "remove": ALL_DEPOTS, "add": [
+        {"id": "central", "tier": "county", "location": [24.9409, 60.1687],
+         "stock": {"kit": 9000, "quilt": 9000, "tent": 2500},
+         "trucks": {"count": 12, "capacity_kg": 8000, "load_h": 0.3, "unload_h": 0.2}}]},
     # worse: the town points hold everything but have one truck each (everyone served, late)
     {"name": "slow", "stock": {
         "kaartinkaupunki_point": {"kit": 4000, "quilt": 4000, "tent": 1000},
@@ -225,8 +227,10 @@ RANKED_PLACEMENTS = [
 def ranked(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, default_data: dict
            ) -> tuple[ExperimentRun, dict[str, pd.DataFrame]]:
     out = tmp_path_factory.mktemp("ranked") / "out"
+    data = {**default_data, "handout": {"people_per_h_per_point": None},  # arrival decides
+            "targets": {"initial_relief_h": 5.0}}  # so that shares tell the placements apart
     run = run_experiment(experiment(RANKED_PLACEMENTS, replications=6, chunk_size=3),
-                         parse_scenario(default_data), out, cache_dir=cache_dir)
+                         parse_scenario(data), out, cache_dir=cache_dir)
     return run, load_results(out, run.replications)
 
 

@@ -33,6 +33,7 @@ def scenario(**extra: object) -> Scenario:
     data: dict[str, object] = {
         "name": "hand", "horizon_h": 10,
         "network": {"source": "builtin:helsinki"},
+        "handout": {"people_per_h_per_point": None},  # arrival = receipt (tested apart)
         "commodities": [
             {"id": "water", "per_person": 2, "main": True},
             {"id": "food", "per_person": 0.5, "main": True},

@@ -20,7 +20,7 @@ from sim.model.records import DeliveryRecord, Records, SettlementRecord
 from sim.model.roads import Closures, RoadState
 from sim.routing import TravelTimes
 from sim.run import run_replication
-from sim.scenario import Scenario, load_scenario, parse_scenario
+from sim.scenario import Handout, Scenario, load_scenario, parse_scenario
 from sim.world import World, build_world
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -423,7 +423,8 @@ def test_same_seed_same_records_different_seed_different_incidents(default_world
 
 
 def test_person_relief_counts_people_covered_by_each_delivery(default_world: World) -> None:
-    scenario = default_world.scenario  # kit main 1/person, quilt 1/person, tent 0.25/person
+    scenario = default_world.scenario.model_copy(  # kit main 1/person, quilt 1, tent 0.25
+        update={"handout": Handout(people_per_h_per_point=None)})  # receipt = arrival here
     records = Records(horizon_h=48, settlements=[SettlementRecord("s", 10, 1.0, 3)])
     records.deliveries = [
         DeliveryRecord(3.0, 0, "d", "town", "s", "kit", 4, "t"),

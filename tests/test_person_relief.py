@@ -8,17 +8,19 @@ import time
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.metrics import EPS, _people_covered, person_relief
+from sim.metrics import EPS, HANDOUT_STEP_H, _people_covered, person_relief
 from sim.model.records import DeliveryRecord, Records, SettlementRecord
 from sim.scenario import parse_scenario
 
 
 def brute_force(records: Records, scenario) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Every person one by one: person k has a commodity once the deliveries, in time order,
-    add up to k · per_person (less the same rounding tolerance); groups of equal times."""
+    add up to k · per_person (less the same rounding tolerance); groups of equal times.
+    Hand-out is not modelled here (``scenario.handout.people_per_h_per_point`` is null)."""
     rows = []
     for s in records.settlements:
         times = {}
@@ -45,22 +47,21 @@ def brute_force(records: Records, scenario) -> pd.DataFrame:  # type: ignore[no-
     return pd.DataFrame(rows, columns=["settlement", "initial_h", "effective_h", "people"])
 
 
-def scenario_with(per_person: list[float], main: list[bool]):  # type: ignore[no-untyped-def]
+def scenario_with(per_person: list[float], main: list[bool],  # type: ignore[no-untyped-def]
+                  rate: float | None = None, people_per_point: int = 500):
     return parse_scenario({
         "name": "t", "network": {"source": "builtin:helsinki"},
+        "handout": {"people_per_h_per_point": rate, "people_per_point": people_per_point},
         "commodities": [{"id": f"c{i}", "per_person": p, "main": m}
                         for i, (p, m) in enumerate(zip(per_person, main, strict=True))]})
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
-@given(st.data())
-def test_runs_equal_the_person_by_person_brute_force(data: st.DataObject) -> None:
-    n_com = data.draw(st.integers(1, 3))
-    per_person = data.draw(st.lists(st.sampled_from([1.0, 0.25, 0.1, 1 / 3, 2.0, 0.5, 0.001]),
-                                    min_size=n_com, max_size=n_com))
-    main = data.draw(st.lists(st.booleans(), min_size=n_com, max_size=n_com))
-    main[0] = True
-    scenario = scenario_with(per_person, main)
+def per_person(table: pd.DataFrame, settlement: str, column: str) -> np.ndarray:
+    rows = table[table.settlement == settlement]
+    return np.repeat(rows[column].to_numpy(), rows.people.to_numpy())
+
+
+def random_records(data: st.DataObject, n_com: int) -> Records:
     records = Records(horizon_h=48.0)
     for s in range(data.draw(st.integers(1, 3))):
         people = data.draw(st.integers(1, 40))
@@ -73,6 +74,59 @@ def test_runs_equal_the_person_by_person_brute_force(data: st.DataObject) -> Non
                 when = onset + data.draw(st.integers(0, 20)) / 4
                 records.deliveries.append(DeliveryRecord(when, onset, "d", "county", f"s{s}",
                                                          f"c{c}", qty, "t"))
+    return records
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.data())
+def test_handout_follows_the_person_by_person_queue(data: st.DataObject) -> None:
+    """With hand-out, person k receives at h_k = max(a_k, h_(k-1)) + 1/rate, a_k being when
+    their goods are there: the metric's batches are never early and at most one batch
+    (HANDOUT_STEP_H) late, and the count of people is kept."""
+    n_com = data.draw(st.integers(1, 2))
+    main = [True] + data.draw(st.lists(st.booleans(), min_size=n_com - 1, max_size=n_com - 1))
+    rate = data.draw(st.sampled_from([3.0, 10.0, 25.0, 400.0]))
+    per_point = data.draw(st.integers(1, 30))
+    instant = person_relief(records := random_records(data, n_com),
+                            scenario_with([1.0] * n_com, main))
+    handed = person_relief(records, scenario_with([1.0] * n_com, main, rate, per_point))
+    for s in records.settlements:
+        total = math.ceil(s.people / per_point) * rate
+        for column in ("initial_h", "effective_h"):
+            avail = per_person(instant, s.settlement, column)
+            exact, last = np.empty(len(avail)), -math.inf
+            for k, a in enumerate(avail):
+                last = exact[k] = max(a, last) + 1 / total
+            got = per_person(handed, s.settlement, column)
+            assert len(got) == s.people
+            finite = np.isfinite(exact)
+            assert (np.isfinite(got) == finite).all()
+            assert (got[finite] >= exact[finite] - 1e-9).all()
+            assert (got[finite] <= exact[finite] + HANDOUT_STEP_H + 1e-9).all()
+
+
+def test_handout_by_hand() -> None:
+    """600 people, goods for all at 2 h, 2 points of 100 people/h: 3 h to hand out, in
+    batches of 0.1 h (20 people), the last at 5 h; half the people have them by 3.5 h."""
+    records = Records(horizon_h=48.0)
+    records.settlements.append(SettlementRecord("s", 600, 0.0, 3))
+    records.deliveries.append(DeliveryRecord(2.0, 0.0, "d", "county", "s", "c0", 600.0, "t"))
+    table = person_relief(records, scenario_with([1.0], [True], 100.0, 300))
+    assert table.people.tolist() == [20] * 30
+    assert np.allclose(table.initial_h, 2.0 + np.arange(1, 31) * 0.1)
+    assert float(np.interp(300, table.people.cumsum(), table.initial_h)) == pytest.approx(3.5)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.data())
+def test_runs_equal_the_person_by_person_brute_force(data: st.DataObject) -> None:
+    n_com = data.draw(st.integers(1, 3))
+    per_person = data.draw(st.lists(st.sampled_from([1.0, 0.25, 0.1, 1 / 3, 2.0, 0.5, 0.001]),
+                                    min_size=n_com, max_size=n_com))
+    main = data.draw(st.lists(st.booleans(), min_size=n_com, max_size=n_com))
+    main[0] = True
+    scenario = scenario_with(per_person, main)
+    records = random_records(data, n_com)
     pd.testing.assert_frame_equal(person_relief(records, scenario),
                                   brute_force(records, scenario), check_dtype=False)
 

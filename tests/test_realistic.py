@@ -96,6 +96,7 @@ def contract_case(delay_h: float) -> dict[str, Any]:
              "urgency": 3},
         ],
         "dispatch": {"policy": "plan", "escalation_delay_h": ESCALATION},
+        "handout": {"people_per_h_per_point": None},  # relief = arrival here
     }
 
 

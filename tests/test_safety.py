@@ -255,7 +255,9 @@ def test_the_shipped_scenarios_warn_only_about_what_they_mean(cache: str) -> Non
         result = invoke("validate", str(ROOT / "scenarios" / name), "--cache-dir", cache)
         assert result.exit_code == 0
         found = [line for line in result.output.replace("\n", " ").split("warning: ")[1:]]
-        assert [f"warning: {w.split(' ok ')[0].strip()}" for w in found] == warnings, name
+        assert [f"warning: {w.split(' ok ')[0].split('服务范围')[0].strip()}"
+                for w in found] == warnings, name
+        assert "服务范围 service areas" in result.output
 
 
 # -- work beyond the limits needs --yes -------------------------------------------------------

@@ -112,7 +112,7 @@ def test_routing_matches_networkx_on_the_nanjing_flood(cache_dir: Path,
     nanjing = build_world(nanjing_scenario, cache_dir=cache_dir)
     check = check_routing(nanjing)
     assert check.passed, _failures([check])
-    assert "0 under closures" not in check.note
+    assert "(0 under closures" not in check.note
 
 
 # -- and the checks can fail -------------------------------------------------------------------
