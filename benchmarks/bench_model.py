@@ -9,6 +9,9 @@ the embedded default (whole, relief only and rescue only) and the Nanjing scenar
   interrupts, container and store operations, plain events and timeouts, with no model
   logic), which splits the overhead into what SimPy's richer events cost and what the
   model's own Python work adds.
+
+Then the relief dispatcher of issue #15 against the one before it (a frozen copy in
+``baseline_relief.py``), time per replication on every shipped scenario; goal ≤ 1.5×.
 """
 
 from __future__ import annotations
@@ -153,6 +156,28 @@ def measure(label: str, world: World) -> None:
           f"{mix_rate / model_rate:.2f}× model logic")
 
 
+DISPATCH_GOAL = 1.5
+
+
+def dispatch_cost(name: str, world: World) -> None:
+    """Time per replication with the new relief dispatcher vs the one before #15."""
+    import benchmarks.baseline_relief as old
+    import sim.model.simulation as simulation
+
+    new = simulation.Relief
+    times = {"new": float("inf"), "before #15": float("inf")}
+    for _ in range(ROUNDS):
+        for label, relief in (("new", new), ("before #15", old.Relief)):
+            simulation.Relief = relief  # type: ignore[misc]
+            try:
+                times[label] = min(times[label], run_model(world, REPLICATIONS) / REPLICATIONS)
+            finally:
+                simulation.Relief = new  # type: ignore[misc]
+    ratio = times["new"] / times["before #15"]
+    print(f"{name}: relief dispatch {times['new'] * 1e3:.1f} ms vs {times['before #15'] * 1e3:.1f}"
+          f" ms per replication before #15 = {ratio:.2f}× (goal ≤ {DISPATCH_GOAL}×)")
+
+
 def main() -> None:
     for name in ("helsinki_storm", "nanjing_xuanwu_flood"):
         path = ROOT / "scenarios" / f"{name}.yaml"
@@ -168,6 +193,13 @@ def main() -> None:
                 scenario.model_copy(update={"incidents": [], "generators": []})))
             measure(f"{name}, rescue only (no depots)", world.with_scenario(
                 scenario.model_copy(update={"depots": []})))
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        try:
+            world = build_world(load_scenario(path), cache_dir=ROOT / "networks" / "cache")
+        except Exception as exc:
+            print(f"{path.stem}: skipped ({exc})")
+            continue
+        dispatch_cost(path.stem, world)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ import pandas as pd
 from sim.model.records import Records
 from sim.scenario import Handout, Scenario
 
-__all__ = ["KPI_NAMES", "Kpi", "handout_rate", "kpis", "person_relief", "resource_summary", "weighted_quantile"]
+__all__ = ["HANDOUT_STEP_H", "KPI_NAMES", "Kpi", "handout_rate", "kpis", "person_relief",
+           "resource_summary", "weighted_quantile"]
 
 EPS = 1e-9
 HANDOUT_STEP_H = 0.1

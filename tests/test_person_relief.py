@@ -84,7 +84,7 @@ def test_handout_follows_the_person_by_person_queue(data: st.DataObject) -> None
     their goods are there: the metric's batches are never early and at most one batch
     (HANDOUT_STEP_H) late, and the count of people is kept."""
     n_com = data.draw(st.integers(1, 2))
-    main = [True] + data.draw(st.lists(st.booleans(), min_size=n_com - 1, max_size=n_com - 1))
+    main = [True, *data.draw(st.lists(st.booleans(), min_size=n_com - 1, max_size=n_com - 1))]
     rate = data.draw(st.sampled_from([3.0, 10.0, 25.0, 400.0]))
     per_point = data.draw(st.integers(1, 30))
     instant = person_relief(records := random_records(data, n_com),

@@ -223,68 +223,91 @@ class Relief:
             self._assign()
 
     def _assign(self) -> None:
-        """Assign trucks until no request's plan sends an idle truck now.
+        """Send every load that the plans send now (plan, fcfs), or idle trucks to the nearest
+        work (nearest_idle).
 
         Only events that can create an assignment poke the dispatcher (a new request, a tier
         opening, a road change, or a truck back or new stock where both meet a request that may
         use them); escalation is re-checked for the commodities whose sources changed.
         """
-        while True:
-            if self._stale:
-                self._escalate_stale()
-            if not self.requests:
+        if self.policy.waits_for_busy:
+            self._sweep()
+            return
+        if self._stale:
+            self._escalate_stale()
+        while self.requests:
+            found = self.policy.choose(self.requests, self._idle)
+            if found is None:
                 return
-            if self.policy.waits_for_busy:
-                choice = self._next_load()
-            else:
-                found = self.policy.choose(self.requests, self._idle)
-                choice = None if found is None else (found[0], found[1].resource)
-            if choice is None:
-                return
-            self._dispatch(*choice)
+            self._dispatch(found[0], found[1].resource)
 
-    def _next_load(self) -> tuple[Request, DepotState] | None:
-        """The first load, in the policy's order of requests, that a plan sends now.
+    def _sweep(self) -> None:
+        """Plan each request in the policy's order and send its loads that go now.
 
         Each request's remaining need is planned in truckloads over its sources, each load on
         the truck (idle now, or back at its estimated return) that brings it soonest — list
         scheduling, so a request too big for one depot's trucks is split over several. Loads
         planned on trucks that are out are reserved: later requests plan around them (truck
-        queues) and around the stock they take. The first planned load on an idle truck is
-        sent; a request whose loads all wait for trucks that are out waits for them.
+        queues) and around the stock they take. Loads planned on idle trucks are sent; a
+        request whose loads all wait for trucks that are out waits for them. One pass suffices:
+        sending a load never makes an earlier request's plan send one.
         """
         now = self.env.now
         free: dict[int, list[float]] = {}  # per depot: when each truck is free (reservations)
         left: dict[tuple[int, str], float] = {}  # stock not yet reserved
-        for r in self.requests:
-            sources = self.estimate(r)
-            if not sources:
-                continue
-            unit_kg = self.commodities[r.commodity].unit_kg
-            need = r.remaining
-            slots: list[tuple[float, str, int, DepotState, float]] = []
-            for s in sources:
-                d = s.depot
-                times = free.setdefault(id(d), self._truck_free(d, now))
-                if times and left.setdefault((id(d), r.commodity), d.level(r.commodity)) > EPS:
-                    heapq.heappush(slots, self._slot(d, times[0], s.drive_h,
-                                                     left[(id(d), r.commodity)], 0))
-            budget = sum(len(free[id(s.depot)]) for s in sources)  # one round of every truck
-            while slots and need > EPS and budget > 0:
-                *_, d, drive = heapq.heappop(slots)
-                budget -= 1
-                times = free[id(d)]
-                start = heapq.heappop(times)
-                if start <= now + EPS and d.trucks.items:
-                    return r, d
-                trucks = d.spec.trucks
-                qty = min(need, left[(id(d), r.commodity)], trucks.capacity_kg / unit_kg)
-                need -= qty
-                left[(id(d), r.commodity)] -= qty
-                heapq.heappush(times, start + trucks.load_h + 2 * drive + trucks.unload_h)
-                if left[(id(d), r.commodity)] > EPS:
-                    heapq.heappush(slots, self._slot(d, times[0], drive,
-                                                     left[(id(d), r.commodity)], budget))
+        stale, self._stale = self._stale, set()
+        for r in list(self.requests):
+            while r.remaining > EPS:
+                sources = self.estimate(r)
+                if r.commodity in stale or r.commodity in self._stale:
+                    self._escalate(r, sources)
+                depot = self._plan(r, sources, now, free, left)
+                if depot is None:
+                    break
+                truck, load = self._dispatch(r, depot)
+                heapq.heappush(free[id(depot)], depot.back_h[truck])
+                for loaded, qty in load:
+                    key = (id(depot), loaded.commodity)
+                    if key in left:
+                        left[key] -= qty
+
+    def _plan(self, r: Request, sources: list[Source], now: float,
+              free: dict[int, list[float]], left: dict[tuple[int, str], float]
+              ) -> DepotState | None:
+        """The depot whose idle truck the plan of ``r`` over ``sources`` sends now, if any (the
+        plan's loads on trucks that are out are reserved in ``free`` and ``left``)."""
+        if not sources:
+            return None
+        unit_kg = self.commodities[r.commodity].unit_kg
+        need = r.remaining
+        slots: list[tuple[float, float, str, int, DepotState, float]] = []
+        budget = 0  # one round of every truck of every source
+        for s in sources:
+            d = s.depot
+            times = free.get(id(d))
+            if times is None:
+                times = free[id(d)] = self._truck_free(d, now)
+            budget += len(times)
+            key = (id(d), r.commodity)
+            if key not in left:
+                left[key] = d.level(r.commodity)
+            if times and left[key] > EPS:
+                heapq.heappush(slots, self._slot(d, times[0], s.drive_h, left[key], 0))
+        while slots and need > EPS and budget > 0:
+            *_, d, drive = heapq.heappop(slots)
+            budget -= 1
+            times = free[id(d)]
+            start = heapq.heappop(times)
+            if start <= now + EPS and d.trucks.items:
+                return d
+            trucks = d.spec.trucks
+            key = (id(d), r.commodity)
+            qty = min(need, left[key], trucks.capacity_kg / unit_kg)
+            need -= qty
+            left[key] -= qty
+            heapq.heappush(times, start + trucks.load_h + 2 * drive + trucks.unload_h)
+            if left[key] > EPS:
+                heapq.heappush(slots, self._slot(d, times[0], drive, left[key], budget))
         return None
 
     @staticmethod
@@ -310,12 +333,15 @@ class Relief:
         """Every depot that may serve ``request`` now (its tiers, its unit or support as the
         rules allow, stock on hand, a road there), with the estimated arrival of its goods:
         first truck free, loading, driving under the current closures, unloading."""
-        now, settlement = self.env.now, request.settlement
+        now, settlement, commodity = self.env.now, request.settlement, request.commodity
         own = self.own.get(settlement, ())
+        others = self.rules.support != "never"
         found: list[Source] = []
         support: list[Source] = []
         for depot in self.depots:
-            if depot.rank > request.rank or depot.level(request.commodity) <= EPS:
+            mine = depot.spec.id in own
+            if (depot.rank > request.rank or not (mine or others)
+                    or depot.level(commodity) <= EPS):
                 continue
             drive = float(self.roads.times_from(depot.node)[request.node])
             if drive == math.inf:
@@ -324,7 +350,7 @@ class Relief:
             free = depot.free_h(now)
             source = Source(free + trucks.load_h + drive + trucks.unload_h, depot, free <= now,
                             drive)
-            (found if depot.spec.id in own else support).append(source)
+            (found if mine else support).append(source)
         if support:
             rule = self.rules.support
             if rule == "after_delay" and now >= request.raised_h + self.rules.support_delay_h:
@@ -340,22 +366,26 @@ class Relief:
                 for s in self.estimate(request) if s.idle]
 
     def _escalate_stale(self) -> None:
-        """Open the next tier for requests that the open tiers cannot serve: their usable,
+        """Check escalation for the open requests whose commodity's sources changed."""
+        stale, self._stale = self._stale, set()
+        for r in self.requests:
+            if r.commodity in stale:
+                self._escalate(r, self.estimate(r))
+
+    def _escalate(self, r: Request, sources: list[Source]) -> None:
+        """Open the next tier for ``r`` when the open tiers cannot serve it: their usable,
         reachable stock cannot cover the need (stock at a depot without trucks is never
         usable), or — with ``dispatch.escalate_if_late`` — they would deliver it after the
         deadline."""
-        stale, self._stale = self._stale, set()
-        late = self.rules.escalate_if_late
-        for r in self.requests:
-            if r.commodity not in stale or r.escalating or r.rank not in self._next_rank:
-                continue
-            sources = [s for s in self.estimate(r) if s.depot.spec.trucks.count]
-            stock = sum(s.depot.level(r.commodity) for s in sources)
-            if stock + EPS < r.remaining or (late and self._finish_h(r, sources) > r.deadline_h
-                                             + EPS):
-                nxt = self._next_rank[r.rank]
-                r.escalating = True
-                self.env.process(self._open_tier(r, nxt, self.delay_h.get(nxt, 0.0)))
+        if r.escalating or r.rank not in self._next_rank:
+            return
+        usable = [s for s in sources if s.depot.spec.trucks.count]
+        stock = sum(s.depot.level(r.commodity) for s in usable)
+        if stock + EPS < r.remaining or (
+                self.rules.escalate_if_late and self._finish_h(r, usable) > r.deadline_h + EPS):
+            nxt = self._next_rank[r.rank]
+            r.escalating = True
+            self.env.process(self._open_tier(r, nxt, self.delay_h.get(nxt, 0.0)))
 
     def _finish_h(self, request: Request, sources: list[Source]) -> float:
         """When ``sources`` would have delivered the whole need, earliest first: each source
@@ -381,8 +411,10 @@ class Relief:
         self._stale.add(request.commodity)  # the next tier may still not be enough
         self.poke()
 
-    def _dispatch(self, request: Request, depot: DepotState) -> None:
-        """Load one truck at ``depot`` for the request's settlement (main needs first)."""
+    def _dispatch(self, request: Request, depot: DepotState
+                  ) -> tuple[str, list[tuple[Request, float]]]:
+        """Load one truck at ``depot`` for the request's settlement (main needs first); the
+        truck and what it carries."""
         truck = depot.trucks.get().value  # an idle truck exists, so the get succeeds now
         cap_kg = depot.spec.trucks.capacity_kg
         same_place = [r for r in self.requests  # in the policy's order
@@ -408,6 +440,7 @@ class Relief:
         drive = self.roads.time_h(depot.node, request.node)
         depot.back_h[truck] = self.env.now + spec.load_h + 2 * drive + spec.unload_h
         self.env.process(self._trip(depot, truck, request.settlement, request.node, load))
+        return truck, load
 
     def _trip(self, depot: DepotState, truck: str, settlement: str, node: int,
               load: list[tuple[Request, float]]) -> Generator[simpy.Event, Any, None]:

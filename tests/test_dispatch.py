@@ -1,0 +1,303 @@
+"""Relief dispatch a planner would sign off (issue #15): jurisdictions, support across units,
+escalation on lateness, stranded goods, and the reasons a target fails — each on the real
+Helsinki network with values worked out by hand from the travel-time engine."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.errors import ScenarioError
+from sim.jurisdiction import ServiceAreas
+from sim.metrics import kpis
+from sim.model import simulate
+from sim.model.records import (
+    ClosureRecord,
+    CutoffRecord,
+    DeliveryRecord,
+    LedgerRecord,
+    Records,
+    SettlementRecord,
+    StockRecord,
+)
+from sim.network import snap
+from sim.scenario import parse_scenario, pre_run_warnings
+from sim.shortfalls import shortfalls
+from sim.world import World, service_table
+
+ROOT = Path(__file__).resolve().parents[1]
+KIT = {"id": "kit", "name": "食品饮用水包", "unit_kg": 6, "per_person": 1, "main": True}
+# places on the Helsinki network (see test_realistic.py)
+TOWN_POINT = [24.9472, 60.1652]
+SUPPLIER = [24.9358, 60.1694]
+CITY_WAREHOUSE = [24.9515, 60.1787]
+KESKUSTA = [24.9409, 60.1687]
+PUNAVUORI = [24.9388, 60.1660]
+NOW = {"people_per_h_per_point": None}  # receipt = arrival, so times are the trucks'
+
+
+def scenario(depots: list[dict], settlements: list[dict], **extra: Any) -> dict[str, Any]:
+    return {"name": "dispatch", "horizon_h": 24, "network": {"source": "builtin:helsinki"},
+            "commodities": [KIT], "depots": depots, "settlements": settlements,
+            "handout": NOW, **extra}
+
+
+def trucks(count: int = 1, capacity_kg: float = 6000, load_h: float = 0.5) -> dict[str, Any]:
+    return {"count": count, "capacity_kg": capacity_kg, "load_h": load_h, "unload_h": 0.25}
+
+
+def drive(world: World, a: list[float], b: list[float]) -> float:
+    """Open-road drive time between two places, from the travel-time engine."""
+    nodes = snap(world.road, np.array([a, b]))[0]
+    world.roads.set_state()
+    times, _ = world.roads.matrix([int(nodes[0])], [int(nodes[1])])
+    return float(times[0, 0])
+
+
+@pytest.fixture(scope="module")
+def place(world: World):  # type: ignore[no-untyped-def]
+    def placed(data: dict[str, Any]) -> World:
+        return world.with_scenario(parse_scenario(data))
+    return placed
+
+
+# == jurisdictions ===========================================================================
+
+
+def test_service_areas_follow_units_and_else_travel_time(place, world: World) -> None:
+    """A village point serves its own community, the town point its town; two county depots
+    without units split the settlements by road travel time."""
+    variant = place(scenario(
+        [{"id": "v1", "tier": "village", "area": "H/t1/v1", "location": TOWN_POINT,
+          "stock": {"kit": 10}, "trucks": trucks()},
+         {"id": "t1", "tier": "town", "area": "H/t1", "location": TOWN_POINT,
+          "stock": {"kit": 10}, "trucks": trucks()},
+         {"id": "cA", "tier": "county", "location": SUPPLIER, "stock": {"kit": 10},
+          "trucks": trucks()},
+         {"id": "cB", "tier": "county", "location": CITY_WAREHOUSE, "stock": {"kit": 10},
+          "trucks": trucks()}],
+        [{"id": "s1", "area": "H/t1/v1", "location": KESKUSTA, "people": 10},
+         {"id": "s2", "area": "H/t1/v2", "location": PUNAVUORI, "people": 10},
+         {"id": "s3", "area": "H/t2/v3", "location": CITY_WAREHOUSE, "people": 10}]))
+    owners = variant.service.owners
+    assert owners["s1"]["village"] == ("v1",) and "village" not in owners["s2"]
+    assert owners["s1"]["town"] == owners["s2"]["town"] == ("t1",)
+    assert "town" not in owners["s3"] and variant.service.first_tier("s3") == "county"
+    for s, site in (("s1", KESKUSTA), ("s2", PUNAVUORI), ("s3", CITY_WAREHOUSE)):
+        nearest = min(("cA", "cB"), key=lambda d: (drive(
+            variant, SUPPLIER if d == "cA" else CITY_WAREHOUSE, site), d))
+        assert owners[s]["county"] == (nearest,)
+    table = service_table(variant).set_index("depot")
+    assert table.loc["v1", "basis"] == "area" and table.loc["cA", "basis"] == "travel time"
+    assert table.loc["t1", "settlements"] == ["s1", "s2"]
+    assert table.people.sum() == 10 + 20 + 30  # every settlement once per tier
+
+
+def support_case(rule: str, **rules: Any) -> dict[str, Any]:
+    """A village point in v1 with plenty; a settlement of v2 whose own depot is the county's
+    far away; the village point is another unit's."""
+    return scenario(
+        [{"id": "v1", "tier": "village", "area": "H/t1/v1", "location": KESKUSTA,
+          "stock": {"kit": 500}, "trucks": trucks(2)},
+         {"id": "county", "tier": "county", "location": CITY_WAREHOUSE, "stock": {"kit": 500},
+          "trucks": trucks(load_h=1.5)},
+         {"id": "other", "tier": "village", "area": "H/t1/v2x", "location": CITY_WAREHOUSE,
+          "stock": {"kit": 0}, "trucks": trucks(0)}],
+        [{"id": "home", "area": "H/t1/v1", "location": KESKUSTA, "people": 10},
+         {"id": "s2", "area": "H/t1/v2", "location": PUNAVUORI, "people": 100},
+         {"id": "s3", "area": "H/t1/v2x", "location": CITY_WAREHOUSE, "people": 1}],
+        dispatch={"support": rule, "escalation_delay_h": {"county": 0.5}, **rules})
+
+
+def sources_of(records: Records, settlement: str) -> list[tuple[str, float]]:
+    return [(d.depot, d.dispatched_h) for d in records.deliveries if d.settlement == settlement]
+
+
+def test_support_never_after_a_delay_or_when_sooner(place) -> None:
+    """s2 (unit v2) has no village point of its own: it starts at the county tier, whose
+    warehouse takes 1.5 h to load; the village point of v1 next door may help only as the
+    rule says."""
+    never = simulate(place(support_case("never")))
+    assert {d for d, _ in sources_of(never, "s2")} == {"county"}
+    late = simulate(place(support_case("after_delay", support_delay_h=1.5)))
+    assert all(d == "county" or t >= 1.5 - 1e-9 for d, t in sources_of(late, "s2"))
+    sooner = simulate(place(support_case("if_earlier", support_margin_h=0.1)))
+    first = sources_of(sooner, "s2")[0]
+    assert first == ("v1", 0.0)  # next door, much sooner than the county warehouse
+    wide = simulate(place(support_case("if_earlier", support_margin_h=5.0)))
+    assert sources_of(wide, "s2")[0][0] == "county"  # not sooner by five hours
+
+
+# == escalation on lateness (the issue's district example) ====================================
+
+
+def lateness_case(late: bool) -> dict[str, Any]:
+    """A village point next to 市中心 with plenty of kits but one small truck (100 kits a
+    trip); the county warehouse with six big trucks; 3,000 people in 市中心."""
+    return scenario(
+        [{"id": "point", "tier": "village", "location": KESKUSTA, "stock": {"kit": 5000},
+          "trucks": trucks(1, 600, 0.3)},
+         {"id": "county", "tier": "county", "location": CITY_WAREHOUSE, "stock": {"kit": 5000},
+          "trucks": trucks(6, 8000, 0.5)}],
+        [{"id": "centre", "location": KESKUSTA, "people": 3000}],
+        dispatch={"escalate_if_late": late, "escalation_delay_h": {"county": 0.5}})
+
+
+def test_a_slow_lower_tier_escalates_when_it_would_be_late(place) -> None:
+    old = simulate(place(lateness_case(False)))
+    new = simulate(place(lateness_case(True)))
+    # stock alone never escalates: the point's truck makes all 30 trips
+    assert {d.depot for d in old.deliveries} == {"point"} and len(old.deliveries) == 30
+    # 30 trips of ~0.6 h are far beyond 8 h: the county opens at 0.5 h and its trucks go
+    county = [d for d in new.deliveries if d.depot == "county"]
+    assert county and min(d.dispatched_h for d in county) == pytest.approx(0.5)
+    share = {name: next(k for k in kpis(r, place(lateness_case(flag)).scenario)
+                        if k.kpi == "initial_relief").share_within
+             for name, r, flag in (("old", old, False), ("new", new, True))}
+    assert share["old"] < 0.5 and share["new"] == 1.0
+
+
+# == stranded goods ==========================================================================
+
+
+def test_a_cut_off_truck_waits_then_brings_its_goods_back(place, world: World) -> None:
+    """The settlement is closed off 0.1 h after the truck sets off, for 10 h: the truck waits
+    stranded_wait_h (1 h), drives back, and its kits go back into stock for later."""
+    closes = 0.5 + drive(world, CITY_WAREHOUSE, PUNAVUORI) / 2  # half way there
+    data = scenario(
+        [{"id": "county", "tier": "county", "location": CITY_WAREHOUSE, "stock": {"kit": 100},
+          "trucks": trucks(1, 6000, 0.5)}],
+        [{"id": "s", "location": PUNAVUORI, "people": 50}],
+        disruptions=[{"id": "flooded", "near": PUNAVUORI, "radius_m": 150,
+                      "window": {"start_h": closes, "end_h": closes + 10}}],
+        dispatch={"stranded_wait_h": 1.0})
+    records = simulate(place(data))
+    (back,) = records.returns
+    assert back.qty == 50 and back.settlement == "s"
+    # it finishes the edge it is on, then waits 1 h
+    assert closes + 1.0 - 1e-9 <= back.stranded_h <= closes + 1.0 + 0.05
+    assert back.back_h > back.stranded_h
+    stock_when_back = [r.level for r in records.stock if r.time_h == back.back_h]
+    assert stock_when_back and stock_when_back[-1] == pytest.approx(100)
+    (delivered,) = records.deliveries  # once the road is open again
+    assert delivered.dispatched_h >= closes + 10 - 1e-9 and delivered.qty == 50
+    for row in records.ledger:
+        assert row.initial == pytest.approx(row.delivered + row.in_transit + row.remaining)
+
+
+# == bad input: one precise message ===========================================================
+
+
+def test_unknown_and_inverted_units_and_dangling_rules(place) -> None:
+    bad = support_case("never")
+    bad["depots"][0]["area"] = "H/t1/v9"
+    with pytest.raises(ScenarioError, match=r"depots\[0\]\.area.*no settlement lies in"):
+        parse_scenario(bad)
+    typo = support_case("never")
+    typo["depots"][0]["area"] = "H/t1/v1 "
+    assert parse_scenario(typo).depots[0].area == "H/t1/v1"  # spaces around parts forgiven
+    near = support_case("never")
+    near["depots"][0]["area"] = "H/tl/v1"
+    with pytest.raises(ScenarioError, match="did you mean 'H/t1/v1'"):
+        parse_scenario(near)
+    inverted = support_case("never")
+    inverted["depots"][1].update(tier="town", area="H/t1/v1")
+    inverted["depots"][0].update(tier="village", area="H/t1")
+    with pytest.raises(ScenarioError, match="village-tier depot's unit contains the town-tier"):
+        parse_scenario(inverted)
+    with pytest.raises(ScenarioError, match="support"):
+        parse_scenario(support_case("sometimes"))
+    dangling = support_case("never")
+    dangling["dispatch"]["escalation_delay_h"] = {"city": 1.0}
+    assert any("escalation_delay_h.city: no depot has tier 'city'" in w
+               for w in pre_run_warnings(parse_scenario(dangling)))
+
+
+# == why a target fails =======================================================================
+
+
+def why_scenario(**extra: Any):  # type: ignore[no-untyped-def]
+    return parse_scenario(scenario(
+        [{"id": "v", "tier": "village", "location": KESKUSTA, "stock": {"kit": 100},
+          "trucks": trucks()},
+         {"id": "c", "name": "县库", "tier": "county", "location": CITY_WAREHOUSE,
+          "stock": {"kit": 1000}, "trucks": trucks()}],
+        [{"id": "s", "location": KESKUSTA, "people": 100}], **extra))
+
+
+def records_with(*deliveries: DeliveryRecord, cutoffs: tuple[CutoffRecord, ...] = (),
+                 stock: tuple[StockRecord, ...] = ()) -> Records:
+    r = Records(horizon_h=24.0, settlements=[SettlementRecord("s", 100, 0.0, 3)],
+                deliveries=list(deliveries), cutoffs=list(cutoffs), stock=list(stock),
+                closures=[ClosureRecord("underpass", 1.0, 9.0, math.inf, 12)])
+    r.ledger = [LedgerRecord("v", "kit", 100, 0, 0, 0, 100, True),
+                LedgerRecord("c", "kit", 1000, 0, 0, 0, 1000, True)]
+    return r
+
+
+def delivery(t: float, sent: float, qty: float, depot: str = "c") -> DeliveryRecord:
+    return DeliveryRecord(t, sent, depot, "county", "s", "kit", qty, "x")
+
+
+def cause(records: Records, **extra: Any) -> dict[str, Any]:
+    own = ServiceAreas({"s": {"village": ("v",), "county": ("c",)}}, {})
+    rows = shortfalls(records, why_scenario(**extra), own)
+    assert len(rows) == 1
+    return rows.iloc[0].to_dict()
+
+
+def test_each_binding_cause_by_hand() -> None:
+    # on time: no row
+    assert shortfalls(records_with(delivery(2.0, 1.0, 100)), why_scenario()).empty
+    # waited 9 h for a truck while the village point still had kits
+    row = cause(records_with(delivery(10.0, 9.0, 100)))
+    assert (row["cause"], row["late"], row["wait_h"], row["travel_h"]) == (
+        "trucks_busy", 100, 9.0, 1.0)
+    assert row["detail_zh"] == "等待空闲车辆9.0小时（县库）"
+    # the same wait, the village point empty since 0.5 h: stock is the cause
+    row = cause(records_with(delivery(10.0, 9.0, 100), stock=(StockRecord(0.5, "v", "kit", 0),)))
+    assert row["cause"] == "no_stock" and row["cause_zh"].startswith("储备不足")
+    # cut off 1 h … 9 h by the underpass closure: 8 h of the 9.5 h wait
+    row = cause(records_with(delivery(9.5, 9.0, 100),
+                             cutoffs=(CutoffRecord("s", 1.0, 9.0),)))
+    assert (row["cause"], row["cut_h"]) == ("cut_off", 8.0)
+    assert row["detail_en"] == "cut off 8.0 h by underpass (until 9.0 h)"
+    # a 9 h trip (say a far depot on slow roads)
+    assert cause(records_with(delivery(9.5, 0.5, 100)))["cause"] == "travel"
+    # goods at 1 h, but 100 people at 10 per hour take 10 h to hand out: 70 by 8 h
+    row = cause(records_with(delivery(1.0, 0.5, 100)),
+                handout={"people_per_h_per_point": 10.0, "people_per_point": 500})
+    assert (row["cause"], row["late"]) == ("handout", 30)
+    assert row["handout_h"] == pytest.approx(7.1)  # the 71st person: 1 h + 71 / 10 per h
+    # never delivered, road open: stock left, so trucks; cut off to the end: the closure
+    assert cause(records_with())["cause"] == "trucks_busy"
+    row = cause(records_with(cutoffs=(CutoffRecord("s", 1.0, math.inf),)))
+    assert row["cause"] == "cut_off" and "until the end" in row["detail_en"]
+    # half on time: the first late person (51st) binds, their goods came at 12 h
+    row = cause(records_with(delivery(3.0, 1.0, 50), delivery(12.0, 11.0, 50)))
+    assert (row["late"], row["wait_h"]) == (50, 11.0)
+
+
+def test_run_reports_service_areas_and_why(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(ROOT / "scenarios" / "nanjing_xuanwu_flood.yaml"),
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "未达标原因" in result.output and "服务范围" in result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    areas = {a["depot"]: a for a in summary["service_areas"]}
+    assert areas["wulaocun_point"]["settlements"] == ["wulaocun"]
+    assert areas["hanzhongmen_street"]["settlements"] == ["hanzhongmen", "shigulu"]
+    failed = [k for k in summary["kpis"] if k["passed"] is False]
+    assert failed and summary["shortfalls"]
+    assert {s["cause"] for s in summary["shortfalls"]} <= {
+        "no_stock", "trucks_busy", "cut_off", "travel", "handout"}
+    cut = [s for s in summary["shortfalls"] if s["settlement"] == "hanzhongmen"]
+    assert cut and all(s["cause"] == "cut_off" for s in cut)  # the underpass, 1 h … 9 h
