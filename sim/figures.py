@@ -37,6 +37,7 @@ LABELS: dict[str, dict[str, str]] = {
         "depot": "储备库", "team_base": "救援队驻地", "water_station": "水上救援站",
         "helipad": "直升机停机坪", "settlement": "受灾点", "closed": "中断道路",
         "ok": "达标", "late": "超过初步救助目标", "never": "未获救助",
+        "service": "服务范围（本级储备点属地）",
         "lon": "经度", "lat": "纬度", "trucks": "车辆", "teams": "救援力量",
         "village": "村级", "town": "镇级", "county": "县级", "enterprise": "企业(协议)",
         "city": "市级", "province": "省级", "neighbour": "相邻地区",
@@ -54,7 +55,8 @@ LABELS: dict[str, dict[str, str]] = {
         "change": "change vs base variant", "depot": "depot", "team_base": "team base",
         "water_station": "water station", "helipad": "helipad", "settlement": "settlement",
         "closed": "closed road", "ok": "within target", "late": "beyond initial target",
-        "never": "not relieved", "lon": "longitude", "lat": "latitude", "trucks": "trucks",
+        "never": "not relieved", "service": "service area (own lowest-tier depot)",
+        "lon": "longitude", "lat": "latitude", "trucks": "trucks",
         "teams": "teams", "village": "village", "town": "town", "county": "county",
         "enterprise": "enterprise (contract)", "city": "city", "province": "province",
         "neighbour": "neighbour",
@@ -146,7 +148,8 @@ def arrival_times(incidents: pd.DataFrame, scenario: Scenario, lang: str) -> Any
 
 
 def relief_map(world: Any, relief: pd.DataFrame, closed_edges: np.ndarray, lang: str) -> Any:
-    """Roads, closed roads, depots by tier, bases, and settlements by relief time."""
+    """Roads, closed roads, depots by tier, bases, settlements by relief time, and dashed
+    lines from each settlement to the depot of its own lowest tier (its service area)."""
     from matplotlib.collections import LineCollection
 
     plt, t = _plt(), LABELS[lang]
@@ -158,6 +161,15 @@ def relief_map(world: Any, relief: pd.DataFrame, closed_edges: np.ndarray, lang:
     if len(closed_edges):
         ax.add_collection(LineCollection(segments[closed_edges], colors="#d62728",
                                          linewidths=2.0, zorder=2, label=t["closed"]))
+    service = getattr(world, "service", None)
+    drawn = False
+    for s in scenario.settlements:  # each settlement to its own depot of its first tier
+        tier = service.first_tier(s.id) if service is not None else None
+        for depot in (service.owners[s.id][tier] if tier else ()):
+            a, b = world.sites[s.id], world.sites[depot]
+            ax.plot([a.lon, b.lon], [a.lat, b.lat], ls="--", lw=0.9, c=TIER_COLOURS[tier],
+                    alpha=0.8, zorder=3, label=None if drawn else t["service"])
+            drawn = True
     targets = scenario.targets
     worst = relief.groupby("settlement").initial_h.max()
     for s in scenario.settlements:

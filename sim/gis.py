@@ -2,8 +2,8 @@
 settlements (with relief times), depots (with deliveries), shelters, team bases and water
 stations — with the ledger's Chinese columns, so that a layer edited in QGIS imports back
 with ``reliefsim import`` — helipads, incidents (arrival times), roads (class, speed, the
-run's closures and slow-downs with their windows), rivers, and the closure and slow-down
-areas."""
+run's closures and slow-downs with their windows), rivers, the closure and slow-down areas,
+and each depot's service area (属地)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,34 @@ def export_gis(results_dir: str | Path, out_path: str | Path | None = None, *,
         areas = _disruption_areas(scenario)
         if len(areas):
             areas.to_file(tmp, layer="disruption_areas", driver="GPKG")
+        served = _service_areas(world)
+        if len(served):
+            served.to_file(tmp, layer="service_areas", driver="GPKG")
     return out
+
+
+SERVICE_MARGIN_DEG = 0.002
+"""Service-area outlines are drawn this far (about 200 m) around the depot and settlements."""
+
+
+def _service_areas(world: World) -> Any:
+    """Each depot's service area (属地): the outline around it and the settlements it serves
+    as their own, with its tier, how it was found and the people in it."""
+    import geopandas as gpd
+    from shapely import MultiPoint
+
+    from sim.world import service_table
+
+    table = service_table(world)
+    rows, geoms = [], []
+    for r in table.itertuples():
+        points = [world.sites[i] for i in (r.depot, *r.settlements)]
+        geoms.append(MultiPoint([(p.lon, p.lat) for p in points]).convex_hull.buffer(
+            SERVICE_MARGIN_DEG))
+        rows.append({"depot": r.depot, "name": r.name, "tier": r.tier, "area": r.area,
+                     "basis": r.basis, "settlements": ",".join(r.settlements),
+                     "people": int(r.people)})
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=CRS)
 
 
 def _helipads(world: World) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from sim.errors import ReliefsimError
 from sim.figures import baseline_run, make_figures, read_run
 from sim.files import publish_file
 from sim.fonts import embedded_font_css
+from sim.glossary import label
 from sim.scenario import Scenario
 
 __all__ = ["FORMATS", "write_report"]
@@ -40,6 +41,9 @@ TEXT: dict[str, dict[str, str]] = {
         "experiment": "比较试验", "tier": "层级", "kind": "类型", "stock": "储备",
         "trucks": "车辆", "generated": "生成时间", "policy_plan": "先近后远、先主后次、满足急需",
         "pass_rate": "各次重复达标比例", "hours": "小时",
+        "why": "未达标原因", "settlement": "安置点", "commodity": "物资", "late": "未达标人数",
+        "cause": "原因", "detail": "说明", "service": "储备库服务范围（属地）",
+        "basis": "划分依据", "served": "服务对象", "people": "人口",
     },
     "en": {
         "title": "Relief simulation report", "scenario": "Scenario", "network": "Network",
@@ -54,6 +58,10 @@ TEXT: dict[str, dict[str, str]] = {
         "tier": "tier", "kind": "kind", "stock": "stock", "trucks": "trucks",
         "generated": "generated", "policy_plan": "nearest first, main before secondary, "
         "urgent first", "pass_rate": "share of replications passing", "hours": "h",
+        "why": "Why targets fail", "settlement": "settlement", "commodity": "commodity",
+        "late": "people late", "cause": "cause", "detail": "detail",
+        "service": "Depot service areas", "basis": "basis", "served": "serves",
+        "people": "people",
     },
 }
 
@@ -143,14 +151,35 @@ def _scenario_blocks(scenario: Scenario, summary: dict[str, Any], t: dict[str, s
             Table([t["depots"], t["tier"], t["kind"], t["stock"], t["trucks"]], depots)]
 
 
-def _run_blocks(kpis: pd.DataFrame, t: dict[str, str], lang: str) -> list[Block]:
+def _run_blocks(tables: dict[str, pd.DataFrame], summary: dict[str, Any], scenario: Scenario,
+                t: dict[str, str], lang: str) -> list[Block]:
+    kpis = tables["kpis"]
     rows: list[list[Cell]] = [
         [r.name_zh if lang == "zh" else r.kpi, f"≤ {r.target:g} h", _num(r["mean"]),
          _num(r.p95), _pct(r.share_within), _pct(r.share_required),
          Verdict(None if r.n == 0 else bool(r.passed))] for _, r in kpis.iterrows()]
-    return [Heading(t["targets"], 2),
-            Table([t["target"], t["standard"], t["value"], t["p95"], t["within"],
-                   t["required"], t["result"]], rows)]
+    blocks: list[Block] = [
+        Heading(t["targets"], 2),
+        Table([t["target"], t["standard"], t["value"], t["p95"], t["within"], t["required"],
+               t["result"]], rows)]
+    names = {x.id: x.name or x.id for x in [*scenario.settlements, *scenario.commodities,
+                                             *scenario.depots]}
+    why = tables.get("shortfalls")
+    if why is not None and len(why):
+        blocks += [Heading(t["why"], 2), Table(
+            [t["settlement"], t["commodity"], t["late"], t["cause"], t["detail"]],
+            [[names.get(r.settlement, r.settlement), names.get(r.commodity, r.commodity),
+              f"{r.late:,}", r[f"cause_{lang}"], r[f"detail_{lang}"]]
+             for _, r in why.iterrows()])]
+    service = summary.get("service_areas") or []
+    if service and scenario.settlements:
+        blocks += [Heading(t["service"], 2), Table(
+            [t["depots"], t["tier"], t["basis"], t["served"], t["people"]],
+            [[names.get(a["depot"], a["depot"]), label("tier", a["tier"], lang),
+              label("basis", a["basis"], lang),
+              "、".join(names.get(x, x) for x in a["settlements"]) or "–",
+              f"{a['people']:,}"] for a in service])]
+    return blocks
 
 
 def _experiment_blocks(exp_dir: Path, t: dict[str, str], lang: str) -> list[Block]:
@@ -293,7 +322,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *,
             Heading(f"{t['title']}: {scenario.name}", 1),
             *_scenario_blocks(scenario, summary, t),
             *(_experiment_blocks(results_dir, t, lang) if is_experiment
-              else _run_blocks(tables["kpis"], t, lang)),
+              else _run_blocks(tables, summary, scenario, t, lang)),
             Heading(t["figures"], 2),
             *(Figure(p, p.stem) for p in figures if p.suffix == ".png")]
         (_write_html if fmt == "html" else _write_docx)(blocks, t, lang, target)

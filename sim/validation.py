@@ -15,6 +15,9 @@ Three kinds of evidence, each returned as a :class:`Check` row (``reliefsim vali
   state of that moment applied.
 * **Determinism and common random numbers.** Same seed, same records; another seed, other
   incidents; adding a depot or changing team counts leaves the incident stream unchanged.
+* **Metamorphic relief properties** (:mod:`sim.metamorphic`): on random scenarios, helping
+  changes never make relief worse beyond the named rules and tolerances, and more people
+  never make it sooner.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ __all__ = [
     "RoadQuery",
     "check_common_random_numbers",
     "check_determinism",
+    "check_metamorphic",
     "check_queue",
     "check_routing",
     "default_world",
@@ -529,4 +533,48 @@ def run_checks(*, quick: bool = False, cache_dir: Path | None = None,
     checks.append(check_routing(world))
     checks += check_determinism(world)
     checks.append(check_common_random_numbers(world))
+    if progress is not None:
+        progress("metamorphic relief properties")
+    checks += check_metamorphic(world, pairs=40 if quick else 200)
     return checks
+
+
+def check_metamorphic(world: World, *, pairs: int = 200, seed: int = 15) -> list[Check]:
+    """Relief dispatch on random scenarios placed on the default network (issue #15): a
+    helping change (a depot more, trucks or stock more, a contract sooner) never fails a
+    property of :func:`sim.metamorphic.worse` on any pair, worsens the mean by more than 5 %
+    in at most :data:`~sim.metamorphic.RARE` of pairs, and never by more than
+    :data:`~sim.metamorphic.TOLERANCE_MEAN`; more people never bring relief sooner."""
+    from sim.metamorphic import (
+        CHANGES,
+        RARE,
+        TOLERANCE_MEAN,
+        more_people_violations,
+        random_spec,
+        survey,
+        violations,
+    )
+
+    rng = np.random.default_rng(seed)
+    failed = 0
+    for k in range(pairs):
+        spec = random_spec(rng)
+        change = list(CHANGES)[k % len(CHANGES)]
+        args: tuple[Any, ...] = {
+            "adding a stocked depot with trucks": (int(rng.integers(400)), "county", 1),
+            "more trucks or stock": (int(rng.integers(3)), "trucks" if k % 2 else "stock"),
+        }.get(change, ())
+        if change == "removing a closure" and spec["closure"] is None:
+            spec["closure"] = (int(rng.integers(400)), 0.5, 3.0)
+        failed += bool(violations(world, spec, change, *args)
+                       or more_people_violations(world, spec, int(rng.integers(4))))
+    n, rare, worst = survey(world, rng, pairs)
+    return [
+        Check(f"metamorphic relief: helping never hurts, more people never help ({pairs} "
+              "random scenarios)", 0.0, float(failed), math.nan, math.nan, failed == 0,
+              note="pairs failing a property of sim.metamorphic.worse"),
+        Check(f"metamorphic relief: mean > 5 % later after a helping change ({n} pairs)",
+              RARE, rare, math.nan, math.nan, rare <= RARE and worst <= TOLERANCE_MEAN,
+              note=f"share of pairs (at most {RARE:.0%}); worst {worst:+.1%} "
+                   f"(at most {TOLERANCE_MEAN:+.0%})"),
+    ]

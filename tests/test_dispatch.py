@@ -301,3 +301,10 @@ def test_run_reports_service_areas_and_why(tmp_path: Path) -> None:
         "no_stock", "trucks_busy", "cut_off", "travel", "handout"}
     cut = [s for s in summary["shortfalls"] if s["settlement"] == "hanzhongmen"]
     assert cut and all(s["cause"] == "cut_off" for s in cut)  # the underpass, 1 h … 9 h
+    # and the report says the same, in Chinese and in English
+    from sim.report import write_report
+
+    zh = write_report(out, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "未达标原因" in zh and "储备库服务范围（属地）" in zh and "交通中断" in zh
+    en = write_report(out, tmp_path / "report_en.html", lang="en").read_text(encoding="utf-8")
+    assert "Why targets fail" in en and "cut off" in en and "by administrative unit" in en

@@ -91,6 +91,24 @@ def test_disruption_areas_are_polygons_with_their_windows(exported: tuple[Path, 
     assert row.geometry.bounds == pytest.approx((24.9480, 60.1640, 24.9535, 60.1675))
 
 
+def test_service_areas_hold_their_depot_and_settlements(exported: tuple[Path, Path]) -> None:
+    """One outline per depot around it and the settlements it serves as their own (属地)."""
+    from shapely import Point
+
+    run_dir, path = exported
+    scenario = load_scenario(ROOT / "scenarios" / "helsinki_storm.yaml")
+    world = build_world(scenario, cache_dir=path.parent / "cache")
+    areas = gpd.read_file(path, layer="service_areas").set_index("depot")
+    assert sorted(areas.index) == sorted(d.id for d in scenario.depots)
+    people = {s.id: s.people for s in scenario.settlements}
+    for depot, row in areas.iterrows():
+        served = [x for x in row.settlements.split(",") if x]
+        assert served == world.service.served_by(depot)
+        assert row.people == sum(people[s] for s in served)
+        for site in (depot, *served):
+            assert row.geometry.contains(Point(world.sites[site].lon, world.sites[site].lat))
+
+
 def test_rivers_are_exported_where_the_scenario_has_waterways(
         tmp_path: Path, nanjing_scenario: object) -> None:
     world = build_world(nanjing_scenario, cache_dir=tmp_path / "cache")  # type: ignore[arg-type]
