@@ -663,12 +663,12 @@ def pre_run_warnings(scenario: Scenario) -> list[str]:
                 out.append(f"{field}[{i}].window.start_h: {item.window.start_h:g} h is not "
                            f"before horizon_h ({horizon:g} h); it never acts")
     tiers = {d.tier for d in scenario.depots}
-    if "escalation_delay_h" in scenario.dispatch.model_fields_set:
-        for tier in scenario.dispatch.escalation_delay_h:
-            if tier not in tiers:
-                out.append(f"dispatch.escalation_delay_h.{tier}: no depot has tier '{tier}' "
-                           f"(tiers present: {', '.join(t for t in TIERS if t in tiers)}); "
-                           "the delay never applies")
+    default = Dispatch().escalation_delay_h
+    for tier, delay in scenario.dispatch.escalation_delay_h.items():
+        if tier not in tiers and default.get(tier) != delay:  # a delay set on purpose
+            out.append(f"dispatch.escalation_delay_h.{tier}: no depot has tier '{tier}' "
+                       f"(tiers present: {', '.join(t for t in TIERS if t in tiers)}); "
+                       "the delay never applies")
     for field, _ in SITE_FIELDS:
         for i, item in enumerate(getattr(scenario, field)):
             if item.review:
