@@ -287,9 +287,23 @@ class WaterStation(_Site):
     boats: Vessels = Field(default_factory=Vessels)
 
 
+MAX_HELICOPTER_PAYLOAD_KG = 20_000.0
+"""The Mi-26, the heaviest-lifting helicopter in service, carries 20 t."""
+
+
+class Helicopters(Vessels):
+    """Helicopters of a helipad. With a ``payload_kg`` they also fly relief goods to
+    settlements that no depot can reach by road (from the depot they reach soonest), after
+    rescue: a helicopter busy on an incident is not free for goods."""
+
+    payload_kg: Annotated[float, Field(ge=0, le=MAX_HELICOPTER_PAYLOAD_KG)] = 0.0
+    load_h: Hours = 0.5
+    unload_h: Hours = 0.25
+
+
 class Helipad(_Site):
-    helicopters: Vessels = Field(
-        default_factory=lambda: Vessels(count=1, speed_kmh=200.0, mobilisation_h=0.5)
+    helicopters: Helicopters = Field(
+        default_factory=lambda: Helicopters(count=1, speed_kmh=200.0, mobilisation_h=0.5)
     )
 
 
@@ -652,6 +666,12 @@ def pre_run_warnings(scenario: Scenario) -> list[str]:
             out.append(f"depots[{i}].trucks.capacity_kg: {d.trucks.capacity_kg:g} kg cannot "
                        f"carry one unit of {', '.join(f'{c} ({units[c]:g} kg)' for c in heavy)}"
                        "; each trip would carry a fraction of a unit")
+    for i, pad in enumerate(scenario.helipads):
+        cargo = pad.helicopters.payload_kg
+        heavy = sorted(c for c, kg in units.items() if 0 < cargo < kg)
+        if heavy:
+            out.append(f"helipads[{i}].helicopters.payload_kg: {cargo:g} kg cannot lift one "
+                       f"unit of {', '.join(f'{c} ({units[c]:g} kg)' for c in heavy)}")
     for field, attr in (("settlements", "onset_h"), ("incidents", "time_h")):
         for i, item in enumerate(getattr(scenario, field)):
             if getattr(item, attr) >= horizon:

@@ -308,3 +308,48 @@ def test_run_reports_service_areas_and_why(tmp_path: Path) -> None:
     assert "未达标原因" in zh and "储备库服务范围（属地）" in zh and "交通中断" in zh
     en = write_report(out, tmp_path / "report_en.html", lang="en").read_text(encoding="utf-8")
     assert "Why targets fail" in en and "cut off" in en and "by administrative unit" in en
+
+
+# == helicopters carry goods to cut-off settlements ============================================
+
+
+def test_helicopters_fly_goods_to_cut_off_settlements(nanjing_scenario, tmp_path: Path) -> None:
+    """汉中门 and 石鼓路 are cut off by the underpass closure from 1 h to 9 h. A helipad with
+    a 1.5 t payload flies kits in meanwhile, from the depot whose goods arrive soonest; each
+    flight takes mobilisation + legs at the helicopter's speed + loading + unloading."""
+    from sim.network import haversine_m
+    from sim.world import build_world
+
+    data = nanjing_scenario.model_dump(mode="json", exclude_defaults=True)
+    data["helipads"] = [{"id": "pad", "name": "停机坪", "location": [118.7800, 32.0450],
+                         "helicopters": {"count": 1, "speed_kmh": 180, "mobilisation_h": 0.3,
+                                         "payload_kg": 1500, "load_h": 0.4,
+                                         "unload_h": 0.2}}]
+    world = build_world(parse_scenario(data), cache_dir=tmp_path)
+    records = simulate(world)
+    flown = [d for d in records.deliveries if d.truck.startswith("pad/")]
+    assert flown and {d.settlement for d in flown} <= {"hanzhongmen", "shigulu"}
+    assert all(1.0 <= d.dispatched_h < 9.0 for d in flown)
+    site = world.sites
+    pad = site["pad"]
+    for d in flown:
+        legs = [haversine_m(a.lon, a.lat, b.lon, b.lat) / 1000 / 180
+                for a, b in ((pad, site[d.depot]), (site[d.depot], site[d.settlement]))]
+        assert d.time_h == pytest.approx(d.dispatched_h + 0.3 + legs[0] + 0.4 + legs[1] + 0.2)
+        assert d.qty * 6 <= 1500 + 1e-6 or d.commodity != "kit"
+    trips = [t for t in records.trips if t.vehicle.startswith("pad/")]
+    assert trips and all(t.kind == "helicopter" for t in trips)
+    for row in records.ledger:
+        assert row.initial + row.produced == pytest.approx(
+            row.delivered + row.in_transit + row.remaining)
+    # without a payload the helicopters only rescue
+    data["helipads"][0]["helicopters"]["payload_kg"] = 0
+    plain = simulate(world.with_scenario(parse_scenario(data)))
+    assert not [d for d in plain.deliveries if d.truck.startswith("pad/")]
+    # payloads beyond any helicopter, or too small for one unit, get one precise message
+    data["helipads"][0]["helicopters"]["payload_kg"] = 30000
+    with pytest.raises(ScenarioError, match=r"helipads\[0\]\.helicopters\.payload_kg"):
+        parse_scenario(data)
+    data["helipads"][0]["helicopters"]["payload_kg"] = 5
+    assert any("payload_kg: 5 kg cannot lift one unit of" in w
+               for w in pre_run_warnings(parse_scenario(data)))

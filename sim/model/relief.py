@@ -36,6 +36,7 @@ from sim.model.records import (
 )
 from sim.model.roads import RoadState, Stranded
 from sim.model.streams import stream
+from sim.network import haversine_m
 from sim.scenario import TIERS, Depot, Settlement
 from sim.world import World
 
@@ -128,6 +129,8 @@ class Relief:
         self.cut_since: dict[str, float] = {}
         self.open_settlements: dict[str, int] = {}
         self._seq = 0
+        self.aircraft: list[tuple[Any, Any]] = []  # (rescue unit, its helicopters' spec)
+        self._rescue: Any = None
         self._wakeup = env.event()
         env.process(self._dispatcher())
         for settlement in scenario.settlements:
@@ -263,7 +266,9 @@ class Relief:
                     self._escalate(r, sources)
                 depot = self._plan(r, sources, now, free, left)
                 if depot is None:
-                    break
+                    if not (self.aircraft and r.settlement in self.cut_since and self._fly(r)):
+                        break
+                    continue
                 truck, load = self._dispatch(r, depot)
                 heapq.heappush(free[id(depot)], depot.back_h[truck])
                 for loaded, qty in load:
@@ -416,8 +421,18 @@ class Relief:
         """Load one truck at ``depot`` for the request's settlement (main needs first); the
         truck and what it carries."""
         truck = depot.trucks.get().value  # an idle truck exists, so the get succeeds now
-        cap_kg = depot.spec.trucks.capacity_kg
-        same_place = [r for r in self.requests  # in the policy's order
+        load = self._load(request, depot, depot.spec.trucks.capacity_kg)
+        spec = depot.spec.trucks
+        drive = self.roads.time_h(depot.node, request.node)
+        depot.back_h[truck] = self.env.now + spec.load_h + 2 * drive + spec.unload_h
+        self.env.process(self._trip(depot, truck, request.settlement, request.node, load))
+        return truck, load
+
+    def _load(self, request: Request, depot: DepotState, cap_kg: float
+              ) -> list[tuple[Request, float]]:
+        """Take from ``depot`` up to ``cap_kg`` for the request's settlement: the request
+        first, then the settlement's other needs in the policy's order."""
+        same_place = [r for r in self.requests
                       if r.settlement == request.settlement and r is not request]
         load: list[tuple[Request, float]] = []
         for r in [request, *same_place]:
@@ -434,13 +449,69 @@ class Relief:
             cap_kg -= qty * unit_kg
             load.append((r, qty))
             self._log_stock(depot, r.commodity)
-        self._stale.update(r.commodity for r, _ in load)  # less stock, a truck less
+        self._stale.update(r.commodity for r, _ in load)  # less stock, a vehicle less
         self.requests = [r for r in self.requests if r.remaining > EPS]
-        spec = depot.spec.trucks
-        drive = self.roads.time_h(depot.node, request.node)
-        depot.back_h[truck] = self.env.now + spec.load_h + 2 * drive + spec.unload_h
-        self.env.process(self._trip(depot, truck, request.settlement, request.node, load))
-        return truck, load
+        return load
+
+    # -- helicopters ----------------------------------------------------------------------------
+
+    def share_aircraft(self, rescue: Any) -> None:
+        """Use rescue's helicopters that have a payload for goods to cut-off settlements, when
+        rescue does not need them (it keeps first call: a helicopter out on relief is busy)."""
+        cargo = {p.id: p.helicopters for p in self.world.scenario.helipads
+                 if p.helicopters.payload_kg > 0}
+        self.aircraft = [(u, cargo[u.base]) for u in rescue.units
+                         if u.mode == "air" and u.base in cargo]
+        self._rescue = rescue
+        if self.aircraft:
+            rescue.on_aircraft_free.append(self._helicopter_free)
+
+    def _helicopter_free(self) -> None:
+        if self.cut_since:
+            self._stale.update(self.commodities)
+            self.poke()
+
+    def _fly(self, request: Request) -> bool:
+        """Send a free helicopter with goods to the (cut-off) settlement of ``request``: the
+        helicopter and depot (of the tiers open to it, with stock) whose goods arrive
+        soonest (mobilise, fly to the depot, load, fly to the settlement, unload)."""
+        site = self.world.sites[request.settlement]
+        own = self.own.get(request.settlement, ())
+        best: tuple[float, str, str, Any, Any, DepotState] | None = None
+        for unit, spec in self.aircraft:
+            if not unit.free:
+                continue
+            for d in self.depots:
+                if (d.rank > request.rank or d.level(request.commodity) <= EPS
+                        or (self.rules.support == "never" and d.spec.id not in own)):
+                    continue
+                at = self.world.sites[d.spec.id]
+                arrive = (unit.mobilisation_h + _fly_h(unit, unit, at) + spec.load_h
+                          + _fly_h(unit, at, site) + spec.unload_h)
+                if best is None or (arrive, unit.name, d.spec.id) < best[:3]:
+                    best = (arrive, unit.name, d.spec.id, unit, spec, d)
+        if best is None:
+            return False
+        *_, unit, spec, depot = best
+        unit.free = False
+        load = self._load(request, depot, spec.payload_kg)
+        self.env.process(self._air_trip(unit, spec, depot, request.settlement, load))
+        return True
+
+    def _air_trip(self, unit: Any, spec: Any, depot: DepotState, settlement: str,
+                  load: list[tuple[Request, float]]) -> Generator[simpy.Event, Any, None]:
+        start = self.env.now
+        at, site = self.world.sites[depot.spec.id], self.world.sites[settlement]
+        legs = (_fly_h(unit, unit, at), _fly_h(unit, at, site), _fly_h(unit, site, unit))
+        yield self.env.timeout(unit.mobilisation_h + legs[0] + spec.load_h + legs[1]
+                               + spec.unload_h)
+        self._delivered(depot, settlement, load, start, unit.name)
+        yield self.env.timeout(legs[2])
+        self.records.trips.append(TripRecord(unit.name, "helicopter", unit.base, start,
+                                             self.env.now, sum(legs) * unit.speed_kmh))
+        unit.free = True
+        self._rescue.poke()
+        self._helicopter_free()
 
     def _trip(self, depot: DepotState, truck: str, settlement: str, node: int,
               load: list[tuple[Request, float]]) -> Generator[simpy.Event, Any, None]:
@@ -453,15 +524,20 @@ class Relief:
             yield from self._bring_back(depot, truck, settlement, load, start, cut)
             return
         yield self.env.timeout(spec.unload_h)
+        self._delivered(depot, settlement, load, start, truck)
+        km += yield from self.roads.drive(node, depot.node)
+        yield from self._truck_back(depot, truck, start, km)
+
+    def _delivered(self, depot: DepotState, settlement: str, load: list[tuple[Request, float]],
+                   start: float, vehicle: str) -> None:
         for r, qty in load:
             c = r.commodity
             depot.in_transit[c] -= qty
             depot.delivered[c] = depot.delivered.get(c, 0.0) + qty
             self.records.deliveries.append(DeliveryRecord(
                 time_h=self.env.now, dispatched_h=start, depot=depot.spec.id,
-                tier=depot.spec.tier, settlement=settlement, commodity=c, qty=qty, truck=truck))
-        km += yield from self.roads.drive(node, depot.node)
-        yield from self._truck_back(depot, truck, start, km)
+                tier=depot.spec.tier, settlement=settlement, commodity=c, qty=qty,
+                truck=vehicle))
 
     def _bring_back(self, depot: DepotState, truck: str, settlement: str,
                     load: list[tuple[Request, float]], start: float, cut: Stranded
@@ -535,3 +611,8 @@ class Relief:
 def _earliest(source: Source) -> tuple[float, str]:
     """Sources compare by estimated arrival, then depot id (a stable tie-break)."""
     return source.eta_h, source.depot.spec.id
+
+
+def _fly_h(unit: Any, a: Any, b: Any) -> float:
+    """Hours of flight from ``a`` to ``b`` (anything with lon/lat) in a straight line."""
+    return float(haversine_m(a.lon, a.lat, b.lon, b.lat)) / 1000.0 / unit.speed_kmh

@@ -93,6 +93,7 @@ class Rescue:
         self._off_road_h: dict[str, dict[str, float]] = {}  # by incident, then unit
         self.needs: list[Need] = []
         self.active: list[IncidentState] = []
+        self.on_aircraft_free: list[Any] = []  # relief may fly goods with free helicopters
         self._seq = 0
         self._wakeup = env.event()
         env.process(self._dispatcher())
@@ -218,6 +219,9 @@ class Rescue:
                                              self.env.now, km))
         unit.free = True
         self.poke()
+        if unit.mode == "air":
+            for callback in self.on_aircraft_free:
+                callback()
 
     def finish(self) -> None:
         """Record incidents still open at the horizon (never done: inf); a fire nobody

@@ -37,6 +37,7 @@ def simulate(world: World, *, seed: int | None = None, replication: int = 0,
     relief = Relief(env, world, roads, chosen, records, seed=seed, replication=replication)
     rescue = Rescue(env, world, roads, chosen, records,
                     sample_incidents(world, seed=seed, replication=replication))
+    relief.share_aircraft(rescue)
     Disruptions(env, world, roads, records, seed=seed, replication=replication,
                 on_change=[relief.roads_changed, rescue.poke])
     horizon = scenario.horizon_h
