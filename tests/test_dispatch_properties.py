@@ -31,7 +31,7 @@ from sim.metamorphic import (
 from sim.scenario import parse_scenario
 from sim.world import World, build_world
 
-EXAMPLES = 400
+EXAMPLES = 500
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 EXTRACTS = ("nanjing", "wuhan")
@@ -99,10 +99,16 @@ def test_a_contract_activating_sooner_never_makes_relief_later(
 
 
 @PROPERTY
-@given(extract=st.sampled_from(EXTRACTS), spec=specs, k=st.integers(0, 3))
+@given(extract=st.sampled_from(EXTRACTS), spec=specs, k=st.integers(0, 3),
+       one_tier=st.booleans())
 def test_more_people_never_make_relief_earlier_and_stock_is_conserved(
-        worlds: dict[str, World], extract: str, spec: dict, k: int) -> None:
+        worlds: dict[str, World], extract: str, spec: dict, k: int, one_tier: bool) -> None:
+    if one_tier:  # where the person-by-person check applies (see more_people_violations)
+        spec = {**spec, "flat": True, "closure": None, "support": "after_delay",
+                "depots": [{**d, "tier": "county"} for d in spec["depots"]]}
     note(f"scenario: {spec}")
+    event("person by person" if spec["flat"] and spec["closure"] is None
+          else "need and stock only (小事不出村 or a closure)")
     assert not more_people_violations(worlds[extract], spec, k)
 
 
