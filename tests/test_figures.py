@@ -156,8 +156,10 @@ def test_word_report_has_the_targets_ranking_and_figures(experiment_dir: Path, r
     verdicts = [row.cells[-1].text for row in targets.rows[1:]]
     assert verdicts == ["无此类事件" if r.n == 0 else ("达标" if r.passed else "未达标")
                         for r in kpis.itertuples()]
-    fail = next(row.cells[-1] for row in targets.rows[1:] if row.cells[-1].text == "未达标")
-    assert str(fail.paragraphs[0].runs[0].font.color.rgb) == "CF222E"
+    colours = {"达标": "1A7F37", "未达标": "CF222E", "无此类事件": "888888"}
+    for row in targets.rows[1:]:  # every verdict in its colour
+        cell = row.cells[-1]
+        assert str(cell.paragraphs[0].runs[0].font.color.rgb) == colours[cell.text]
     pngs = make_figures(run_dir, tmp_path / "figs", lang="zh", formats=("png",),
                         cache_dir=cache_dir)
     assert len(doc.inline_shapes) == len(pngs) >= 4

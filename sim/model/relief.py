@@ -259,9 +259,10 @@ class Relief:
         free: dict[int, list[float]] = {}  # per depot: when each truck is free (reservations)
         left: dict[tuple[int, str], float] = {}  # stock not yet reserved
         stale, self._stale = self._stale, set()
+        free_at: dict[int, float] = {}  # when each depot's first truck is free
         for r in list(self.requests):
             while r.remaining > EPS:
-                sources = self.estimate(r)
+                sources = self.estimate(r, free_at)
                 if r.commodity in stale or r.commodity in self._stale:
                     self._escalate(r, sources)
                 depot = self._plan(r, sources, now, free, left)
@@ -270,6 +271,7 @@ class Relief:
                         break
                     continue
                 truck, load = self._dispatch(r, depot)
+                free_at.pop(id(depot), None)
                 heapq.heappush(free[id(depot)], depot.back_h[truck])
                 for loaded, qty in load:
                     key = (id(depot), loaded.commodity)
@@ -334,10 +336,12 @@ class Relief:
         heapq.heapify(times)
         return times
 
-    def estimate(self, request: Request) -> list[Source]:
+    def estimate(self, request: Request, free_at: dict[int, float] | None = None
+                 ) -> list[Source]:
         """Every depot that may serve ``request`` now (its tiers, its unit or support as the
         rules allow, stock on hand, a road there), with the estimated arrival of its goods:
-        first truck free, loading, driving under the current closures, unloading."""
+        first truck free, loading, driving under the current closures, unloading.
+        ``free_at`` caches when each depot's first truck is free (within one pass)."""
         now, settlement, commodity = self.env.now, request.settlement, request.commodity
         own = self.own.get(settlement, ())
         others = self.rules.support != "never"
@@ -345,14 +349,17 @@ class Relief:
         support: list[Source] = []
         for depot in self.depots:
             mine = depot.spec.id in own
-            if (depot.rank > request.rank or not (mine or others)
-                    or depot.level(commodity) <= EPS):
+            if (depot.rank > request.rank or not (mine or others) or not depot.active
+                    or depot.stock[commodity].level <= EPS):
                 continue
             drive = float(self.roads.times_from(depot.node)[request.node])
             if drive == math.inf:
                 continue
             trucks = depot.spec.trucks
-            free = depot.free_h(now)
+            if free_at is None:
+                free = depot.free_h(now)
+            elif (free := free_at.get(id(depot), -1.0)) < 0:
+                free = free_at[id(depot)] = depot.free_h(now)
             source = Source(free + trucks.load_h + drive + trucks.unload_h, depot, free <= now,
                             drive)
             (found if mine else support).append(source)
