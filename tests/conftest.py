@@ -7,6 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
+
+# Mutation testing (tools/mutation.py) only needs to know that a test fails: no shrinking, no
+# example database shared between mutants.
+settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                          database=None)
 
 #: Reference data for tests (CI has it at ../shared); never copied into the repository.
 #: ``RELIEFSIM_SHARED_DATA`` points elsewhere (mutation testing runs from a copy of the repo).
