@@ -13,9 +13,10 @@ from sim.model import Records, simulate
 from sim.results import write_run
 from sim.scenario import dump_scenario, scenario_hash
 from sim.shortfalls import shortfalls
+from sim.uncertainty import draw, drawn_values, is_uncertain
 from sim.world import World, service_table
 
-__all__ = ["RunResult", "run_replication", "save_run"]
+__all__ = ["RunResult", "drawn_world", "run_replication", "save_run"]
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ def run_replication(world: World, *, seed: int | None = None, replication: int =
                     policy: str | None = None, explain: bool = False,
                     progress: Callable[[float], None] | None = None) -> RunResult:
     """Simulate one replication and measure it (``explain``: and say why targets fail)."""
+    seed = world.scenario.seed if seed is None else seed
+    world = drawn_world(world, seed, replication)
     scenario = world.scenario
-    seed = scenario.seed if seed is None else seed
     policy = policy or scenario.dispatch.policy
     records = simulate(world, seed=seed, replication=replication, policy=policy,
                        progress=progress)
@@ -46,6 +48,15 @@ def run_replication(world: World, *, seed: int | None = None, replication: int =
     return RunResult(seed, replication, policy, records, relief, kpis(records, scenario, relief),
                      resource_summary(records, scenario),
                      shortfalls(records, scenario, world.service) if explain else None)
+
+
+def drawn_world(world: World, seed: int, replication: int) -> World:
+    """The world with the replication's draws of the scenario's uncertain inputs (itself when
+    nothing is uncertain)."""
+    if not is_uncertain(world.scenario):
+        return world
+    return world.with_scenario(draw(world.scenario, seed, replication),
+                               origin=f"replication {replication}")
 
 
 def save_run(out: Path, world: World, result: RunResult) -> Path:
@@ -67,6 +78,7 @@ def save_run(out: Path, world: World, result: RunResult) -> Path:
                     "edges": world.road.report.n_edges, "key": world.road.key},
         "kpis": kpi_table(result.kpis).to_dict(orient="records"),
         "resources": result.resources,
+        "drawn_inputs": drawn_values(scenario.uncertain, result.seed, result.replication),
         "shortfalls": ([] if result.shortfalls is None
                        else result.shortfalls.to_dict(orient="records")),
         "service_areas": service_table(world).to_dict(orient="records"),

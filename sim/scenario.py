@@ -28,6 +28,7 @@ from pydantic import (
 
 from sim.crs import check_crs, convert_document
 from sim.errors import ScenarioError
+from sim.uncertainty import extract
 
 __all__ = [
     "SITE_FIELDS",
@@ -157,10 +158,22 @@ def _bool_inside(value: Any) -> str | None:
 
 
 class Window(_Model):
-    """A time window in hours since the start of the simulation; ``end_h`` None = never ends."""
+    """A time window in hours since the start of the simulation; ``end_h`` None = never ends.
+    ``duration_h`` instead of ``end_h`` gives the end as start + duration (so that a random
+    start moves the whole window)."""
 
     start_h: Hours = 0.0
     end_h: Hours | None = None
+    duration_h: PositiveHours | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_duration(cls, data: Any) -> Any:
+        if (isinstance(data, dict) and data.get("duration_h") is not None
+                and isinstance(data["duration_h"], (int, float))
+                and isinstance(data.get("start_h", 0.0), (int, float))):
+            data = {**data, "end_h": data.get("start_h", 0.0) + data["duration_h"]}
+        return data
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -523,6 +536,11 @@ class Scenario(_Model):
     dispatch: Dispatch = Field(default_factory=Dispatch)
     handout: Handout = Field(default_factory=Handout)
     targets: Targets = Field(default_factory=Targets)
+    people_scale: Annotated[float, Field(gt=0, le=1000)] = 1.0
+    """A factor on every settlement's people (a number or a distribution)."""
+    uncertain: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Uncertain inputs by path (filled from distributions written in place of numbers;
+    :mod:`sim.uncertainty`); each replication draws its own values."""
 
     @field_validator("incident_types")
     @classmethod
@@ -868,10 +886,8 @@ def parse_scenario(data: Any, *, origin: str = "<scenario>", base_dir: Path | No
         raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level, "
                             f"got {type(data).__name__}")
     data = in_wgs84(data, origin)
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(format_validation_error(origin, exc, Scenario)) from None
+    data = extract(data, origin, lambda d: _validated(d, origin))
+    scenario = _validated(data, origin)
     if base_dir is not None:
         scenario = _resolve_paths(scenario, base_dir)
     return scenario
@@ -887,6 +903,13 @@ def _resolve_paths(scenario: Scenario, base_dir: Path) -> Scenario:
     if not updates:
         return scenario
     return scenario.model_copy(update={"network": net.model_copy(update=updates)})
+
+
+def _validated(data: dict[str, Any], origin: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(origin, exc, Scenario)) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

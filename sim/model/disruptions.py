@@ -8,6 +8,7 @@ closed edges and, per edge, the largest slow-down factor — is applied to the r
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -23,6 +24,9 @@ from sim.world import World
 
 __all__ = ["Disruptions", "disruption_edges"]
 
+
+MAX_SCHEDULES = 64
+"""Road-state schedules kept per world (the most recently used)."""
 
 SELECTORS = {"polygon", "road_classes", "edge_osmids", "near", "radius_m"}
 
@@ -79,14 +83,18 @@ class Disruptions:
     def _schedule(self, world: World) -> list[tuple[float, Closures]]:
         """The combined road state from each switch time on (shared by replications when no
         disruption draws a random share)."""
-        key = ("road states", tuple(d.model_dump_json() for d, _ in self.items))
-        if key in world.memo:
-            return world.memo[key]
+        memo = world.memo.setdefault("road states", OrderedDict())
+        key = tuple(d.model_dump_json() for d, _ in self.items)
+        if key in memo:
+            memo.move_to_end(key)
+            return memo[key]
         times = sorted({t for d, _ in self.items for t in (d.window.start_h, d.window.end_h)
                         if t is not None})
         schedule = [(t, self._combined(t)) for t in times]
         if all(d.share == 1.0 for d, _ in self.items):
-            world.memo[key] = schedule
+            memo[key] = schedule
+            if len(memo) > MAX_SCHEDULES:  # uncertain windows make one per replication
+                memo.popitem(last=False)
         return schedule
 
     def _combined(self, t: float) -> Closures:

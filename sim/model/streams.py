@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = ["stream"]
 
-PURPOSES = ("incidents", "work", "contracts", "disruptions")
+PURPOSES = ("incidents", "work", "contracts", "disruptions", "inputs")
 
 
 def stream(seed: int, replication: int, purpose: str, item: str = "") -> np.random.Generator:
