@@ -310,7 +310,7 @@ def print_comparison(summary: Any, spec: Any) -> None:
         table.add_column(col, justify="left" if col.startswith(label_cols[0]) else "right",
                          overflow="fold")
     for r in chosen.itertuples():
-        table.add_row(label(r),
+        table.add_row(label(r) + ("\n[green]≈ best[/]" if r.same_as_best else ""),
                       f"{_pct(r.share_within)}\n[dim]{_pct(r.share_ci_low)}–"
                       f"{_pct(r.share_ci_high)}[/]",
                       f"{_fmt(r.mean)}\n[dim]{_fmt(r.ci_low)}–{_fmt(r.ci_high)}[/]",
@@ -333,6 +333,12 @@ def print_comparison(summary: Any, spec: Any) -> None:
     console.print(overview)
     for (policy, variant), rows in chosen.groupby(["policy", "variant"], sort=False):
         best = rows.sort_values("p_best", ascending=False).iloc[0]
+        tied = [r.placement for r in rows.itertuples() if r.same_as_best]
+        if len(tied) > 1:  # no order among options the replications cannot tell apart
+            console.print(
+                f"[bold]best for {spec.kpi}[/] ({policy}/{variant}): indistinguishable "
+                f"(paired differences not significant): [bold]{escape(', '.join(tied))}[/]")
+            continue
         console.print(
             f"[bold]best for {spec.kpi}[/] ({policy}/{variant}): [bold]{best.placement}[/] — "
             f"P(best) {_pct(best.p_best)}; share within {best.target:g} h "

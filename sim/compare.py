@@ -11,19 +11,24 @@ import numpy as np
 import pandas as pd
 
 from sim.batch import ExperimentRun, load_results
-from sim.experiment import censored_mean, replication_values
+from sim.experiment import aep_weights, censored_mean, replication_values
 from sim.files import atomic_write_bytes, register
 from sim.results import write_json, write_tables
 from sim.run import run_replication, save_run
 from sim.stats import bootstrap_ci, p_best, paired_difference, t_ci
 from sim.world import build_world
 
-__all__ = ["SUMMARY_COLUMNS", "finish_experiment", "summarise"]
+__all__ = ["EXPECTED", "SUMMARY_COLUMNS", "finish_experiment", "summarise"]
 
 SUMMARY_COLUMNS = (
     "config", "placement", "policy", "variant", "kpi", "target", "n", "mean", "ci_low",
     "ci_high", "share_within", "share_ci_low", "share_ci_high", "pass_rate", "diff_mean",
-    "diff_ci_low", "diff_ci_high", "p_best")
+    "diff_ci_low", "diff_ci_high", "p_best", "same_as_best")
+"""``same_as_best``: for the experiment's KPI, whether the configuration's paired difference
+from the best of its policy × variant is not significant (its 95 % interval holds 0)."""
+
+EXPECTED = "expected"
+"""The variant name of rows weighted over hazard variants by their annual exceedance."""
 
 
 def summarise(run: ExperimentRun, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -34,10 +39,12 @@ def summarise(run: ExperimentRun, tables: dict[str, pd.DataFrame]) -> pd.DataFra
     baseline = {(c.policy, c.variant): c.id for c in run.configs
                 if c.placement == experiment.baseline_name}
     rows = []
+    weights = aep_weights(experiment.variants)
     for kpi_name in dict.fromkeys(kpis.kpi):
         values = replication_values(kpis, experiment, kpi_name)
         by_config = {cid: v.set_index("replication").value for cid, v in values.groupby("config")}
         best = _p_best(run, by_config) if kpi_name == experiment.kpi else {}
+        same = _same_as_best(run, by_config, best) if kpi_name == experiment.kpi else {}
         target = float(kpis[kpis.kpi == kpi_name].target.iloc[0])
         for cid, config in meta.items():
             sub = kpis[(kpis.config == cid) & (kpis.kpi == kpi_name) & (kpis.n > 0)]
@@ -53,8 +60,84 @@ def summarise(run: ExperimentRun, tables: dict[str, pd.DataFrame]) -> pd.DataFra
                 "share_ci_high": share.high,
                 "pass_rate": float(sub.passed.astype(float).mean()) if len(sub) else math.nan,
                 "diff_mean": diff.mean, "diff_ci_low": diff.low, "diff_ci_high": diff.high,
-                "p_best": best.get(cid, math.nan)})
+                "p_best": best.get(cid, math.nan), "same_as_best": same.get(cid, False)})
+        if weights:
+            rows += _expected_rows(run, kpis, kpi_name, weights, target)
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+
+
+def _same_as_best(run: ExperimentRun, by_config: dict[str, pd.Series],
+                  best: dict[str, float]) -> dict[str, bool]:
+    """Per policy × variant, the configurations not significantly different from the one most
+    often best (paired over common random numbers)."""
+    out: dict[str, bool] = {}
+    groups: dict[tuple[str, str], list[str]] = {}
+    for c in run.configs:
+        if c.id in by_config:
+            groups.setdefault((c.policy, c.variant), []).append(c.id)
+    for ids in groups.values():
+        top = max(ids, key=lambda i: (best.get(i, -1.0), -ids.index(i)))
+        for i in ids:
+            diff = _paired(by_config[i], by_config[top])
+            out[i] = i == top or bool(diff.low <= 0.0 <= diff.high) or diff.n < 2 or bool(
+                np.isclose(diff.low, 0.0) and np.isclose(diff.high, 0.0))
+    return out
+
+
+def _expected_rows(run: ExperimentRun, kpis: pd.DataFrame, kpi_name: str,
+                   weights: dict[str, float], target: float) -> list[dict]:
+    """Rows weighted over the hazard variants (annual exceedance), per placement × policy:
+    each replication's values combined with the weights (paired across variants by
+    replication), then intervals, the paired difference from the baseline placement and
+    P(best) as for one variant."""
+    experiment = run.experiment
+    sub = kpis[(kpis.kpi == kpi_name) & (kpis.n > 0)]
+    meta = {c.id: c for c in run.configs}
+    combined: dict[tuple[str, str], dict[str, pd.Series]] = {}
+    for column in ("share_within", "mean", "passed", "value"):
+        for cid, rows in sub.groupby("config"):
+            c = meta[cid]
+            series = rows.set_index("replication")
+            value = (pd.Series(censored_mean(rows), index=series.index) if column == "mean"
+                     else series[column].astype(float) if column != "value" else None)
+            if column == "value":
+                value = replication_values(rows, experiment, kpi_name).set_index(
+                    "replication").value
+            key = (c.placement, c.policy)
+            part = value * weights[c.variant]
+            got = combined.setdefault(key, {})
+            got[column] = part if column not in got else got[column].add(part, fill_value=0)
+    by_config = {f"{pl}__{po}__{EXPECTED}": parts["value"]
+                 for (pl, po), parts in combined.items()}
+    best = {}
+    if kpi_name == experiment.kpi:
+        for policy in {po for _, po in combined}:
+            ids = [i for i in by_config if i.split("__")[1] == policy]
+            best.update(p_best({i: by_config[i].to_numpy() for i in ids},
+                               lower_is_better=experiment.lower_is_better))
+    same: dict[str, bool] = {}
+    for policy in {po for _, po in combined} if best else ():
+        ids = [i for i in by_config if i.split("__")[1] == policy]
+        top = max(ids, key=lambda i: best.get(i, -1.0))
+        for i in ids:
+            diff = _paired(by_config[i], by_config[top])
+            same[i] = i == top or bool(diff.low <= 0.0 <= diff.high) or diff.n < 2
+    rows = []
+    for (placement, policy), parts in combined.items():
+        cid = f"{placement}__{policy}__{EXPECTED}"
+        mean = t_ci(parts["mean"].to_numpy())
+        share = bootstrap_ci(parts["share_within"].to_numpy())
+        base = by_config.get(f"{experiment.baseline_name}__{policy}__{EXPECTED}")
+        diff = _paired(by_config[cid], base)
+        rows.append({
+            "config": cid, "placement": placement, "policy": policy, "variant": EXPECTED,
+            "kpi": kpi_name, "target": target, "n": mean.n, "mean": mean.mean,
+            "ci_low": mean.low, "ci_high": mean.high, "share_within": share.mean,
+            "share_ci_low": share.low, "share_ci_high": share.high,
+            "pass_rate": float(parts["passed"].mean()), "diff_mean": diff.mean,
+            "diff_ci_low": diff.low, "diff_ci_high": diff.high,
+            "p_best": best.get(cid, math.nan), "same_as_best": same.get(cid, False)})
+    return rows
 
 
 def _paired(values: pd.Series | None, baseline: pd.Series | None):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,16 +34,19 @@ from sim.scenario import (
     Scenario,
     Seed,
     _Model,
+    _validated,
     format_validation_error,
     in_wgs84,
     load_scenario,
     read_yaml,
 )
+from sim.uncertainty import extract, set_path
 from sim.workload import Workload, estimate
 
 __all__ = [
     "Config",
     "Experiment",
+    "aep_weights",
     "censored_mean",
     "configurations",
     "experiment_hash",
@@ -79,6 +82,12 @@ class Variant(_Model):
     no_show_prob: Probability | None = None
     disruption_share: Probability | None = None
     disruptions: bool = True
+    set: dict[str, Any] = Field(default_factory=dict)
+    """Inputs by path, each a number or a distribution: ``people_scale``,
+    ``disruptions[id=underpass].window.duration_h``, ``depots[id=d].trucks.count`` …"""
+    annual_exceedance: Annotated[float, Field(gt=0, le=1)] | None = None
+    """A hazard variant's annual exceedance probability (a 50-year flood: 0.02); with it on
+    every variant, results are also weighted over the hazards (README, "Hazard variants")."""
 
 
 class Sequential(_Model):
@@ -151,6 +160,12 @@ class Experiment(_Model):
         variants = [v.name for v in self.variants]
         if len(set(variants)) != len(variants):
             raise ValueError(f"variant names must be unique (got {variants})")
+        given = [v.annual_exceedance for v in self.variants if v.annual_exceedance is not None]
+        if given and len(given) != len(self.variants):
+            raise ValueError("annual_exceedance is given for some variants only; give it for "
+                             "every hazard variant (or none)")
+        if len(set(given)) != len(given):
+            raise ValueError(f"annual_exceedance must differ between variants (got {given})")
         return self
 
     @property
@@ -202,7 +217,7 @@ def configurations(experiment: Experiment, base: Scenario, *, origin: str = "<ex
             for j, variant in enumerate(variants):
                 where = f"{origin}: placements[{i}] with variants[{j}] ({variant.name})"
                 try:
-                    scenario = _apply_variant(placed, variant)
+                    scenario = _apply_variant(placed, variant, f"{origin}: variants[{j}]")
                     scenario = scenario.model_copy(update={
                         "dispatch": scenario.dispatch.model_copy(update={"policy": policy})})
                     scenario = Scenario.model_validate(scenario.model_dump())
@@ -246,7 +261,8 @@ def _apply_placement(base: Scenario, placement: Placement, where: str) -> Scenar
         raise ScenarioError(format_validation_error(where, exc, Scenario)) from None
 
 
-def _apply_variant(scenario: Scenario, variant: Variant) -> Scenario:
+def _apply_variant(scenario: Scenario, variant: Variant, where: str = "<variant>"
+                   ) -> Scenario:
     data = scenario.model_dump()
     for s in data["settlements"]:
         s["people"] = max(1, round(s["people"] * variant.demand_scale))
@@ -259,7 +275,28 @@ def _apply_variant(scenario: Scenario, variant: Variant) -> Scenario:
     elif variant.disruption_share is not None:
         for d in data["disruptions"]:
             d["share"] = variant.disruption_share
+    if variant.set:
+        for path, value in variant.set.items():
+            try:
+                set_path(data, path, value)
+            except KeyError as exc:
+                raise ScenarioError(f"{where}.set: {exc.args[0]}") from None
+            if not isinstance(value, dict):
+                data["uncertain"].pop(path, None)  # fixed in this variant
+        data = extract(data, f"{where}.set", lambda d: _validated(d, where))
     return Scenario.model_validate(data)
+
+
+def aep_weights(variants: list[Variant]) -> dict[str, float]:
+    """Weights of hazard variants from their annual exceedance probabilities p₁ > p₂ > …:
+    (pᵢ − pᵢ₊₁) / p₁ (pₙ₊₁ = 0), the chance that a year's event is of variant i's size given
+    that one at least as large as the most frequent occurs. Empty unless every variant has
+    one."""
+    if not variants or any(v.annual_exceedance is None for v in variants):
+        return {}
+    ordered = sorted(variants, key=lambda v: -float(v.annual_exceedance or 0))
+    p = [float(v.annual_exceedance or 0) for v in ordered] + [0.0]
+    return {v.name: (p[i] - p[i + 1]) / p[0] for i, v in enumerate(ordered)}
 
 
 def _slug(text: str) -> str:
