@@ -40,7 +40,7 @@ from sim.scenario import Scenario, scenario_hash
 from sim.stats import bootstrap_ci, t_ci
 from sim.world import World, build_world
 
-__all__ = ["Chunk", "ExperimentRun", "load_results", "run_experiment"]
+__all__ = ["Chunk", "ExperimentRun", "half_width", "load_results", "run_experiment"]
 
 CHUNK_TABLES = ("relief", "incidents", "resources", "kpis")
 """Files of one chunk, in write order: ``kpis`` last marks the chunk complete."""
@@ -315,15 +315,16 @@ def _simulate(run: ExperimentRun, world: World, scenarios: dict[str, Scenario], 
         seq = experiment.sequential
         if seq is None or target >= seq.max_replications:
             break
-        if _half_width(run, target) <= seq.half_width:
+        if half_width(run, target) <= seq.half_width:
             break
         target = min(target + seq.batch, seq.max_replications)
     run.replications = target
     run.timings["replications_simulated"] = simulated
 
 
-def _half_width(run: ExperimentRun, replications: int) -> float:
-    """Largest CI half-width of the experiment's KPI statistic over configurations."""
+def half_width(run: ExperimentRun, replications: int) -> float:
+    """Largest 95 % CI half-width of the experiment's KPI statistic over configurations (the
+    precision reached; a share as a fraction, a time in hours)."""
     values = replication_values(load_results(run.out, replications)["kpis"], run.experiment)
     widths = []
     for _, series in values.groupby("config"):

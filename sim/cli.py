@@ -251,6 +251,14 @@ def compare(
         help="Results directory (default: results/EXPERIMENT).")] = None,
     resume: Annotated[bool, typer.Option(
         "--resume", help="Finish an interrupted run in --out.")] = False,
+    precision: Annotated[float | None, typer.Option(
+        min=1e-9,
+        help="Add replications (a chunk at a time) until the 95% CI half-width of the "
+             "experiment's KPI statistic is at most this (a share as a fraction, e.g. 0.02; "
+             "a time in hours) in every configuration.")] = None,
+    max_replications: Annotated[int | None, typer.Option(
+        min=1, max=100_000, help="With --precision: stop here in any case (default 200).")
+                                ] = None,
     yes: YES_OPTION = False,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
 ) -> None:
@@ -270,6 +278,10 @@ def compare(
     from sim.workload import check_workload
 
     spec, base = load_experiment(experiment)
+    if precision is not None:
+        spec = with_precision(spec, precision, max_replications)
+    elif max_replications is not None:
+        raise ReliefsimError("--max-replications: applies with --precision only")
     out = out or Path("results") / experiment.stem
     check_workload(experiment_workload(spec, base), yes=yes, what=str(experiment))
     _terminate_as_interrupt()
@@ -288,9 +300,30 @@ def compare(
         raise typer.Exit(130) from None
     summary = finish_experiment(run, cache_dir=cache_dir)
     print_comparison(summary, spec)
+    if spec.sequential is not None:
+        from sim.batch import half_width
+
+        reached = half_width(run, run.replications)
+        unit = "" if spec.statistic == "share_within" else " h"
+        met = "met" if reached <= spec.sequential.half_width else "[yellow]not met[/] (maximum)"
+        console.print(f"precision: 95% CI half-width {reached:.4g}{unit} after "
+                      f"{run.replications} replications (goal ≤ {spec.sequential.half_width:g}"
+                      f"{unit}: {met})")
     console.print(f"results written to [bold]{escape(str(out))}[/] ({run.replications} "
                   f"replications × "
                   f"{len(run.configs)} configurations)")
+
+
+def with_precision(spec: Any, precision: float, max_replications: int | None) -> Any:
+    """The experiment adding replications until ``precision`` (README, "Experiments")."""
+    from sim.experiment import Sequential
+
+    most = max_replications or (spec.sequential.max_replications if spec.sequential else 200)
+    if most < spec.replications:
+        raise ReliefsimError(f"--max-replications: {most} — expected at least the "
+                             f"experiment's replications ({spec.replications})")
+    return spec.model_copy(update={"sequential": Sequential(
+        half_width=precision, batch=spec.chunk_size, max_replications=most)})
 
 
 def print_comparison(summary: Any, spec: Any) -> None:

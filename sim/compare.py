@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.batch import ExperimentRun, load_results
+from sim.batch import ExperimentRun, half_width, load_results
 from sim.experiment import aep_weights, censored_mean, replication_values
 from sim.files import atomic_write_bytes, register
 from sim.results import write_json, write_tables
@@ -180,8 +180,12 @@ def finish_experiment(run: ExperimentRun, *, cache_dir: Path | None = None) -> p
         save_run(run.out / "runs" / config.id, placed, result)
     manifest_path = run.out / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    seq = run.experiment.sequential
     manifest.update(complete=True, replications=run.replications,
                     kpi=run.experiment.kpi, statistic=run.experiment.statistic,
-                    baseline=run.experiment.baseline_name)
+                    baseline=run.experiment.baseline_name,
+                    precision={"half_width": half_width(run, run.replications),
+                               "goal": seq.half_width if seq else None,
+                               "max_replications": seq.max_replications if seq else None})
     write_json(manifest_path, manifest)
     return summary

@@ -44,6 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
         "why": "未达标原因", "settlement": "安置点", "commodity": "物资", "late": "未达标人数",
         "cause": "原因", "detail": "说明", "service": "储备库服务范围（属地）",
         "basis": "划分依据", "served": "服务对象", "people": "人口",
+        "precision": "所选指标95%置信区间半宽（达到的精度）", "goal": "要求",
     },
     "en": {
         "title": "Relief simulation report", "scenario": "Scenario", "network": "Network",
@@ -62,6 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
         "late": "people late", "cause": "cause", "detail": "detail",
         "service": "Depot service areas", "basis": "basis", "served": "serves",
         "people": "people",
+        "precision": "95% CI half-width of the chosen KPI (precision reached)", "goal": "goal",
     },
 }
 
@@ -201,9 +203,17 @@ def _experiment_blocks(exp_dir: Path, t: dict[str, str], lang: str) -> list[Bloc
         [str(i), r.placement, f"{r.policy} / {r.variant}",
          f"{_pct(r.share_within)} [{_pct(r.share_ci_low)}, {_pct(r.share_ci_high)}]",
          _pct(r.p_best)] for i, r in enumerate(chosen.itertuples(), start=1)]
+    precision = manifest.get("precision") or {}
+    reached = precision.get("half_width")
+    lines = [f"{t['replications']}: {manifest['replications']}; {t['ci']}; "
+             f"{t['result']} = {t['pass_rate']} ≥ 95%"]
+    if reached is not None:
+        unit = "" if manifest.get("statistic") == "share_within" else f" {t['hours']}"
+        goal = precision.get("goal")
+        lines.append(f"{t['precision']}: ±{reached:.4g}{unit}"
+                     + (f" ({t['goal']} ±{goal:g}{unit})" if goal is not None else ""))
     return [Heading(f"{t['experiment']}: {manifest['experiment']}", 2),
-            Paragraph([f"{t['replications']}: {manifest['replications']}; {t['ci']}; "
-                       f"{t['result']} = {t['pass_rate']} ≥ 95%"]),
+            Paragraph(lines),
             Table([t["placement"], t["target"], t["standard"], f"{t['value']} [{t['ci']}]",
                    f"{t['within']} [{t['ci']}]", t["pass_rate"], t["result"]], rows),
             Heading(f"{t['ranking']} ({manifest['kpi']})", 2),

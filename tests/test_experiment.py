@@ -235,3 +235,33 @@ def test_paired_difference_and_p_best() -> None:
     # b is lower in every paired resample (0.5 against noise of sd 0.1/√40)
     assert p_best({"a": a, "b": b}, lower_is_better=True) == {"a": 0.0, "b": 1.0}
     assert p_best({"a": a, "b": b}, lower_is_better=False) == {"a": 1.0, "b": 0.0}
+
+
+def test_compare_precision_from_the_command_line(tmp_path: Path, cache_dir: Path) -> None:
+    """``--precision`` adds chunks until the widest half-width meets it (or the maximum), says
+    what it reached, and the manifest and report keep it."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from sim.report import write_report
+
+    path = small_experiment(tmp_path, replications=2, statistic="mean")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "compare", str(path), "--out", str(out), "--precision", "1e-6",
+        "--max-replications", "6", "--cache-dir", str(cache_dir)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["replications"] == 6  # never that precise: stopped at the maximum
+    reached = _largest_half_width(out, 6)
+    assert manifest["precision"] == {"half_width": pytest.approx(reached), "goal": 1e-6,
+                                     "max_replications": 6}
+    assert f"half-width {reached:.4g} h after 6 replications" in result.output
+    assert "not met" in result.output
+    report = write_report(out, tmp_path / "r.html", lang="en").read_text(encoding="utf-8")
+    assert f"±{reached:.4g} h (goal ±1e-06 h)" in report
+    bad = CliRunner().invoke(app, ["compare", str(path), "--out", str(tmp_path / "x"),
+                                   "--max-replications", "6"])
+    assert bad.exit_code == 2 and "applies with --precision only" in bad.output
