@@ -333,7 +333,7 @@ def print_comparison(summary: Any, spec: Any) -> None:
     label_cols = label_cols or ["placement"]
 
     def label(row: Any) -> str:
-        return " / ".join(str(getattr(row, c)) for c in label_cols)
+        return escape(" / ".join(str(getattr(row, c)) for c in label_cols))
 
     chosen = summary[summary.kpi == spec.kpi]
     stat = "share within" if spec.statistic == "share_within" else f"{spec.statistic} h"
@@ -369,11 +369,13 @@ def print_comparison(summary: Any, spec: Any) -> None:
         tied = [r.placement for r in rows.itertuples() if r.same_as_best]
         if len(tied) > 1:  # no order among options the replications cannot tell apart
             console.print(
-                f"[bold]best for {spec.kpi}[/] ({policy}/{variant}): indistinguishable "
+                f"[bold]best for {spec.kpi}[/] ({escape(policy)}/{escape(variant)}): "
+                "indistinguishable "
                 f"(paired differences not significant): [bold]{escape(', '.join(tied))}[/]")
             continue
         console.print(
-            f"[bold]best for {spec.kpi}[/] ({policy}/{variant}): [bold]{best.placement}[/] — "
+            f"[bold]best for {spec.kpi}[/] ({escape(policy)}/{escape(variant)}): "
+            f"[bold]{escape(best.placement)}[/] — "
             f"P(best) {_pct(best.p_best)}; share within {best.target:g} h "
             f"{_pct(best.share_within)} [{_pct(best.share_ci_low)}, {_pct(best.share_ci_high)}]")
 
@@ -382,6 +384,79 @@ def _signed(x: float, statistic: str) -> str:
     if x != x:
         return "–"
     return f"{x:+.1%}" if statistic == "share_within" else f"{x:+.2f}"
+
+
+@app.command()
+@user_errors
+def sensitivity(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file with factors "
+                                                    "(path, low, high).")],
+    method: Annotated[str, typer.Option(help="morris or sobol.")] = "morris",
+    samples: Annotated[int, typer.Option(
+        min=2, max=10_000, help="Morris trajectories, or the Sobol' base sample (rounded up "
+                                "to a power of two).")] = 10,
+    replications: Annotated[int, typer.Option(
+        min=1, max=10_000, help="Replications per sample point (common random numbers).")] = 5,
+    out: Annotated[Path | None, typer.Option(
+        help="Results folder (default: results/EXPERIMENT-sensitivity).")] = None,
+    lang: LANG_OPTION = "zh",
+    yes: YES_OPTION = False,
+    cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+) -> None:
+    """Which factor matters: Morris or Sobol' indices of every target over the factors' ranges
+    (SALib), a CSV and a bar figure per target."""
+    from dataclasses import replace
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from sim.experiment import load_experiment
+    from sim.figures import LABELS, save_figure, sensitivity_bars
+    from sim.files import claim_dir, publish_dir
+    from sim.sensitivity import METHODS
+    from sim.sensitivity import sensitivity as analyse
+    from sim.workload import check_workload, estimate
+
+    if method not in METHODS:
+        raise ReliefsimError(f"--method: {method!r} — expected one of {list(METHODS)}")
+    if lang not in LABELS:
+        raise ReliefsimError(f"--lang: {lang!r} — expected one of {sorted(LABELS)}")
+    spec, base = load_experiment(experiment)
+    out = out or Path("results") / f"{experiment.stem}-sensitivity"
+    claim_dir(out, "sensitivity")
+    d = len(spec.factors)
+    points = samples * (d + 1) if method == "morris" else (
+        (1 << max(0, samples - 1).bit_length()) * (d + 2))
+    check_workload(replace(estimate(base), runs=points * replications), yes=yes,
+                   what=f"{experiment} ({points} points × {replications} replications)")
+    with Progress(TextColumn("sensitivity"), BarColumn(), MofNCompleteColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("s", total=points * replications)
+        result = analyse(spec, base, method=method, samples=samples, replications=replications,
+                         cache_dir=cache_dir, origin=str(experiment),
+                         progress=lambda done, total: bar.update(task, completed=done,
+                                                                 total=total))
+    with publish_dir(out, "sensitivity") as tmp:
+        result.indices.to_csv(tmp / "sensitivity.csv", index=False, encoding="utf-8-sig")
+        result.sample.to_csv(tmp / "sample.csv", index=False, encoding="utf-8-sig")
+        for kpi in dict.fromkeys(result.indices.kpi):
+            save_figure(sensitivity_bars(result.indices, kpi, method, lang), tmp,
+                        f"sensitivity_{kpi}", ("png", "svg"))
+    chosen = result.indices[result.indices.kpi == spec.kpi]
+    main = "mu_star" if method == "morris" else "ST"
+    table = Table(title=f"{spec.kpi}: {method} ({len(result.sample)} points × {replications} "
+                  "replications), 95% CI", title_justify="left")
+    for col in ("factor", *(("μ*", "σ") if method == "morris" else ("S1", "ST"))):
+        table.add_column(col, justify="left" if col == "factor" else "right", overflow="fold")
+    wide = chosen.pivot_table(index="factor", columns="index", values=["value", "conf"],
+                              dropna=False, sort=False)
+    for factor in wide.sort_values(("value", main), ascending=False).index:
+        cells = []
+        for index in (("mu_star", "sigma") if method == "morris" else ("S1", "ST")):
+            value, conf = wide.loc[factor, ("value", index)], wide.loc[factor, ("conf", index)]
+            cells.append(f"{value:.3f}" + ("" if conf != conf else f" ± {conf:.3f}"))
+        table.add_row(escape(str(factor)), *cells)
+    console.print(table)
+    console.print(f"indices, sample and figures written to [bold]{escape(str(out))}[/]")
 
 
 @app.command()

@@ -9,6 +9,7 @@ numbers) and their differences are paired.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -40,15 +41,17 @@ from sim.scenario import (
     load_scenario,
     read_yaml,
 )
-from sim.uncertainty import extract, set_path
+from sim.uncertainty import extract, get_path, rounded, set_path
 from sim.workload import Workload, estimate
 
 __all__ = [
     "Config",
     "Experiment",
+    "Factor",
     "aep_weights",
     "censored_mean",
     "configurations",
+    "design_points",
     "experiment_hash",
     "experiment_workload",
     "load_experiment",
@@ -88,6 +91,41 @@ class Variant(_Model):
     annual_exceedance: Annotated[float, Field(gt=0, le=1)] | None = None
     """A hazard variant's annual exceedance probability (a 50-year flood: 0.02); with it on
     every variant, results are also weighted over the hazards (README, "Hazard variants")."""
+
+
+class Factor(_Model):
+    """An input varied across the experiment, by path: its ``values`` (levels of a full
+    factorial grid) or its range ``low``–``high`` (a Latin-hypercube sample, and
+    ``reliefsim sensitivity``)."""
+
+    path: str
+    name: str = ""
+    values: list[float] | None = Field(default=None, min_length=1)
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _levels_or_range(self) -> Factor:
+        ranged = self.low is not None and self.high is not None
+        if self.values is None and not ranged:
+            raise ValueError("give values (grid levels) or low and high (a range)")
+        if ranged and not float(self.low or 0) < float(self.high or 0):
+            raise ValueError(f"expected low < high, got low {self.low}, high {self.high}")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.path
+
+    def levels(self) -> list[float]:
+        return list(self.values) if self.values is not None else [float(self.low or 0),
+                                                                 float(self.high or 0)]
+
+    def at(self, u: float) -> float:
+        """The value at quantile ``u`` of the factor: its range, or its levels equally."""
+        if self.values is None:
+            return float(self.low or 0) + u * (float(self.high or 0) - float(self.low or 0))
+        return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
 
 
 class Sequential(_Model):
@@ -145,6 +183,10 @@ class Experiment(_Model):
     chunk_size: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 5
     sequential: Sequential | None = None
     optimize: OptimizeSpec | None = None
+    factors: list[Factor] = Field(default_factory=list)
+    design: Literal["grid", "lhs"] = "grid"
+    samples: Annotated[int, Field(ge=1, le=10_000)] = 16
+    """Design points of a Latin-hypercube sample (``design: lhs``)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
@@ -166,6 +208,12 @@ class Experiment(_Model):
                              "every hazard variant (or none)")
         if len(set(given)) != len(given):
             raise ValueError(f"annual_exceedance must differ between variants (got {given})")
+        if given and self.factors:
+            raise ValueError("hazard variants (annual_exceedance) and factors in one "
+                             "experiment are not supported; run them as two experiments")
+        paths = [f.path for f in self.factors]
+        if len(set(paths)) != len(paths):
+            raise ValueError(f"factor paths must be unique (got {paths})")
         return self
 
     @property
@@ -210,6 +258,8 @@ def configurations(experiment: Experiment, base: Scenario, *, origin: str = "<ex
     """All placement × policy × variant configurations, in a stable order."""
     policies = experiment.policies or [base.dispatch.policy]
     variants = experiment.variants or [Variant(name="base")]
+    if experiment.factors:
+        variants = _designed(experiment, base, variants, origin)
     configs = []
     for i, placement in enumerate(experiment.placements):
         placed = _apply_placement(base, placement, f"{origin}: placements[{i}]")
@@ -226,6 +276,44 @@ def configurations(experiment: Experiment, base: Scenario, *, origin: str = "<ex
                 cid = _slug(f"{placement.name}__{policy}__{variant.name}")
                 configs.append(Config(cid, placement.name, policy, variant.name, scenario))
     return configs
+
+
+def design_points(experiment: Experiment) -> list[dict[str, float]]:
+    """The experiment's factor values per design point: every combination of levels
+    (``grid``), or ``samples`` points of a Latin hypercube over the ranges (``lhs``, seeded
+    by the master seed)."""
+    factors = experiment.factors
+    if experiment.design == "grid":
+        return [dict(zip((f.path for f in factors), combo, strict=True))
+                for combo in itertools.product(*(f.levels() for f in factors))]
+    from scipy.stats import qmc
+
+    sample = qmc.LatinHypercube(d=len(factors), seed=experiment.master_seed).random(
+        experiment.samples)
+    return [{f.path: f.at(u) for f, u in zip(factors, row, strict=True)} for row in sample]
+
+
+def _designed(experiment: Experiment, base: Scenario, variants: list[Variant], origin: str
+              ) -> list[Variant]:
+    """Each variant at each design point of the factors (their paths checked first)."""
+    data = base.model_dump()
+    for i, f in enumerate(experiment.factors):
+        try:
+            current = get_path(data, f.path)
+        except KeyError as exc:
+            raise ScenarioError(f"{origin}: factors[{i}].path: {exc.args[0]}") from None
+        if isinstance(current, bool) or not isinstance(current, (int, float)):
+            raise ScenarioError(f"{origin}: factors[{i}].path: {f.path} — not a number field")
+    out = []
+    for k, raw in enumerate(design_points(experiment)):
+        point = {path: rounded(path, x) for path, x in raw.items()}
+        label = ", ".join(f"{f.label}={point[f.path]:.4g}" for f in experiment.factors)
+        for v in variants:
+            name = label if len(variants) == 1 and v.name == "base" else f"{v.name} | {label}"
+            out.append(v.model_copy(update={
+                "name": f"p{k + 1}: {name}",
+                "set": {**v.set, **point}}))
+    return out
 
 
 def _apply_placement(base: Scenario, placement: Placement, where: str) -> Scenario:

@@ -22,7 +22,7 @@ from sim.files import publish_dir
 from sim.fonts import use_cjk_font
 from sim.scenario import TIERS, Scenario, parse_scenario
 
-__all__ = ["LABELS", "make_figures"]
+__all__ = ["LABELS", "make_figures", "save_figure", "sensitivity_bars"]
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
@@ -38,6 +38,8 @@ LABELS: dict[str, dict[str, str]] = {
         "helipad": "直升机停机坪", "settlement": "受灾点", "closed": "中断道路",
         "ok": "达标", "late": "超过初步救助目标", "never": "未获救助",
         "service": "服务范围（本级储备点属地）",
+        "sensitivity": "各因素对目标达成率的影响", "factor": "因素",
+        "mu_star": "平均绝对基本效应 μ*（目标内占比）", "S1": "一阶指数 S1", "ST": "总效应指数 ST",
         "lon": "经度", "lat": "纬度", "trucks": "车辆", "teams": "救援力量",
         "village": "村级", "town": "镇级", "county": "县级", "enterprise": "企业(协议)",
         "city": "市级", "province": "省级", "neighbour": "相邻地区",
@@ -56,6 +58,9 @@ LABELS: dict[str, dict[str, str]] = {
         "water_station": "water station", "helipad": "helipad", "settlement": "settlement",
         "closed": "closed road", "ok": "within target", "late": "beyond initial target",
         "never": "not relieved", "service": "service area (own lowest-tier depot)",
+        "sensitivity": "Influence of each factor on the share within target",
+        "factor": "factor", "mu_star": "mean absolute elementary effect μ* (share within)",
+        "S1": "first-order index S1", "ST": "total-effect index ST",
         "lon": "longitude", "lat": "latitude", "trucks": "trucks",
         "teams": "teams", "village": "village", "town": "town", "county": "county",
         "enterprise": "enterprise (contract)", "city": "city", "province": "province",
@@ -77,6 +82,11 @@ def _plt() -> Any:
     plt.rcParams.update({"axes.spines.top": False, "axes.spines.right": False,
                          "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 100})
     return plt
+
+
+def save_figure(fig: Any, out_dir: Path, name: str, formats: Sequence[str]) -> list[Path]:
+    """Write ``fig`` as ``name`` in each format (PNG at 300 dpi) and close it."""
+    return _save(fig, out_dir, name, formats)
 
 
 def _save(fig: Any, out_dir: Path, name: str, formats: Sequence[str]) -> list[Path]:
@@ -279,6 +289,29 @@ def tornado(summary: pd.DataFrame, kpi: str, baseline: str, lang: str) -> Any | 
     ax.axvline(0, color="k", lw=0.8)
     ax.set(title=f"{t['tornado']}: {kpi} ({baseline})", xlabel=f"{t['change']} "
            f"({t['share_within']})")
+    return fig
+
+
+def sensitivity_bars(indices: pd.DataFrame, kpi: str, method: str, lang: str) -> Any:
+    """Factors by their influence on one KPI: μ* (Morris) or S1 and ST (Sobol'), with their
+    95 % intervals, the most influential on top."""
+    plt, t = _plt(), LABELS[lang]
+    rows = indices[indices.kpi == kpi]
+    shown = ["mu_star"] if method == "morris" else ["ST", "S1"]
+    main = rows[rows["index"] == shown[0]].sort_values("value")
+    order = list(main.factor)
+    fig, ax = plt.subplots(figsize=(7, 1.0 + 0.5 * len(order)))
+    height = 0.8 / len(shown)
+    for k, index in enumerate(shown):
+        part = rows[rows["index"] == index].set_index("factor").loc[order]
+        ax.barh(np.arange(len(order)) + (k - (len(shown) - 1) / 2) * height, part.value,
+                height=height, xerr=part.conf.fillna(0).to_numpy(), capsize=3,
+                label=t[index], color=("#1f77b4", "#ff7f0e")[k])
+    ax.set_yticks(range(len(order)), order)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set(title=f"{t['sensitivity']}: {kpi}", xlabel=t[shown[0]] if len(shown) == 1 else "")
+    if len(shown) > 1:
+        ax.legend(fontsize=8)
     return fig
 
 

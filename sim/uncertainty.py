@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["INTEGER_FIELDS", "Distribution", "draw", "drawn_values", "extract", "get_path",
-           "set_path"]
+           "rounded", "set_path"]
 
 INTEGER_FIELDS = frozenset({"people", "count", "urgency", "distribution_points",
                             "capacity_people"})
@@ -292,7 +292,7 @@ def extract(data: dict[str, Any], origin: str,
         if path not in found and (not isinstance(current, (int, float))
                                   or isinstance(current, bool)):
             raise ScenarioError(f"{origin}: uncertain: {path} — not a number field")
-        set_path(data, path, _value(path, dists[path].central()))
+        set_path(data, path, rounded(path, dists[path].central()))
     if not dists:
         return data
     data["uncertain"] = {p: d.model_dump() for p, d in dists.items()}
@@ -300,7 +300,7 @@ def extract(data: dict[str, Any], origin: str,
         for end, value in zip(("low", "high"), dist.bounds(), strict=True):
             trial = copy.deepcopy(data)
             trial.pop("uncertain")
-            set_path(trial, path, _value(path, value))
+            set_path(trial, path, rounded(path, value))
             try:
                 validate(trial)
             except ScenarioError as exc:
@@ -329,7 +329,8 @@ def _walk(node: Any, path: str, found: dict[str, Any]) -> None:
                 _walk(item, f"{path}{name}", found)
 
 
-def _value(path: str, x: float) -> float | int:
+def rounded(path: str, x: float) -> float | int:
+    """``x`` as the field at ``path`` holds it: whole numbers rounded."""
     field = path.rsplit(".", 1)[-1]
     return round(x) if field in INTEGER_FIELDS else float(x)
 
@@ -353,7 +354,7 @@ def drawn_values(uncertain: dict[str, Any], seed: int, replication: int
     out: dict[str, float | int] = {}
     for path, spec in sorted(uncertain.items()):
         dist = adapter.validate_python(spec)
-        out[path] = _value(path, dist.sample(stream(seed, replication, "inputs", path)))
+        out[path] = rounded(path, dist.sample(stream(seed, replication, "inputs", path)))
     return out
 
 

@@ -95,7 +95,7 @@ def test_service_areas_hold_their_depot_and_settlements(exported: tuple[Path, Pa
     """One outline per depot around it and the settlements it serves as their own (属地)."""
     from shapely import Point
 
-    run_dir, path = exported
+    _, path = exported
     scenario = load_scenario(ROOT / "scenarios" / "helsinki_storm.yaml")
     world = build_world(scenario, cache_dir=path.parent / "cache")
     areas = gpd.read_file(path, layer="service_areas").set_index("depot")
