@@ -302,7 +302,7 @@ def _designed(experiment: Experiment, base: Scenario, variants: list[Variant], o
             current = get_path(data, f.path)
         except KeyError as exc:
             raise ScenarioError(f"{origin}: factors[{i}].path: {exc.args[0]}") from None
-        if isinstance(current, bool) or not isinstance(current, (int, float)):
+        if isinstance(current, bool) or not isinstance(current, (int, float, type(None))):
             raise ScenarioError(f"{origin}: factors[{i}].path: {f.path} — not a number field")
     out = []
     for k, raw in enumerate(design_points(experiment)):

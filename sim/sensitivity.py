@@ -77,9 +77,11 @@ def sensitivity(experiment: Experiment, base: Scenario, *, method: str = "morris
     placed = _apply_placement(base, placement, f"{origin}: placements")
     for i, f in enumerate(factors):
         try:
-            get_path(placed.model_dump(), f.path)
+            current = get_path(placed.model_dump(), f.path)
         except KeyError as exc:
             raise ScenarioError(f"{origin}: factors[{i}].path: {exc.args[0]}") from None
+        if isinstance(current, bool) or not isinstance(current, (int, float, type(None))):
+            raise ScenarioError(f"{origin}: factors[{i}].path: {f.path} — not a number field")
     world = build_world(base, cache_dir=cache_dir)
     outputs = _simulate(world, placed, factors, x, replications, experiment.master_seed,
                         origin, progress)

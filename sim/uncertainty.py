@@ -289,7 +289,7 @@ def extract(data: dict[str, Any], origin: str,
             current = get_path(data, path)
         except KeyError as exc:
             raise ScenarioError(f"{origin}: uncertain: {exc.args[0]}") from None
-        if path not in found and (not isinstance(current, (int, float))
+        if path not in found and (not isinstance(current, (int, float, type(None)))
                                   or isinstance(current, bool)):
             raise ScenarioError(f"{origin}: uncertain: {path} — not a number field")
         set_path(data, path, rounded(path, dists[path].central()))
