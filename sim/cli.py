@@ -339,10 +339,16 @@ def print_comparison(summary: Any, spec: Any) -> None:
     stat = "share within" if spec.statistic == "share_within" else f"{spec.statistic} h"
     table = Table(title=f"{spec.kpi} ≤ {chosen.target.iloc[0]:g} h — {stat}, 95% CI, "
                   f"Δ vs {spec.baseline_name} (paired)", title_justify="left")
-    for col in (" / ".join(label_cols), "within", "mean h", "pass", "Δ", "P(best)"):
+    costed = bool((chosen.cost_wan > 0).any())
+    for col in (" / ".join(label_cols), "within", "mean h", "pass", "Δ", "P(best)",
+                *(("cost 万元", "万元/gain") if costed else ())):
         table.add_column(col, justify="left" if col.startswith(label_cols[0]) else "right",
                          overflow="fold")
+    gain = "pt" if spec.statistic == "share_within" else "h"
     for r in chosen.itertuples():
+        costs = ((f"{r.cost_wan:,.0f}" + ("\n[green]Pareto[/]" if r.pareto else ""),
+                  "–" if r.cost_per_gain_wan != r.cost_per_gain_wan
+                  else f"{r.cost_per_gain_wan:,.1f}/{gain}") if costed else ())
         table.add_row(label(r) + ("\n[green]≈ best[/]" if r.same_as_best else ""),
                       f"{_pct(r.share_within)}\n[dim]{_pct(r.share_ci_low)}–"
                       f"{_pct(r.share_ci_high)}[/]",
@@ -351,8 +357,15 @@ def print_comparison(summary: Any, spec: Any) -> None:
                       f"{_signed(r.diff_mean, spec.statistic)}\n[dim]"
                       f"{_signed(r.diff_ci_low, spec.statistic)}…"
                       f"{_signed(r.diff_ci_high, spec.statistic)}[/]",
-                      _pct(r.p_best))
+                      _pct(r.p_best), *costs)
     console.print(table)
+    if costed:
+        for (policy, variant), rows in chosen.groupby(["policy", "variant"], sort=False):
+            front = ", ".join(f"{p} ({c:,.0f} 万元)" for p, c in
+                              rows[rows.pareto].sort_values("cost_wan")[["placement",
+                                                                         "cost_wan"]].values)
+            console.print(f"[bold]Pareto front[/] ({escape(policy)}/{escape(variant)}, cost vs "
+                          f"{stat}): {escape(front)}")
     overview = Table(title="share within target, all targets", title_justify="left")
     overview.add_column(" / ".join(label_cols), overflow="fold")
     measured = [k for k, rows in summary.groupby("kpi", sort=False) if rows.n.max() > 0]

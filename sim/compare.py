@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.batch import ExperimentRun, half_width, load_results
+from sim.cost import pareto_front, scenario_cost
 from sim.experiment import aep_weights, censored_mean, replication_values
 from sim.files import atomic_write_bytes, register
 from sim.results import write_json, write_tables
@@ -23,9 +24,13 @@ __all__ = ["EXPECTED", "SUMMARY_COLUMNS", "finish_experiment", "summarise"]
 SUMMARY_COLUMNS = (
     "config", "placement", "policy", "variant", "kpi", "target", "n", "mean", "ci_low",
     "ci_high", "share_within", "share_ci_low", "share_ci_high", "pass_rate", "diff_mean",
-    "diff_ci_low", "diff_ci_high", "p_best", "same_as_best")
+    "diff_ci_low", "diff_ci_high", "p_best", "same_as_best", "cost_wan", "cost_per_gain_wan",
+    "pareto")
 """``same_as_best``: for the experiment's KPI, whether the configuration's paired difference
-from the best of its policy × variant is not significant (its 95 % interval holds 0)."""
+from the best of its policy × variant is not significant (its 95 % interval holds 0).
+``cost_wan``: its depots' cost over the planning period; ``cost_per_gain_wan``: the extra
+cost over the baseline per percentage point of share gained (or per hour of mean saved);
+``pareto``: no other option of its policy × variant is as cheap and as good."""
 
 EXPECTED = "expected"
 """The variant name of rows weighted over hazard variants by their annual exceedance."""
@@ -63,7 +68,29 @@ def summarise(run: ExperimentRun, tables: dict[str, pd.DataFrame]) -> pd.DataFra
                 "p_best": best.get(cid, math.nan), "same_as_best": same.get(cid, False)})
         if weights:
             rows += _expected_rows(run, kpis, kpi_name, weights, target)
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    return _with_costs(run, pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)))
+
+
+def _with_costs(run: ExperimentRun, summary: pd.DataFrame) -> pd.DataFrame:
+    """Cost, cost per gain over the baseline and the Pareto front (of the experiment's KPI
+    statistic vs cost, within each policy × variant)."""
+    experiment = run.experiment
+    cost = {c.placement: scenario_cost(c.scenario, experiment.cost_years) for c in run.configs}
+    summary["cost_wan"] = summary.placement.map(cost).astype(float)
+    share = experiment.statistic == "share_within"
+    stat = "share_within" if share else "mean"
+    summary["cost_per_gain_wan"] = np.nan
+    summary["pareto"] = False
+    base = cost.get(experiment.baseline_name, 0.0)
+    gain = summary.diff_mean * (100.0 if share else -1.0)  # points gained / hours saved
+    extra = summary.cost_wan - base
+    summary.loc[gain > 0, "cost_per_gain_wan"] = (extra / gain)[gain > 0]
+    chosen = summary.kpi == experiment.kpi
+    for _, rows in summary[chosen].groupby(["policy", "variant"], sort=False):
+        front = pareto_front(rows.cost_wan.tolist(), rows[stat].tolist(),
+                             higher_is_better=share)
+        summary.loc[rows.index, "pareto"] = front
+    return summary
 
 
 def _same_as_best(run: ExperimentRun, by_config: dict[str, pd.Series],

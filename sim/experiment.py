@@ -183,6 +183,8 @@ class Experiment(_Model):
     chunk_size: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 5
     sequential: Sequential | None = None
     optimize: OptimizeSpec | None = None
+    cost_years: Annotated[int, Field(ge=1, le=100)] = 10
+    """Planning period over which depots' annual costs count (README, "Cost")."""
     factors: list[Factor] = Field(default_factory=list)
     design: Literal["grid", "lhs"] = "grid"
     samples: Annotated[int, Field(ge=1, le=10_000)] = 16

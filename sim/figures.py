@@ -39,6 +39,8 @@ LABELS: dict[str, dict[str, str]] = {
         "ok": "达标", "late": "超过初步救助目标", "never": "未获救助",
         "service": "服务范围（本级储备点属地）",
         "sensitivity": "各因素对目标达成率的影响", "factor": "因素",
+        "pareto": "方案费用与目标达成率（帕累托前沿）", "cost_wan": "费用（万元）",
+        "share_pct": "目标内占比（%）",
         "mu_star": "平均绝对基本效应 μ*（目标内占比）", "S1": "一阶指数 S1", "ST": "总效应指数 ST",
         "lon": "经度", "lat": "纬度", "trucks": "车辆", "teams": "救援力量",
         "village": "村级", "town": "镇级", "county": "县级", "enterprise": "企业(协议)",
@@ -59,6 +61,8 @@ LABELS: dict[str, dict[str, str]] = {
         "closed": "closed road", "ok": "within target", "late": "beyond initial target",
         "never": "not relieved", "service": "service area (own lowest-tier depot)",
         "sensitivity": "Influence of each factor on the share within target",
+        "pareto": "Cost vs share within target (Pareto front)", "cost_wan": "cost (10k CNY)",
+        "share_pct": "share within target (%)",
         "factor": "factor", "mu_star": "mean absolute elementary effect μ* (share within)",
         "S1": "first-order index S1", "ST": "total-effect index ST",
         "lon": "longitude", "lat": "latitude", "trucks": "trucks",
@@ -275,6 +279,28 @@ def comparison(summary: pd.DataFrame, kpi: str, lang: str) -> Any:
     return fig
 
 
+def pareto(summary: pd.DataFrame, kpi: str, lang: str) -> Any | None:
+    """Cost vs share within target per option (one panel, a marker per variant); the Pareto
+    front joined by a line."""
+    if "cost_wan" not in summary or not (summary.cost_wan > 0).any():
+        return None
+    rows = summary[summary.kpi == kpi]
+    plt, t = _plt(), LABELS[lang]
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for k, (variant, part) in enumerate(rows.groupby("variant", sort=False)):
+        colour = plt.rcParams["axes.prop_cycle"].by_key()["color"][k % 10]
+        ax.scatter(part.cost_wan, part.share_within * 100, color=colour, label=str(variant),
+                   zorder=3)
+        front = part[part.pareto].sort_values("cost_wan")
+        ax.plot(front.cost_wan, front.share_within * 100, color=colour, lw=1, zorder=2)
+        for r in part.itertuples():
+            ax.annotate(r.placement, (r.cost_wan, r.share_within * 100), fontsize=7,
+                        xytext=(4, 3), textcoords="offset points")
+    ax.set(title=f"{t['pareto']}: {kpi}", xlabel=t["cost_wan"], ylabel=t["share_pct"])
+    ax.legend(fontsize=7)
+    return fig
+
+
 def tornado(summary: pd.DataFrame, kpi: str, baseline: str, lang: str) -> Any | None:
     """Change of the KPI's share within target per variant vs the first (base) variant."""
     rows = summary[(summary.kpi == kpi) & (summary.placement == baseline)]
@@ -379,6 +405,9 @@ def experiment_figures(exp_dir: Path, out_dir: Path, *, lang: str, formats: Sequ
     fig = tornado(summary, kpi, baseline, lang)
     if fig is not None:
         paths += _save(fig, out_dir, "sensitivity", formats)
+    fig = pareto(summary, kpi, lang)
+    if fig is not None:
+        paths += _save(fig, out_dir, "pareto", formats)
     relief = pd.read_parquet(exp_dir / "relief.parquet")
     incidents = pd.read_parquet(exp_dir / "incidents.parquet")
     paths += _save(relief_ecdf(relief[relief.config == base_config], scenario, lang), out_dir,

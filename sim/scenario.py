@@ -250,6 +250,14 @@ class Trucks(_Model):
     unload_h: Hours = 0.25
 
 
+class Cost(_Model):
+    """What a depot costs, in 万元: to build (once), to run and to hold its stock (per year)."""
+
+    build_wan: Quantity = 0.0
+    annual_wan: Quantity = 0.0
+    holding_wan: Quantity = 0.0
+
+
 class Depot(_Site):
     """A stockpile (储备库/点): physical stock, or a contract/capacity reserve (协议/产能储备).
     ``area``: the administrative unit it belongs to, as for settlements."""
@@ -262,6 +270,7 @@ class Depot(_Site):
     activation_delay_h: Hours = 0.0
     no_show_prob: Probability = 0.0
     production_per_h: dict[str, Quantity] = Field(default_factory=dict)
+    cost: Cost = Field(default_factory=Cost)
 
     @model_validator(mode="after")
     def _contract_fields(self) -> Depot:
