@@ -536,7 +536,8 @@ def optimize(
         summary = finish_experiment(run, cache_dir=cache_dir)
     chosen = summary[summary.kpi == spec.kpi].set_index("placement")
     ranking = static.set_index("placement").join(
-        chosen[["share_within", "share_ci_low", "share_ci_high", "mean", "p_best"]], how="left")
+        chosen[["share_within", "share_ci_low", "share_ci_high", "mean", "p_best", "cost_wan",
+                "cost_per_gain_wan", "pareto"]], how="left")
     ranking["simulated_rank"] = ranking.p_best.rank(ascending=False, method="min")
     ranking = ranking.reset_index()
     excluded = pd.DataFrame(list(candidates.excluded), columns=["site", "reason"])
@@ -546,13 +547,18 @@ def optimize(
     table = Table(title=f"{model} (p = {p}, standard {standard:g} h, {len(candidates.names)} "
                   f"sites) vs simulation ({spec.kpi}, {verify.replications} replications)",
                   title_justify="left")
+    costed = bool((ranking.cost_wan > 0).any())
     for col in ("static", "new site(s)", "objective", "gap", "simulated within [95% CI]",
-                "P(best)", "sim rank"):
+                "P(best)", "sim rank", *(("cost 万元", "万元/pt") if costed else ())):
         table.add_column(col, overflow="fold")
     for r in ranking.itertuples():
-        table.add_row(str(r.static_rank), r.sites, f"{r.objective:,.3g}", f"{r.gap:.1%}",
+        costs = ((f"{r.cost_wan:,.0f}" + (" (Pareto)" if r.pareto else ""),
+                  "–" if r.cost_per_gain_wan != r.cost_per_gain_wan
+                  else f"{r.cost_per_gain_wan:,.1f}") if costed else ())
+        table.add_row(str(r.static_rank), escape(r.sites), f"{r.objective:,.3g}",
+                      f"{r.gap:.1%}",
                       f"{_pct(r.share_within)} [{_pct(r.share_ci_low)}, {_pct(r.share_ci_high)}]",
-                      _pct(r.p_best), f"{r.simulated_rank:.0f}")
+                      _pct(r.p_best), f"{r.simulated_rank:.0f}", *costs)
     console.print(table)
     base_row = chosen.loc["current"]
     console.print(f"current layout: within {_pct(base_row.share_within)} "

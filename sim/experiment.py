@@ -28,6 +28,7 @@ from pydantic import (
 from sim.errors import ScenarioError
 from sim.metrics import KPI_NAMES
 from sim.scenario import (
+    Cost,
     Depot,
     Location,
     PositiveHours,
@@ -139,6 +140,8 @@ class Sequential(_Model):
 class Candidate(_Model):
     name: str
     location: Location
+    cost: Cost | None = None
+    """This site's cost (万元), when it differs from ``new_depot.cost``."""
 
 
 class OsmCandidates(_Model):

@@ -10,9 +10,9 @@ closures can change the static ranking, so both are reported side by side.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,8 @@ class Candidates:
     excluded: tuple[tuple[str, str], ...] = ()
     """Candidate sites left out of the model, with the reason (hazard or closure area, far
     from the road network)."""
+    costs: dict[str, Any] = field(default_factory=dict)
+    """Listed candidates' own costs (by name; the others cost what ``new_depot`` does)."""
 
 
 def candidate_sites(world: World, spec: OptimizeSpec) -> Candidates:
@@ -93,7 +95,8 @@ def candidate_sites(world: World, spec: OptimizeSpec) -> Candidates:
         raise ScenarioError("optimize: no candidate site lies on the network")
     index = {old: new for new, old in enumerate(keep)}
     return Candidates([names[i] for i in keep], lonlat[keep, 0], lonlat[keep, 1], nodes[keep],
-                      tuple(index[i] for i in fixed), tuple(excluded))
+                      tuple(index[i] for i in fixed), tuple(excluded),
+                      {c.name: c.cost for c in spec.candidates if c.cost is not None})
 
 
 def solve_static(world: World, candidates: Candidates, *, model: Model, p: int, top: int,
@@ -136,7 +139,8 @@ def verification_experiment(experiment: Experiment, base: Scenario, candidates: 
         for k, i in enumerate(new_sites(solution, candidates), start=1):
             depot = spec.new_depot.model_copy(update={
                 "id": f"{spec.new_depot.id}_{k}" if k > 1 else spec.new_depot.id,
-                "location": (float(candidates.lon[i]), float(candidates.lat[i]))})
+                "location": (float(candidates.lon[i]), float(candidates.lat[i])),
+                "cost": candidates.costs.get(candidates.names[i], spec.new_depot.cost)})
             added.append(depot)
         placements.append(Placement(
             name=f"static_rank{rank}",

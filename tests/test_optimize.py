@@ -70,6 +70,9 @@ def test_optimize_command_reports_both_rankings(small: Path, tmp_path: Path) -> 
     assert list(ranking.static_rank) == [1, 2]
     assert ranking.objective.is_monotonic_increasing
     assert ranking.share_within.between(0, 1).all() and ranking.p_best.notna().all()
+    # each option costs its site's build cost + 10 years × (8 + 5) 万元 (keskusta's own 200)
+    for r in ranking.itertuples():
+        assert r.cost_wan == (200 if r.sites == "keskusta" else 120) + 10 * 13
     summary = pd.read_parquet(out / "simulation" / "summary.parquet")
     assert set(summary.placement) == {"current", "static_rank1", "static_rank2"}
     sites = json.loads((out / "sites.geojson").read_text("utf-8"))
