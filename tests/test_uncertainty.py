@@ -228,3 +228,21 @@ def nanjing_world(tmp_path_factory: pytest.TempPathFactory, nanjing_scenario: An
     from sim.world import build_world
 
     return build_world(nanjing_scenario, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.mark.parametrize("spec", [
+    {"dist": "triangular", "low": 1, "mode": 1, "high": 5},
+    {"dist": "uniform", "low": -2, "high": 3},
+    {"dist": "truncnormal", "mean": 10, "sd": 5, "low": 0, "high": 4},
+    {"dist": "lognormal", "median": 3, "sigma": 2, "low": 1, "high": 4},
+    {"dist": "choice", "values": [2, 7, 11], "weights": [0, 1, 1]},
+])
+def test_draws_stay_in_bounds(spec: dict) -> None:
+    """Even where most of the mass lies outside the bounds (a normal centred above its
+    range, a wide lognormal), every draw is inside; a zero-weight choice is never drawn."""
+    draws = np.array([drawn_values({"x": spec}, 5, r)["x"] for r in range(2000)])
+    if spec["dist"] == "choice":
+        assert set(draws) <= {7, 11} and set(draws) == {7, 11}
+    else:
+        assert draws.min() >= spec["low"] and draws.max() <= spec["high"]
+        assert draws.max() - draws.min() > 0.5 * (spec["high"] - spec["low"])
