@@ -190,6 +190,67 @@ def test_a_cut_off_truck_waits_then_brings_its_goods_back(place, world: World) -
     assert delivered.dispatched_h >= closes + 10 - 1e-9 and delivered.qty == 50
     for row in records.ledger:
         assert row.initial == pytest.approx(row.delivered + row.in_transit + row.remaining)
+    assert back.truck == "county/truck1"
+    trips = [t for t in records.trips if t.start_h == 0.0]
+    assert [t.vehicle for t in records.trips] == ["county/truck1"] * 2
+    (first,) = trips
+    assert first.end_h == back.back_h and first.km > 0.3  # out part-way, and back
+
+
+# == escalation on lateness, at the deadline ==================================================
+
+
+@pytest.mark.parametrize(("loads", "trucks_n", "margin", "escalates"), [
+    (2, 1, +0.01, False), (2, 1, -0.01, True),   # exactly two truckloads, one truck: 2 rounds
+    (3, 1, +0.01, False), (3, 1, -0.01, True),   # three rounds
+    (1, 1, +0.01, False), (1, 1, -0.01, True),   # one load
+    (3, 2, +0.01, False), (3, 2, -0.01, True),   # three loads on two trucks: two rounds
+])
+def test_a_need_escalates_exactly_when_its_tier_would_finish_late(
+        place, world: World, loads: int, trucks_n: int, margin: float, escalates: bool) -> None:
+    """The village point would deliver the whole need (``loads`` truckloads of 100 kits on
+    ``trucks_n`` trucks) at ETA + (rounds − 1) × cycle, with ETA = load + drive + unload and
+    cycle = load + 2 × drive + unload. With the target just after that, the county is never
+    called; just before, it is (after its 0 h delay) and sends goods."""
+    drive_h = drive(world, SUPPLIER, PUNAVUORI)
+    rounds = -(-loads // trucks_n)
+    finish = 0.4 + drive_h + 0.25 + (rounds - 1) * (0.4 + 2 * drive_h + 0.25)
+    data = scenario(
+        [{"id": "point", "tier": "village", "location": SUPPLIER, "stock": {"kit": 1000},
+          "trucks": {"count": trucks_n, "capacity_kg": 600, "load_h": 0.4, "unload_h": 0.25}},
+         {"id": "county", "tier": "county", "location": CITY_WAREHOUSE, "stock": {"kit": 1000},
+          "trucks": trucks(2, 6000, 0.1)}],
+        [{"id": "s", "location": PUNAVUORI, "people": 100 * loads}],
+        targets={"initial_relief_h": finish + margin},
+        dispatch={"escalation_delay_h": {"county": 0.0}})
+    records = simulate(place(data))
+    assert ("county" in {d.depot for d in records.deliveries}) == escalates
+
+
+# == contract reserves and production in small amounts ========================================
+
+
+def test_fractional_contract_stock_and_slow_production_arrive(place) -> None:
+    """Half a unit of contract stock and 0.5 units per hour of production are goods too."""
+    data = scenario(
+        [{"id": "supplier", "tier": "county", "kind": "contract", "location": SUPPLIER,
+          "stock": {"kit": 0.5}, "activation_delay_h": 1.0, "production_per_h": {"kit": 0.5},
+          "trucks": trucks(1, 6000, 0.1)}],
+        [{"id": "s", "location": KESKUSTA, "people": 2}])
+    records = simulate(place(data))
+    (ledger,) = [r for r in records.ledger if r.commodity == "kit"]
+    assert ledger.initial == 0.5 and ledger.produced > 0
+    assert sum(d.qty for d in records.deliveries) == pytest.approx(2.0)
+
+
+def test_nearest_idle_breaks_ties_by_depot_name(place) -> None:
+    """Two depots at the same place: nearest_idle takes the one whose name sorts first."""
+    same = {"tier": "county", "location": SUPPLIER, "stock": {"kit": 100}, "trucks": trucks()}
+    data = scenario([{"id": "b_depot", **same}, {"id": "a_depot", **same}],
+                    [{"id": "s", "location": KESKUSTA, "people": 50}],
+                    dispatch={"policy": "nearest_idle"})
+    records = simulate(place(data))
+    assert {d.depot for d in records.deliveries} == {"a_depot"}
 
 
 # == bad input: one precise message ===========================================================
@@ -338,7 +399,21 @@ def test_helicopters_fly_goods_to_cut_off_settlements(nanjing_scenario, tmp_path
         assert d.time_h == pytest.approx(d.dispatched_h + 0.3 + legs[0] + 0.4 + legs[1] + 0.2)
         assert d.qty * 6 <= 1500 + 1e-6 or d.commodity != "kit"
     trips = [t for t in records.trips if t.vehicle.startswith("pad/")]
-    assert trips and all(t.kind == "helicopter" for t in trips)
+    assert trips and all(t.kind == "helicopter" and t.base == "pad" for t in trips)
+    for t in trips:  # every flight carried goods; km = the three legs in a straight line
+        carried = [d for d in flown if d.truck == t.vehicle and d.dispatched_h == t.start_h]
+        assert carried
+        d = carried[0]
+        km = sum(haversine_m(a.lon, a.lat, b.lon, b.lat) / 1000 for a, b in (
+            (pad, site[d.depot]), (site[d.depot], site[d.settlement]), (site[d.settlement], pad)))
+        assert t.km == pytest.approx(km)
+    # under support: never, only the settlement's own depots' stock is flown
+    data["dispatch"] = {**data.get("dispatch", {}), "support": "never"}
+    own = build_world(parse_scenario(data), cache_dir=tmp_path)
+    strict = simulate(own)
+    for d in strict.deliveries:
+        if d.truck.startswith("pad/"):
+            assert own.service.serves(d.depot, d.tier, d.settlement)
     for row in records.ledger:
         assert row.initial + row.produced == pytest.approx(
             row.delivered + row.in_transit + row.remaining)

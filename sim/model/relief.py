@@ -264,7 +264,8 @@ class Relief:
             while r.remaining > EPS:
                 sources = self.estimate(r, free_at)
                 if r.commodity in stale or r.commodity in self._stale:
-                    self._escalate(r, sources)
+                    while self._escalate(r, sources):  # tiers without delay open now
+                        sources = self.estimate(r, free_at)
                 depot = self._plan(r, sources, now, free, left)
                 if depot is None:
                     if not (self.aircraft and r.settlement in self.cut_since and self._fly(r)):
@@ -382,22 +383,28 @@ class Relief:
         stale, self._stale = self._stale, set()
         for r in self.requests:
             if r.commodity in stale:
-                self._escalate(r, self.estimate(r))
+                while self._escalate(r, self.estimate(r)):
+                    pass
 
-    def _escalate(self, r: Request, sources: list[Source]) -> None:
+    def _escalate(self, r: Request, sources: list[Source]) -> bool:
         """Open the next tier for ``r`` when the open tiers cannot serve it: their usable,
         reachable stock cannot cover the need (stock at a depot without trucks is never
         usable), or — with ``dispatch.escalate_if_late`` — they would deliver it after the
-        deadline."""
+        deadline. A tier without delay opens at once (True: ``r`` may now use it)."""
         if r.escalating or r.rank not in self._next_rank:
-            return
+            return False
         usable = [s for s in sources if s.depot.spec.trucks.count]
         stock = sum(s.depot.level(r.commodity) for s in usable)
         if stock + EPS < r.remaining or (
                 self.rules.escalate_if_late and self._finish_h(r, usable) > r.deadline_h + EPS):
             nxt = self._next_rank[r.rank]
+            delay = self.delay_h.get(nxt, 0.0)
+            if delay <= 0.0:
+                r.rank = nxt
+                return True
             r.escalating = True
-            self.env.process(self._open_tier(r, nxt, self.delay_h.get(nxt, 0.0)))
+            self.env.process(self._open_tier(r, nxt, delay))
+        return False
 
     def _finish_h(self, request: Request, sources: list[Source]) -> float:
         """When ``sources`` would have delivered the whole need, earliest first: each source
