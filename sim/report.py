@@ -45,6 +45,9 @@ TEXT: dict[str, dict[str, str]] = {
         "cause": "原因", "detail": "说明", "service": "储备库服务范围（属地）",
         "basis": "划分依据", "served": "服务对象", "people": "人口",
         "precision": "所选指标95%置信区间半宽（达到的精度）", "goal": "要求",
+        "cost": "费用（万元，★为帕累托前沿）",
+        "ranking_note": ("≈：与最优方案的配对差异不显著（无法区分）；"
+                         "expected：按年超越概率加权的期望值。"),
     },
     "en": {
         "title": "Relief simulation report", "scenario": "Scenario", "network": "Network",
@@ -64,6 +67,9 @@ TEXT: dict[str, dict[str, str]] = {
         "service": "Depot service areas", "basis": "basis", "served": "serves",
         "people": "people",
         "precision": "95% CI half-width of the chosen KPI (precision reached)", "goal": "goal",
+        "cost": "cost (10k CNY, ★ Pareto front)",
+        "ranking_note": "≈: not significantly different from the best (paired); expected: "
+                        "weighted by annual exceedance probability.",
     },
 }
 
@@ -199,10 +205,14 @@ def _experiment_blocks(exp_dir: Path, t: dict[str, str], lang: str) -> list[Bloc
                      f"{_pct(r.share_within)} [{_pct(r.share_ci_low)}, {_pct(r.share_ci_high)}]",
                      _pct(r.pass_rate), Verdict(bool(r.pass_rate >= 0.95))])
     chosen = summary[summary.kpi == manifest["kpi"]].sort_values("p_best", ascending=False)
+    costed = "cost_wan" in chosen and bool((chosen.cost_wan > 0).any())
     ranking: list[list[Cell]] = [
-        [str(i), r.placement, f"{r.policy} / {r.variant}",
+        [str(i), r.placement + (" ≈" if getattr(r, "same_as_best", False) else ""),
+         f"{r.policy} / {r.variant}",
          f"{_pct(r.share_within)} [{_pct(r.share_ci_low)}, {_pct(r.share_ci_high)}]",
-         _pct(r.p_best)] for i, r in enumerate(chosen.itertuples(), start=1)]
+         _pct(r.p_best),
+         *((f"{r.cost_wan:,.0f}" + (" ★" if r.pareto else ""),) if costed else ())]
+        for i, r in enumerate(chosen.itertuples(), start=1)]
     precision = manifest.get("precision") or {}
     reached = precision.get("half_width")
     lines = [f"{t['replications']}: {manifest['replications']}; {t['ci']}; "
@@ -217,7 +227,9 @@ def _experiment_blocks(exp_dir: Path, t: dict[str, str], lang: str) -> list[Bloc
             Table([t["placement"], t["target"], t["standard"], f"{t['value']} [{t['ci']}]",
                    f"{t['within']} [{t['ci']}]", t["pass_rate"], t["result"]], rows),
             Heading(f"{t['ranking']} ({manifest['kpi']})", 2),
-            Table(["#", t["placement"], "policy / variant", t["within"], t["p_best"]], ranking)]
+            Table(["#", t["placement"], "policy / variant", t["within"], t["p_best"],
+                   *((t["cost"],) if costed else ())], ranking),
+            Paragraph([t["ranking_note"]])]
 
 
 # -- HTML ------------------------------------------------------------------------------------

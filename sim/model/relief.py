@@ -65,6 +65,9 @@ class Request:
     deadline_h: float
     """When the target for this commodity falls due (onset + initial or effective target)."""
     escalating: bool = False
+    pool: list[tuple[Any, bool, float]] | None = None
+    """Depots of the open tiers this request may ever use here (depot, its own, load +
+    unload hours); rebuilt when a tier opens."""
 
 
 @dataclass(eq=False)
@@ -234,7 +237,11 @@ class Relief:
         use them); escalation is re-checked for the commodities whose sources changed.
         """
         if self.policy.waits_for_busy:
-            self._sweep()
+            if any(d.trucks.items for d in self.depots if d.active) or any(
+                    u.free for u, _ in self.aircraft):
+                self._sweep()
+            elif self._stale:  # nothing can leave now: only check escalation
+                self._escalate_stale()
             return
         if self._stale:
             self._escalate_stale()
@@ -343,26 +350,27 @@ class Relief:
         rules allow, stock on hand, a road there), with the estimated arrival of its goods:
         first truck free, loading, driving under the current closures, unloading.
         ``free_at`` caches when each depot's first truck is free (within one pass)."""
-        now, settlement, commodity = self.env.now, request.settlement, request.commodity
-        own = self.own.get(settlement, ())
-        others = self.rules.support != "never"
+        now, commodity, node = self.env.now, request.commodity, request.node
+        if request.pool is None:
+            own = self.own.get(request.settlement, ())
+            others = self.rules.support != "never"
+            request.pool = [(d, d.spec.id in own, d.spec.trucks.load_h + d.spec.trucks.unload_h)
+                            for d in self.depots if d.rank <= request.rank
+                            and (others or d.spec.id in own)]
+        times_from = self.roads.times_from
         found: list[Source] = []
         support: list[Source] = []
-        for depot in self.depots:
-            mine = depot.spec.id in own
-            if (depot.rank > request.rank or not (mine or others) or not depot.active
-                    or depot.stock[commodity].level <= EPS):
+        for depot, mine, handling in request.pool:
+            if not depot.active or depot.stock[commodity].level <= EPS:
                 continue
-            drive = float(self.roads.times_from(depot.node)[request.node])
+            drive = float(times_from(depot.node)[node])
             if drive == math.inf:
                 continue
-            trucks = depot.spec.trucks
             if free_at is None:
                 free = depot.free_h(now)
             elif (free := free_at.get(id(depot), -1.0)) < 0:
                 free = free_at[id(depot)] = depot.free_h(now)
-            source = Source(free + trucks.load_h + drive + trucks.unload_h, depot, free <= now,
-                            drive)
+            source = Source(free + handling + drive, depot, free <= now, drive)
             (found if mine else support).append(source)
         if support:
             rule = self.rules.support
@@ -400,7 +408,7 @@ class Relief:
             nxt = self._next_rank[r.rank]
             delay = self.delay_h.get(nxt, 0.0)
             if delay <= 0.0:
-                r.rank = nxt
+                r.rank, r.pool = nxt, None
                 return True
             r.escalating = True
             self.env.process(self._open_tier(r, nxt, delay))
@@ -426,7 +434,7 @@ class Relief:
     def _open_tier(self, request: Request, rank: int, delay_h: float
                    ) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(delay_h)
-        request.rank, request.escalating = rank, False
+        request.rank, request.escalating, request.pool = rank, False, None
         self._stale.add(request.commodity)  # the next tier may still not be enough
         self.poke()
 
