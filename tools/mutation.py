@@ -11,11 +11,13 @@ score's denominator.
     python tools/mutation.py --minutes 60 --children 2
     python tools/mutation.py stats metrics     # only these modules (sim.stats, sim.metrics)
     python tools/mutation.py --report          # score of what has run so far, no new runs
+    python tools/mutation.py --retest-survivors model.relief   # after adding tests for them
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -104,13 +106,34 @@ def report() -> float:
     return score
 
 
+def retest_survivors(modules: list[str]) -> int:
+    """Forget the survivors' results of ``modules`` (all when empty), so the next run tests
+    them again against the tests added since (mutmut re-runs only mutants without a result
+    or whose function changed). Returns how many were reset."""
+    reset = 0
+    wanted = {f"sim.{m.removeprefix('sim.')}" for m in modules}
+    for meta in (ROOT / "mutants" / "sim").rglob("*.py.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        codes = data.get("exit_code_by_key", {})
+        for name, code in codes.items():
+            if code == 0 and (not wanted or module(name) in wanted):  # 0: the tests passed
+                codes[name] = None
+                reset += 1
+        meta.write_text(json.dumps(data), encoding="utf-8")
+    return reset
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--children", type=int, default=2)
     parser.add_argument("--report", action="store_true", help="only print the score")
+    parser.add_argument("--retest-survivors", action="store_true",
+                        help="test the surviving mutants again (after adding tests)")
     parser.add_argument("modules", nargs="*", help="e.g. stats metrics model.relief (all)")
     args = parser.parse_args()
+    if args.retest_survivors:
+        print(f"{retest_survivors(args.modules)} survivors will be tested again")
     if not args.report:
         run(args.minutes, args.children, args.modules)
     report()
