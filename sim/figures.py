@@ -20,57 +20,12 @@ import pandas as pd
 from sim.errors import ReliefsimError
 from sim.files import publish_dir
 from sim.fonts import use_cjk_font
+from sim.glossary import FIGURE_LABELS
 from sim.scenario import TIERS, Scenario, parse_scenario
 
 __all__ = ["LABELS", "make_figures", "save_figure", "sensitivity_bars"]
 
-LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        "map": "路网、储备点与受灾群众初步救助时间", "hours": "时间 (小时)",
-        "share_people": "受灾人员累计占比", "initial": "初步救助", "effective": "有效救助",
-        "ecdf": "受灾人员获得救助时间分布", "target": "目标", "within": "达标",
-        "arrival": "各类事件现场到达时间", "arrival_h": "到达时间 (小时)",
-        "timeline": "救助进程时间线", "people_relieved": "已初步救助人数",
-        "stock": "主要物资库存", "busy": "在途/作业车辆与队伍", "closure": "道路中断",
-        "comparison": "储备库布局方案比较", "share_within": "目标内占比", "diff": "与基准方案之差",
-        "p_best": "最优概率", "tornado": "情景敏感性", "change": "相对基准情景的变化",
-        "depot": "储备库", "team_base": "救援队驻地", "water_station": "水上救援站",
-        "helipad": "直升机停机坪", "settlement": "受灾点", "closed": "中断道路",
-        "ok": "达标", "late": "超过初步救助目标", "never": "未获救助",
-        "service": "服务范围（本级储备点属地）",
-        "sensitivity": "各因素对目标达成率的影响", "factor": "因素",
-        "pareto": "方案费用与目标达成率（帕累托前沿）", "cost_wan": "费用（万元）",
-        "share_pct": "目标内占比（%）",
-        "mu_star": "平均绝对基本效应 μ*（目标内占比）", "S1": "一阶指数 S1", "ST": "总效应指数 ST",
-        "lon": "经度", "lat": "纬度", "trucks": "车辆", "teams": "救援力量",
-        "village": "村级", "town": "镇级", "county": "县级", "enterprise": "企业(协议)",
-        "city": "市级", "province": "省级", "neighbour": "相邻地区",
-    },
-    "en": {
-        "map": "Network, depots and time to initial relief", "hours": "time (h)",
-        "share_people": "cumulative share of affected people", "initial": "initial relief",
-        "effective": "effective relief", "ecdf": "Time to relief of affected people",
-        "target": "target", "within": "within", "arrival": "On-scene arrival time by incident",
-        "arrival_h": "arrival (h)", "timeline": "Relief over time",
-        "people_relieved": "people with initial relief", "stock": "stock of main items",
-        "busy": "vehicles and teams busy", "closure": "road closure",
-        "comparison": "Depot placements compared", "share_within": "share within target",
-        "diff": "difference vs baseline", "p_best": "P(best)", "tornado": "Sensitivity",
-        "change": "change vs base variant", "depot": "depot", "team_base": "team base",
-        "water_station": "water station", "helipad": "helipad", "settlement": "settlement",
-        "closed": "closed road", "ok": "within target", "late": "beyond initial target",
-        "never": "not relieved", "service": "service area (own lowest-tier depot)",
-        "sensitivity": "Influence of each factor on the share within target",
-        "pareto": "Cost vs share within target (Pareto front)", "cost_wan": "cost (10k CNY)",
-        "share_pct": "share within target (%)",
-        "factor": "factor", "mu_star": "mean absolute elementary effect μ* (share within)",
-        "S1": "first-order index S1", "ST": "total-effect index ST",
-        "lon": "longitude", "lat": "latitude", "trucks": "trucks",
-        "teams": "teams", "village": "village", "town": "town", "county": "county",
-        "enterprise": "enterprise (contract)", "city": "city", "province": "province",
-        "neighbour": "neighbour",
-    },
-}
+LABELS = FIGURE_LABELS
 
 TIER_COLOURS = dict(zip(TIERS, ("#8c564b", "#ff7f0e", "#1f77b4", "#9467bd", "#2ca02c",
                                 "#d62728", "#7f7f7f"), strict=True))

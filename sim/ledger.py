@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.files import publish_file
+from sim.glossary import KIND_LABELS, TIER_LABELS
 from sim.importer import MOBILISATION, PRODUCTION
 from sim.scenario import Scenario
 
@@ -15,11 +16,6 @@ __all__ = ["SHEETS", "export_ledger", "ledger_rows"]
 SHEETS = {"settlements": "受灾点", "depots": "储备库", "shelters": "避难场所",
           "team_bases": "救援队伍驻地", "water_stations": "水上救援站"}
 """Sheet name of each section (the importer takes ``--sheet`` with these names)."""
-
-TIER_LABELS = {"village": "村（社区）级", "town": "乡镇（街道）级", "county": "县（区）级",
-               "enterprise": "企业", "city": "市级储备库", "province": "省级储备库",
-               "neighbour": "相邻地区"}
-KIND_LABELS = {"physical": "实物储备", "contract": "协议储备"}
 
 
 def _place(item: Any) -> dict[str, Any]:

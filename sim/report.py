@@ -21,57 +21,14 @@ from sim.errors import ReliefsimError
 from sim.figures import baseline_run, make_figures, read_run
 from sim.files import publish_file
 from sim.fonts import embedded_font_css
-from sim.glossary import label
+from sim.glossary import REPORT_TEXT, label
 from sim.scenario import Scenario
 
 __all__ = ["FORMATS", "write_report"]
 
 FORMATS = ("html", "docx")
 
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "应急救助仿真评估报告", "scenario": "情景", "network": "路网",
-        "seed": "随机种子", "horizon": "仿真时长", "versions": "软件版本",
-        "assumptions": "主要假设", "policy": "调度规则", "escalation": "逐级调用延迟",
-        "depots": "储备库", "targets": "目标达成情况", "target": "指标", "standard": "标准",
-        "value": "均值", "p95": "95%分位", "within": "达标率", "required": "要求",
-        "result": "结论", "pass": "达标", "fail": "未达标", "na": "无此类事件",
-        "figures": "图表", "ranking": "布局方案排序", "placement": "方案",
-        "p_best": "最优概率", "ci": "95%置信区间", "replications": "重复次数",
-        "experiment": "比较试验", "tier": "层级", "kind": "类型", "stock": "储备",
-        "trucks": "车辆", "generated": "生成时间", "policy_plan": "先近后远、先主后次、满足急需",
-        "pass_rate": "各次重复达标比例", "hours": "小时",
-        "why": "未达标原因", "settlement": "安置点", "commodity": "物资", "late": "未达标人数",
-        "cause": "原因", "detail": "说明", "service": "储备库服务范围（属地）",
-        "basis": "划分依据", "served": "服务对象", "people": "人口",
-        "precision": "所选指标95%置信区间半宽（达到的精度）", "goal": "要求",
-        "cost": "费用（万元，★为帕累托前沿）",
-        "ranking_note": ("≈：与最优方案的配对差异不显著（无法区分）；"
-                         "expected：按年超越概率加权的期望值。"),
-    },
-    "en": {
-        "title": "Relief simulation report", "scenario": "Scenario", "network": "Network",
-        "seed": "Seed", "horizon": "Horizon", "versions": "Versions",
-        "assumptions": "Assumptions", "policy": "Dispatch policy",
-        "escalation": "Escalation delays", "depots": "Depots", "targets": "Targets",
-        "target": "target", "standard": "standard", "value": "mean", "p95": "p95",
-        "within": "share within", "required": "required", "result": "result",
-        "pass": "PASS", "fail": "FAIL", "na": "no such incidents", "figures": "Figures",
-        "ranking": "Placement ranking", "placement": "placement", "p_best": "P(best)",
-        "ci": "95% CI", "replications": "replications", "experiment": "Experiment",
-        "tier": "tier", "kind": "kind", "stock": "stock", "trucks": "trucks",
-        "generated": "generated", "policy_plan": "nearest first, main before secondary, "
-        "urgent first", "pass_rate": "share of replications passing", "hours": "h",
-        "why": "Why targets fail", "settlement": "settlement", "commodity": "commodity",
-        "late": "people late", "cause": "cause", "detail": "detail",
-        "service": "Depot service areas", "basis": "basis", "served": "serves",
-        "people": "people",
-        "precision": "95% CI half-width of the chosen KPI (precision reached)", "goal": "goal",
-        "cost": "cost (10k CNY, ★ Pareto front)",
-        "ranking_note": "≈: not significantly different from the best (paired); expected: "
-                        "weighted by annual exceedance probability.",
-    },
-}
+TEXT = REPORT_TEXT
 
 CSS = """
 body{font-family:"ReliefsimCJK",sans-serif;max-width:1100px;
