@@ -190,12 +190,12 @@ def run(
     console.print(
         f"people affected {res['people_affected']:,.0f} · vehicle-km {res['vehicle_km']:,.1f} · "
         f"truck utilisation {res['truck_utilisation']:.0%} · stock-outs {res['stockouts']:.0f}")
-    cut = result.records.cutoffs
-    for c in cut:
+    names = {s.id: s.name or s.id for s in spec.settlements}
+    for c in result.records.cutoffs:
         until = ("never (within horizon)" if c.reopened_h == float("inf")
                  else f"{c.reopened_h:.2f} h")
-        console.print(f"[yellow]cut off:[/] {escape(c.settlement)} from {c.cut_h:.2f} h until "
-                      f"{until}")
+        console.print(f"[yellow]cut off:[/] {escape(names.get(c.settlement, c.settlement))} "
+                      f"from {c.cut_h:.2f} h until {until}")
     console.print(f"records written to [bold]{escape(str(out))}[/]")
 
 

@@ -403,9 +403,11 @@ class IncidentGenerator(_Model):
 
 
 class Disruption(_Model):
-    """A road closure (factor None) or slow-down (factor > 1) during a time window."""
+    """A road closure (factor None) or slow-down (factor > 1) during a time window; ``name``
+    is what outputs call it (汉中门下穿通道积水封闭)."""
 
     id: str
+    name: str = ""
     window: Window
     factor: Annotated[float, Field(gt=1, le=MAX_FACTOR)] | None = None
     polygon: list[LonLat] | None = None

@@ -44,6 +44,7 @@ def shortfalls(records: Records, scenario: Scenario, service: ServiceAreas | Non
         cuts[c.settlement].append((c.cut_h, c.reopened_h))
     points = {x.id: x.distribution_points for x in scenario.settlements}
     names = {d.id: d.name or d.id for d in scenario.depots}
+    closures = {d.id: d.name or d.id for d in scenario.disruptions}
     rows = []
     for c in scenario.commodities:
         kpi, target = (("initial_relief", t.initial_relief_h) if c.main
@@ -58,7 +59,7 @@ def shortfalls(records: Records, scenario: Scenario, service: ServiceAreas | Non
                 continue
             first = on_time + 1  # the binding person (1-based)
             received = _at(handed[s.settlement], first)
-            facts = _cause(records, service, s.settlement, s.onset_h, c, first,
+            facts = _cause(records, service, closures, s.settlement, s.onset_h, c, first,
                            received - _at(arrived[s.settlement], first),
                            deliveries[(s.settlement, c.id)], cuts[s.settlement])
             facts["rate"] = handout_rate(scenario.handout, s.people, points.get(s.settlement))
@@ -91,7 +92,8 @@ def _one(records: Records, scenario: Scenario, commodity: Commodity, handout: Ha
             for s, g in table.groupby("settlement", sort=False)}
 
 
-def _cause(records: Records, service: ServiceAreas | None, settlement: str, onset: float,
+def _cause(records: Records, service: ServiceAreas | None, names: dict[str, str],
+           settlement: str, onset: float,
            commodity: Commodity, person: int, handout: float, got: list, cuts: list[Interval]
            ) -> dict:
     """The largest part of the binding person's time, with the facts its sentence needs."""
@@ -109,7 +111,7 @@ def _cause(records: Records, service: ServiceAreas | None, settlement: str, onse
                    "closures": "", "until": math.inf}
     if facts["cut_h"] > 0:
         last = max((ab for ab in cuts if ab[1] > onset and ab[0] < end), key=lambda ab: ab[1])
-        facts.update(closures=_closures(records, last[0]), until=last[1])
+        facts.update(closures=_closures(records, last[0], names), until=last[1])
     if delivery is None:
         if cuts and not math.isfinite(cuts[-1][1]):
             return _named({**facts, "cause": "cut_off", "detail": "cut_off_end"})
@@ -141,10 +143,11 @@ def _overlap(intervals: list[Interval], start: float, end: float) -> float:
     return sum(max(0.0, min(b, end) - max(a, start)) for a, b in intervals)
 
 
-def _closures(records: Records, at: float) -> str:
-    names = [c.disruption for c in records.closures
+def _closures(records: Records, at: float, names: dict[str, str]) -> str:
+    """The closures in force at ``at``, by name."""
+    found = [names.get(c.disruption, c.disruption) for c in records.closures
              if c.factor == math.inf and c.start_h <= at + EPS and at < c.end_h]
-    return ", ".join(names) or "?"
+    return "、".join(found) or "?"
 
 
 def _ran_short(records: Records, service: ServiceAreas | None, settlement: str,
