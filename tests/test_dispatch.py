@@ -428,3 +428,62 @@ def test_helicopters_fly_goods_to_cut_off_settlements(nanjing_scenario, tmp_path
     data["helipads"][0]["helicopters"]["payload_kg"] = 5
     assert any("payload_kg: 5 kg cannot lift one unit of" in w
                for w in pre_run_warnings(parse_scenario(data)))
+
+
+def air_case(support: str) -> dict[str, Any]:
+    """红山边缘 (200 people) is closed off from the start; two helipads with 600 kg
+    helicopters; an empty village point and two county depots with kits (the county opens at
+    once)."""
+    heli = {"count": 1, "speed_kmh": 180, "payload_kg": 600, "load_h": 0.4, "unload_h": 0.2}
+    return scenario(
+        [{"id": "c_point", "tier": "village", "location": KESKUSTA, "stock": {"kit": 0},
+          "trucks": trucks()},  # listed first, and empty: passed over, not the end of the list
+         {"id": "a_county", "tier": "county", "location": SUPPLIER, "stock": {"kit": 500},
+          "trucks": trucks()},
+         {"id": "b_county", "tier": "county", "location": CITY_WAREHOUSE, "stock": {"kit": 500},
+          "trucks": trucks()}],
+        [{"id": "s", "location": PUNAVUORI, "people": 200}],
+        helipads=[{"id": "h1", "location": CITY_WAREHOUSE,
+                   "helicopters": {**heli, "mobilisation_h": 0.3}},
+                  {"id": "h2", "location": TOWN_POINT,
+                   "helicopters": {**heli, "mobilisation_h": 0.5}}],
+        disruptions=[{"id": "flood", "near": PUNAVUORI, "radius_m": 250,
+                      "window": {"start_h": 0.0}}],
+        dispatch={"support": support, "escalation_delay_h": {"county": 0.0}})
+
+
+@pytest.mark.parametrize("support", ["if_earlier", "never"])
+def test_each_flight_takes_the_helicopter_and_depot_whose_goods_arrive_first(
+        place, support: str) -> None:
+    """Every (free helicopter, depot allowed) pair by hand: mobilise + fly to the depot +
+    load + fly on + unload; the first flight takes the soonest pair, the second helicopter
+    flies at once too (1,200 kg of kits need two 600 kg loads). Under support: never the
+    county depot that is not the settlement's own is left out."""
+    from sim.network import haversine_m
+
+    variant = place(air_case(support))
+    records = simulate(variant)
+    flights = sorted((d for d in records.deliveries if d.truck.startswith("h")),
+                     key=lambda d: (d.dispatched_h, d.truck))
+    assert [d.dispatched_h for d in flights[:2]] == [0.0, 0.0]
+    assert {d.truck for d in flights[:2]} == {"h1/helicopter1", "h2/helicopter1"}
+    sites = variant.sites
+    own = {d for tiers in variant.service.owners["s"].values() for d in tiers}
+    allowed = [d.id for d in variant.scenario.depots  # with stock, and own under never
+               if d.stock.get("kit", 0) > 0 and (support != "never" or d.id in own)]
+
+    def arrive(unit: str, depot: str) -> float:
+        pad = sites[unit.split("/")[0]]
+        mobilise = 0.3 if unit.startswith("h1") else 0.5
+        legs = [haversine_m(a.lon, a.lat, b.lon, b.lat) / 1000 / 180
+                for a, b in ((pad, sites[depot]), (sites[depot], sites["s"]))]
+        return mobilise + legs[0] + 0.4 + legs[1] + 0.2
+
+    best = min((arrive(u, d), u, d) for u in ("h1/helicopter1", "h2/helicopter1")
+               for d in allowed)
+    first = next(d for d in flights if d.truck == best[1])
+    assert (first.truck, first.depot) == best[1:]
+    assert first.time_h == pytest.approx(best[0])
+    assert all(d.depot in allowed for d in flights)
+    if support == "never":
+        assert "b_county" not in own and "b_county" not in {d.depot for d in flights}
