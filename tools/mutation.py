@@ -109,7 +109,10 @@ def report() -> float:
 def retest_survivors(modules: list[str]) -> int:
     """Forget the survivors' results of ``modules`` (all when empty), so the next run tests
     them again against the tests added since (mutmut re-runs only mutants without a result
-    or whose function changed). Returns how many were reset."""
+    or whose function changed), and forget which tests cover which function (mutmut maps
+    tests once; new tests are only run for a mutant once it maps them again). Returns how
+    many were reset."""
+    (ROOT / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     reset = 0
     wanted = {f"sim.{m.removeprefix('sim.')}" for m in modules}
     for meta in (ROOT / "mutants" / "sim").rglob("*.py.meta"):
