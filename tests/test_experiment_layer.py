@@ -323,3 +323,49 @@ def test_mean_ranking_survives_a_placement_that_serves_nobody(
     run, tables = ranked
     got = rows(summarise(with_statistic(run, "mean"), tables))
     assert got.p_best.to_dict() == {"current": 0.0, "fast": 1.0, "slow": 0.0, "none": 0.0}
+
+
+# -- (d) reading experiments and their workload -----------------------------------------------
+
+
+def test_an_experiment_file_must_be_a_mapping_and_its_crs_known(tmp_path: Path) -> None:
+    from sim.errors import ScenarioError
+    from sim.experiment import load_experiment
+
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- name: x\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=rf"^{listed}: expected a mapping of experiment"):
+        load_experiment(listed)
+    bad_crs = tmp_path / "crs.yaml"
+    bad_crs.write_text("name: x\ncrs: mars\nbase: b.yaml\nplacements: [{name: a}]\n",
+                       encoding="utf-8")
+    with pytest.raises(ScenarioError, match=rf"^{bad_crs}: crs: 'mars'"):
+        load_experiment(bad_crs)
+
+
+def test_replications_without_anyone_to_judge_are_left_out() -> None:
+    """A KPI with no people or incidents in a replication (n = 0) gives no value there."""
+    kpis = pd.DataFrame({
+        "config": ["a", "a", "b"], "replication": [0, 1, 0],
+        "kpi": ["sea_arrival"] * 3, "n": [2, 0, 1], "never": [0, 0, 0],
+        "mean": [1.0, np.nan, 3.0], "share_within": [1.0, np.nan, 0.0], "p95": [1.5, 0, 3]})
+    spec = Experiment.model_validate({"name": "x", "base": "b", "kpi": "sea_arrival",
+                                      "placements": [{"name": "a"}]})
+    values = replication_values(kpis, spec)
+    assert values.to_dict("list") == {"config": ["a", "b"], "replication": [0, 0],
+                                      "value": [1.0, 0.0]}
+
+
+def test_workload_counts_every_configuration_at_its_most_replications(
+        default_data: dict) -> None:
+    from sim.experiment import experiment_workload
+    from sim.workload import estimate
+
+    base = parse_scenario(default_data)
+    spec = experiment([{"name": "a"}, {"name": "b"}, {"name": "c"}], replications=7,
+                      policies=["plan", "fcfs"],
+                      sequential={"half_width": 0.01, "batch": 5, "max_replications": 40})
+    work = experiment_workload(spec, base)
+    assert work.runs == 40 * 3 * 2
+    assert work.people == estimate(base).people
+    assert experiment_workload(spec, base, placements=10).runs == 40 * 10 * 2
