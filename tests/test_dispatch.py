@@ -244,10 +244,12 @@ def test_fractional_contract_stock_and_slow_production_arrive(place) -> None:
 
 
 def test_nearest_idle_breaks_ties_by_depot_name(place) -> None:
-    """Two depots at the same place: nearest_idle takes the one whose name sorts first."""
-    same = {"tier": "county", "location": SUPPLIER, "stock": {"kit": 100}, "trucks": trucks()}
+    """Two depots at the same place, both the settlement's own (its unit's): nearest_idle
+    takes the one whose name sorts first, whatever their order."""
+    same = {"tier": "county", "area": "H", "location": SUPPLIER, "stock": {"kit": 100},
+            "trucks": trucks()}
     data = scenario([{"id": "b_depot", **same}, {"id": "a_depot", **same}],
-                    [{"id": "s", "location": KESKUSTA, "people": 50}],
+                    [{"id": "s", "area": "H/t1", "location": KESKUSTA, "people": 50}],
                     dispatch={"policy": "nearest_idle"})
     records = simulate(place(data))
     assert {d.depot for d in records.deliveries} == {"a_depot"}
@@ -431,22 +433,24 @@ def test_helicopters_fly_goods_to_cut_off_settlements(nanjing_scenario, tmp_path
 
 
 def air_case(support: str) -> dict[str, Any]:
-    """红山边缘 (200 people) is closed off from the start; two helipads with 600 kg
+    """红山边缘 (300 people) is closed off from the start; two helipads with 600 kg
     helicopters; an empty village point and two county depots with kits (the county opens at
     once)."""
-    heli = {"count": 1, "speed_kmh": 180, "payload_kg": 600, "load_h": 0.4, "unload_h": 0.2}
+    heli = {"count": 1, "speed_kmh": 180, "payload_kg": 600}
     return scenario(
         [{"id": "c_point", "tier": "village", "location": KESKUSTA, "stock": {"kit": 0},
           "trucks": trucks()},  # listed first, and empty: passed over, not the end of the list
-         {"id": "a_county", "tier": "county", "location": SUPPLIER, "stock": {"kit": 500},
-          "trucks": trucks()},
+         {"id": "a_county", "tier": "county", "location": SUPPLIER, "stock": {"kit": 100},
+          "trucks": trucks()},  # one helicopter load only
          {"id": "b_county", "tier": "county", "location": CITY_WAREHOUSE, "stock": {"kit": 500},
           "trucks": trucks()}],
-        [{"id": "s", "location": PUNAVUORI, "people": 200}],
+        [{"id": "s", "location": PUNAVUORI, "people": 300}],
         helipads=[{"id": "h1", "location": CITY_WAREHOUSE,
-                   "helicopters": {**heli, "mobilisation_h": 0.3}},
+                   "helicopters": {**heli, "mobilisation_h": 0.3, "load_h": 0.4,
+                                   "unload_h": 0.2}},
                   {"id": "h2", "location": TOWN_POINT,
-                   "helicopters": {**heli, "mobilisation_h": 0.5}}],
+                   "helicopters": {**heli, "mobilisation_h": 0.5, "load_h": 0.1,
+                                   "unload_h": 0.35}}],
         disruptions=[{"id": "flood", "near": PUNAVUORI, "radius_m": 250,
                       "window": {"start_h": 0.0}}],
         dispatch={"support": support, "escalation_delay_h": {"county": 0.0}})
@@ -457,7 +461,7 @@ def test_each_flight_takes_the_helicopter_and_depot_whose_goods_arrive_first(
         place, support: str) -> None:
     """Every (free helicopter, depot allowed) pair by hand: mobilise + fly to the depot +
     load + fly on + unload; the first flight takes the soonest pair, the second helicopter
-    flies at once too (1,200 kg of kits need two 600 kg loads). Under support: never the
+    flies at once too (1,800 kg of kits need three 600 kg loads). Under support: never the
     county depot that is not the settlement's own is left out."""
     from sim.network import haversine_m
 
@@ -465,8 +469,6 @@ def test_each_flight_takes_the_helicopter_and_depot_whose_goods_arrive_first(
     records = simulate(variant)
     flights = sorted((d for d in records.deliveries if d.truck.startswith("h")),
                      key=lambda d: (d.dispatched_h, d.truck))
-    assert [d.dispatched_h for d in flights[:2]] == [0.0, 0.0]
-    assert {d.truck for d in flights[:2]} == {"h1/helicopter1", "h2/helicopter1"}
     sites = variant.sites
     own = {d for tiers in variant.service.owners["s"].values() for d in tiers}
     allowed = [d.id for d in variant.scenario.depots  # with stock, and own under never
@@ -474,16 +476,31 @@ def test_each_flight_takes_the_helicopter_and_depot_whose_goods_arrive_first(
 
     def arrive(unit: str, depot: str) -> float:
         pad = sites[unit.split("/")[0]]
-        mobilise = 0.3 if unit.startswith("h1") else 0.5
+        mobilise, load, unload = (0.3, 0.4, 0.2) if unit.startswith("h1") else (0.5, 0.1, 0.35)
         legs = [haversine_m(a.lon, a.lat, b.lon, b.lat) / 1000 / 180
                 for a, b in ((pad, sites[depot]), (sites[depot], sites["s"]))]
-        return mobilise + legs[0] + 0.4 + legs[1] + 0.2
+        return mobilise + legs[0] + load + legs[1] + unload
 
-    best = min((arrive(u, d), u, d) for u in ("h1/helicopter1", "h2/helicopter1")
-               for d in allowed)
+    units = ["h1/helicopter1", "h2/helicopter1"]
+    best = min((arrive(u, d), u, d) for u in units for d in allowed)
     first = next(d for d in flights if d.truck == best[1])
     assert (first.truck, first.depot) == best[1:]
     assert first.time_h == pytest.approx(best[0])
+    # the other helicopter then takes the soonest pair left (a_county holds one load only)
+    left = [d for d in allowed if d != "a_county" or best[2] != "a_county"]
+    if support == "never":  # its own depots hold that one load only: one flight in all
+        assert not left and len(flights) == 1
+        return
+    other = min((arrive(u, d), u, d) for u in units if u != best[1] for d in left)
+    second = next(d for d in flights if d.truck == other[1])
+    assert (second.dispatched_h, second.depot) == (0.0, other[2])
     assert all(d.depot in allowed for d in flights)
-    if support == "never":
-        assert "b_county" not in own and "b_county" not in {d.depot for d in flights}
+    # a helicopter flies again once back (the third load)
+    trips = [t for t in records.trips if t.kind == "helicopter"]
+    assert max(sum(t.vehicle == u for t in trips)
+               for u in ("h1/helicopter1", "h2/helicopter1")) >= 2
+    for t in trips:  # the trip ends when it is back at its pad: out, the two legs, home
+        d = next(x for x in flights if x.truck == t.vehicle and x.dispatched_h == t.start_h)
+        back = haversine_m(sites["s"].lon, sites["s"].lat, sites[t.base].lon,
+                           sites[t.base].lat) / 1000 / 180
+        assert t.end_h == pytest.approx(d.time_h + back)
