@@ -181,6 +181,7 @@ def test_a_cut_off_truck_waits_then_brings_its_goods_back(place, world: World) -
     records = simulate(place(data))
     (back,) = records.returns
     assert back.qty == 50 and back.settlement == "s"
+    assert (back.depot, back.commodity) == ("county", "kit")
     # it finishes the edge it is on, then waits 1 h
     assert closes + 1.0 - 1e-9 <= back.stranded_h <= closes + 1.0 + 0.05
     assert back.back_h > back.stranded_h
@@ -224,7 +225,10 @@ def test_a_need_escalates_exactly_when_its_tier_would_finish_late(
         targets={"initial_relief_h": finish + margin},
         dispatch={"escalation_delay_h": {"county": 0.0}})
     records = simulate(place(data))
-    assert ("county" in {d.depot for d in records.deliveries}) == escalates
+    county = [d.dispatched_h for d in records.deliveries if d.depot == "county"]
+    assert bool(county) == escalates
+    if escalates:  # called at the onset, on the estimate — not later, once visibly late
+        assert min(county) == 0.0
 
 
 # == contract reserves and production in small amounts ========================================
