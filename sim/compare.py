@@ -98,17 +98,31 @@ def _same_as_best(run: ExperimentRun, by_config: dict[str, pd.Series],
     """Per policy × variant, the configurations not significantly different from the one most
     often best (paired over common random numbers)."""
     out: dict[str, bool] = {}
+    for ids in _groups(run, by_config):
+        out.update(_ties(ids, by_config, best))
+    return out
+
+
+def _ties(ids: list[str], by_config: dict[str, pd.Series], best: dict[str, float]
+          ) -> dict[str, bool]:
+    """Which of ``ids`` are not significantly different from the one most often best (the
+    first of them on a tie)."""
+    top = max(ids, key=lambda i: (best.get(i, -1.0), -ids.index(i)))
+    out = {}
+    for i in ids:
+        diff = _paired(by_config[i], by_config[top])
+        out[i] = i == top or bool(diff.low <= 0.0 <= diff.high) or diff.n < 2 or bool(
+            np.isclose(diff.low, 0.0) and np.isclose(diff.high, 0.0))
+    return out
+
+
+def _groups(run: ExperimentRun, by_config: dict[str, pd.Series]) -> list[list[str]]:
+    """The configurations with values, by policy × variant (the options compared)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for c in run.configs:
         if c.id in by_config:
             groups.setdefault((c.policy, c.variant), []).append(c.id)
-    for ids in groups.values():
-        top = max(ids, key=lambda i: (best.get(i, -1.0), -ids.index(i)))
-        for i in ids:
-            diff = _paired(by_config[i], by_config[top])
-            out[i] = i == top or bool(diff.low <= 0.0 <= diff.high) or diff.n < 2 or bool(
-                np.isclose(diff.low, 0.0) and np.isclose(diff.high, 0.0))
-    return out
+    return list(groups.values())
 
 
 def _expected_rows(run: ExperimentRun, kpis: pd.DataFrame, kpi_name: str,
@@ -144,11 +158,8 @@ def _expected_rows(run: ExperimentRun, kpis: pd.DataFrame, kpi_name: str,
                                lower_is_better=experiment.lower_is_better))
     same: dict[str, bool] = {}
     for policy in {po for _, po in combined} if best else ():
-        ids = [i for i in by_config if i.split("__")[1] == policy]
-        top = max(ids, key=lambda i: best.get(i, -1.0))
-        for i in ids:
-            diff = _paired(by_config[i], by_config[top])
-            same[i] = i == top or bool(diff.low <= 0.0 <= diff.high) or diff.n < 2
+        same.update(_ties([i for i in by_config if i.split("__")[1] == policy], by_config,
+                          best))
     rows = []
     for (placement, policy), parts in combined.items():
         cid = f"{placement}__{policy}__{EXPECTED}"
@@ -177,11 +188,7 @@ def _paired(values: pd.Series | None, baseline: pd.Series | None):  # type: igno
 def _p_best(run: ExperimentRun, by_config: dict[str, pd.Series]) -> dict[str, float]:
     """P(best) among placements, separately within each policy × variant."""
     out: dict[str, float] = {}
-    groups: dict[tuple[str, str], list[str]] = {}
-    for c in run.configs:
-        if c.id in by_config:
-            groups.setdefault((c.policy, c.variant), []).append(c.id)
-    for ids in groups.values():
+    for ids in _groups(run, by_config):
         joined = pd.concat([by_config[i] for i in ids], axis=1, join="inner").dropna()
         if joined.empty:
             continue

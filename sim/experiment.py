@@ -42,7 +42,7 @@ from sim.scenario import (
     load_scenario,
     read_yaml,
 )
-from sim.uncertainty import extract, get_path, rounded, set_path
+from sim.uncertainty import extract, number_at, rounded, set_path
 from sim.workload import Workload, estimate
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "Factor",
     "aep_weights",
     "censored_mean",
+    "check_factors",
     "configurations",
     "design_points",
     "experiment_hash",
@@ -298,17 +299,22 @@ def design_points(experiment: Experiment) -> list[dict[str, float]]:
     return [{f.path: f.at(u) for f, u in zip(factors, row, strict=True)} for row in sample]
 
 
+def check_factors(factors: list[Factor], scenario: Scenario, origin: str) -> None:
+    """Every factor's path names a number field of ``scenario`` (one message if not)."""
+    data = scenario.model_dump()
+    for i, f in enumerate(factors):
+        try:
+            number_at(data, f.path)
+        except KeyError as exc:
+            raise ScenarioError(f"{origin}: factors[{i}].path: {exc.args[0]}") from None
+        except TypeError as exc:
+            raise ScenarioError(f"{origin}: factors[{i}].path: {exc}") from None
+
+
 def _designed(experiment: Experiment, base: Scenario, variants: list[Variant], origin: str
               ) -> list[Variant]:
     """Each variant at each design point of the factors (their paths checked first)."""
-    data = base.model_dump()
-    for i, f in enumerate(experiment.factors):
-        try:
-            current = get_path(data, f.path)
-        except KeyError as exc:
-            raise ScenarioError(f"{origin}: factors[{i}].path: {exc.args[0]}") from None
-        if isinstance(current, bool) or not isinstance(current, (int, float, type(None))):
-            raise ScenarioError(f"{origin}: factors[{i}].path: {f.path} — not a number field")
+    check_factors(experiment.factors, base, origin)
     out = []
     for k, raw in enumerate(design_points(experiment)):
         point = {path: rounded(path, x) for path, x in raw.items()}

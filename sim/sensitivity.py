@@ -11,6 +11,7 @@ confidence intervals (SALib's bootstrap).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,11 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ReliefsimError, ScenarioError
-from sim.experiment import Experiment, _apply_placement
+from sim.experiment import Experiment, _apply_placement, check_factors
 from sim.metrics import kpis as kpis_of
 from sim.run import run_replication
 from sim.scenario import Scenario, parse_scenario
-from sim.uncertainty import get_path, rounded, set_path
+from sim.uncertainty import rounded, set_path
 from sim.world import build_world
 
 __all__ = ["METHODS", "Sensitivity", "sensitivity"]
@@ -75,13 +76,7 @@ def sensitivity(experiment: Experiment, base: Scenario, *, method: str = "morris
                                 seed=seed)
     placement = next(p for p in experiment.placements if p.name == experiment.baseline_name)
     placed = _apply_placement(base, placement, f"{origin}: placements")
-    for i, f in enumerate(factors):
-        try:
-            current = get_path(placed.model_dump(), f.path)
-        except KeyError as exc:
-            raise ScenarioError(f"{origin}: factors[{i}].path: {exc.args[0]}") from None
-        if isinstance(current, bool) or not isinstance(current, (int, float, type(None))):
-            raise ScenarioError(f"{origin}: factors[{i}].path: {f.path} — not a number field")
+    check_factors(factors, placed, origin)
     world = build_world(base, cache_dir=cache_dir)
     outputs = _simulate(world, placed, factors, x, replications, experiment.master_seed,
                         origin, progress)
@@ -146,8 +141,6 @@ def _simulate(world: Any, placed: Scenario, factors: list[Any], x: np.ndarray,
 
 
 def _with(data: dict[str, Any], factors: list[Any], row: np.ndarray) -> dict[str, Any]:
-    import copy
-
     point = copy.deepcopy(data)
     for f, value in zip(factors, row, strict=True):
         set_path(point, f.path, rounded(f.path, float(value)))

@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["INTEGER_FIELDS", "Distribution", "draw", "drawn_values", "extract", "get_path",
-           "rounded", "set_path"]
+           "number_at", "rounded", "set_path"]
 
 INTEGER_FIELDS = frozenset({"people", "count", "urgency", "distribution_points",
                             "capacity_people"})
@@ -243,6 +243,15 @@ def get_path(data: Any, path: str) -> Any:
     return node
 
 
+def number_at(data: Any, path: str) -> float | int | None:
+    """The number at ``path`` (None for an optional number not set); KeyError when the path
+    does not resolve, TypeError when it holds something else than a number."""
+    value = get_path(data, path)
+    if isinstance(value, bool) or not isinstance(value, (int, float, type(None))):
+        raise TypeError(f"{path} — not a number field")
+    return value
+
+
 def set_path(data: Any, path: str, value: Any) -> None:
     """Set the value at ``path`` (the field is created in a mapping that lacks it)."""
     *head, last = _segments(path)
@@ -286,12 +295,14 @@ def extract(data: dict[str, Any], origin: str,
             raise ScenarioError(f"{origin}: {path}: {_short(spec)} — {problems} (a "
                                 f"distribution: {', '.join(DISTS)})") from None
         try:
-            current = get_path(data, path)
+            if path not in found:  # an inline distribution stands where the number goes
+                number_at(data, path)
+            else:
+                get_path(data, path)
         except KeyError as exc:
             raise ScenarioError(f"{origin}: uncertain: {exc.args[0]}") from None
-        if path not in found and (not isinstance(current, (int, float, type(None)))
-                                  or isinstance(current, bool)):
-            raise ScenarioError(f"{origin}: uncertain: {path} — not a number field")
+        except TypeError as exc:
+            raise ScenarioError(f"{origin}: uncertain: {exc}") from None
         set_path(data, path, rounded(path, dists[path].central()))
     if not dists:
         return data
