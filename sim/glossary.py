@@ -9,7 +9,10 @@ __all__ = [
     "CAUSES",
     "CAUSE_DETAILS",
     "FIGURE_LABELS",
+    "CLI_LABELS",
     "KIND_LABELS",
+    "MAP_LABELS",
+    "WEB_LABELS",
     "REPORT_TEXT",
     "SERVICE_BASIS",
     "TIER_LABELS",
@@ -174,3 +177,15 @@ TIER_LABELS = {"village": "村（社区）级", "town": "乡镇（街道）级",
                "neighbour": "相邻地区"}
 KIND_LABELS = {"physical": "实物储备", "contract": "协议储备"}
 """Ledger (台账) values of tier and kind: they are read back on import, so they never change."""
+
+
+# -- sections owned by one output each (issue #18) ------------------------------------------
+
+MAP_LABELS: dict[str, dict[str, str]] = {"zh": {}, "en": {}}
+"""The static map (:mod:`sim.maps`): legend entries, scale bar, north arrow, attribution."""
+
+WEB_LABELS: dict[str, dict[str, str]] = {"zh": {}, "en": {}}
+"""The interactive map of the HTML report (:mod:`sim.webmap`): layers and hover fields."""
+
+CLI_LABELS: dict[str, dict[str, str]] = {"zh": {}, "en": {}}
+"""Table titles and headings the command line prints (:mod:`sim.cli`)."""
