@@ -1,6 +1,7 @@
-"""The CJK font for figures: WenQuanYi Micro Hei (文泉驿微米黑), installed from PyPI with the
-package (``paperang-p2-fonts-cjk``), so a fresh machine without system CJK fonts renders
-Chinese labels. Nothing relies on system fonts."""
+"""The CJK font for figures and the HTML report: Noto Sans CJK SC (思源黑体), from the
+``mplfonts`` package (a font manager made for matplotlib that ships Noto Sans/Serif CJK SC),
+so a fresh machine without system CJK fonts renders Chinese. Nothing relies on system
+fonts."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from pathlib import Path
 
 __all__ = ["CJK_FAMILY", "cjk_font_path", "embedded_font_css", "missing_glyphs", "use_cjk_font"]
 
-CJK_FAMILY = "WenQuanYi Micro Hei"
+CJK_FAMILY = "Noto Sans CJK SC"
 
 
 @cache
 def cjk_font_path() -> Path:
     """Path of the bundled CJK font file."""
-    path = Path(str(resources.files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc"))
+    path = Path(str(resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"))
     if not path.is_file():  # pragma: no cover - broken installation
         raise FileNotFoundError(f"CJK font missing from the installed package: {path}")
     return path
@@ -54,7 +55,7 @@ def embedded_font_css(text: str, family: str = "ReliefsimCJK") -> str:
     from fontTools.ttLib import TTFont
 
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    font = TTFont(str(cjk_font_path()), fontNumber=0)
+    font = TTFont(str(cjk_font_path()))
     options = subset.Options()
     options.flavor = "woff"
     options.layout_features = ["*"]
