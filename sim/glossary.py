@@ -17,6 +17,8 @@ __all__ = [
     "SERVICE_BASIS",
     "TIER_LABELS",
     "TIER_NAMES",
+    "KPI_LABELS",
+    "kpi_label",
     "label",
 ]
 
@@ -64,6 +66,45 @@ SERVICE_BASIS: dict[str, tuple[str, str]] = {
     "area": ("按行政区划（属地）", "by administrative unit"),
     "travel time": ("按路网行驶时间就近划分", "nearest by road travel time"),
 }
+
+KPI_LABELS: dict[str, tuple[str, str, str, str]] = {
+    "initial_relief": ("受灾群众基本生活初步救助时间", "time to initial basic-living relief",
+                       "{h}小时内得到初步救助的人口比例",
+                       "share of people with initial relief within {h} h"),
+    "effective_relief": ("受灾人员基本生活得到有效救助时间", "time until basic needs are met",
+                         "{h}小时内基本生活得到有效救助的人口比例",
+                         "share of people whose basic needs are met within {h} h"),
+    "inland_river_arrival": ("内河应急处置现场到达时间", "on-scene arrival, inland river",
+                             "{h}小时内到达现场的内河事件比例",
+                             "share of inland-river incidents reached within {h} h"),
+    "sea_arrival": ("海域（12海里以内）应急处置现场到达时间",
+                    "on-scene arrival, sea within 12 nautical miles",
+                    "{h}小时内到达现场的海域事件比例",
+                    "share of sea incidents reached within {h} h"),
+    "fires_out_24h": ("森林火灾24小时扑灭率", "forest fires out within 24 h",
+                      "{h}小时内扑灭的森林火灾比例", "share of forest fires out within {h} h"),
+    "_arrival": ("{name}现场到达时间", "on-scene arrival, {name}",
+                 "{h}小时内到达现场的{name}事件比例", "share of {name} incidents reached within {h} h"),
+}
+"""Per plan target (KPI id): its name and the name of its share within target, zh and en
+(``_arrival``: an incident type's own target, ``<type>_arrival``)."""
+
+
+def kpi_label(kpi: str, lang: str = "zh", *, share: bool = False, target_h: float | None = None,
+              type_names: dict[str, str] | None = None) -> str:
+    """The display name of a KPI (``share``: of its share within ``target_h``), never its id;
+    ``type_names`` maps incident type ids to names for ``<type>_arrival``."""
+    key, name = kpi, ""
+    if kpi not in KPI_LABELS and kpi.endswith("_arrival"):
+        key, type_id = "_arrival", kpi.removesuffix("_arrival")
+        name = (type_names or {}).get(type_id) or type_id
+    if key not in KPI_LABELS:
+        return kpi
+    zh, en, zh_share, en_share = KPI_LABELS[key]
+    text = (zh_share if lang == "zh" else en_share) if share else (zh if lang == "zh" else en)
+    hours = "–" if target_h is None else f"{target_h:g}"
+    return text.format(h=hours, name=name)
+
 
 _TABLES = {"cause": CAUSES, "tier": TIER_NAMES, "basis": SERVICE_BASIS}
 
