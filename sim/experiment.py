@@ -367,7 +367,7 @@ def _apply_variant(scenario: Scenario, variant: Variant, where: str = "<variant>
         s["people"] = max(1, round(s["people"] * variant.demand_scale))
     for d in data["depots"]:
         d["stock"] = {c: q * variant.stock_scale for c, q in d["stock"].items()}
-        if variant.no_show_prob is not None and d["kind"] == "contract":
+        if variant.no_show_prob is not None and d["kind"] != "physical":
             d["no_show_prob"] = variant.no_show_prob
     if not variant.disruptions:
         data["disruptions"] = []

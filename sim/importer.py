@@ -96,7 +96,7 @@ TIER_NAMES = {"村（社区）级": "village", "乡镇（街道）级": "town", 
 """Chinese stockpile tiers (储备库级别) and the scenario's tier names."""
 
 KIND_NAMES = {"实物": "physical", "实物储备": "physical", "协议": "contract",
-              "协议储备": "contract", "产能": "contract", "产能储备": "contract"}
+              "协议储备": "contract", "产能": "capacity", "产能储备": "capacity"}
 TEAM_NAMES = {"消防": "fire", "消防救援": "fire", "医疗": "medical", "急救": "medical",
               "抢险": "flood", "防汛": "flood", "水上救援": "flood", "森林消防": "forest_fire",
               "危化": "hazmat", "危化品": "hazmat"}

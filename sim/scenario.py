@@ -259,12 +259,15 @@ class Cost(_Model):
 
 
 class Depot(_Site):
-    """A stockpile (储备库/点): physical stock, or a contract/capacity reserve (协议/产能储备).
-    ``area``: the administrative unit it belongs to, as for settlements."""
+    """A stockpile (储备库/点): physical stock (实物储备); a contract reserve (协议储备: a
+    supplier's ``stock`` handed over ``activation_delay_h`` after the call, plus any
+    ``production_per_h``); or a capacity reserve (产能储备: a factory producing
+    ``production_per_h`` from activation, no stock of its own). ``area``: the administrative
+    unit it belongs to, as for settlements."""
 
     area: Area = ""
     tier: Tier = "county"
-    kind: Literal["physical", "contract"] = "physical"
+    kind: Literal["physical", "contract", "capacity"] = "physical"
     stock: dict[str, Quantity] = Field(default_factory=dict)
     trucks: Trucks = Field(default_factory=Trucks)
     activation_delay_h: Hours = 0.0
@@ -279,8 +282,12 @@ class Depot(_Site):
         ):
             raise ValueError(
                 "activation_delay_h, no_show_prob and production_per_h apply only to "
-                "kind: contract"
+                "kind: contract or capacity"
             )
+        if self.kind == "capacity" and (any(self.stock.values()) or not any(
+                self.production_per_h.values())):
+            raise ValueError("kind: capacity (产能储备) produces production_per_h and holds no "
+                             "stock; use kind: contract for a supplier's stock (协议储备)")
         return self
 
 

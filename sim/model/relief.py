@@ -143,7 +143,7 @@ class Relief:
 
     def _depot(self, spec: Depot, seed: int, replication: int) -> DepotState:
         env = self.env
-        contract = spec.kind == "contract"
+        contract = spec.kind != "physical"  # contract or capacity: nothing until activated
         stock = {c: simpy.Container(env, init=0.0 if contract else spec.stock.get(c, 0.0))
                  for c in self.commodities}
         trucks = simpy.Store(env)
