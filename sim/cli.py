@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.errors import ReliefsimError
+from sim.glossary import CLI_LABELS
 
 app = typer.Typer(
     help="reliefsim — disaster relief and rescue simulation on real OSM networks.",
@@ -38,7 +39,21 @@ CACHE_OPTION = Annotated[
 ]
 DEFAULT_CACHE = Path("networks/cache")
 RESULTS_ARG = Annotated[Path, typer.Argument(help="A run or experiment results directory.")]
-LANG_OPTION = Annotated[str, typer.Option(help="zh or en.")]
+
+
+def _check_lang(value: str) -> str:
+    """``--lang`` is checked while parsing: one message and exit 2 before any work."""
+    if value not in CLI_LABELS:
+        message = f"--lang: {value!r} — expected one of {sorted(CLI_LABELS)}"
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(2)
+    return value
+
+
+LANG_OPTION = Annotated[str, typer.Option(
+    "--lang", callback=_check_lang,
+    help="Language of what is printed: zh (as the plans write it) or en.")]
 
 
 def user_errors(func: F) -> F:
@@ -67,6 +82,22 @@ def _warn(warnings: list[str]) -> None:
                           soft_wrap=True)
 
 
+def _t(lang: str, key: str, **values: Any) -> str:
+    """The ``lang`` text of ``key`` in :data:`sim.glossary.CLI_LABELS`, filled with ``values``
+    (escape user text before passing it: the texts are rich markup)."""
+    text = CLI_LABELS[lang][key]
+    return text.format(**values) if values else text
+
+
+def _names(items: Any) -> dict[str, str]:
+    """Display names by id: an item's name, else its id."""
+    return {x.id: x.name or x.id for x in items}
+
+
+def _type_names(scenario: Any) -> dict[str, str]:
+    return _names(scenario.incident_types)
+
+
 def _terminate_as_interrupt() -> None:
     """``kill`` (SIGTERM) ends a command like Ctrl-C: its clean-up runs, nothing is left."""
     def handler(signum: int, frame: Any) -> None:
@@ -89,6 +120,7 @@ def validate(
     schema_only: Annotated[
         bool, typer.Option("--schema-only", help="Check the file only, not against the network.")
     ] = False,
+    lang: LANG_OPTION = "zh",
 ) -> None:
     """Check a scenario (or an experiment, its base and every placement) and its sites
     against the network; warn about what cannot work as meant."""
@@ -102,14 +134,14 @@ def validate(
 
         experiment, spec = load_experiment(scenario)
         configs = configurations(experiment, spec, origin=str(scenario))
-        what = f"experiment {escape(experiment.name)}, {len(configs)} configurations"
+        what = _t(lang, "experiment_what", name=escape(experiment.name), n=len(configs))
         origin = str(scenario.parent / experiment.base)
     else:
         spec, configs = load_scenario(scenario), []
         what = escape(spec.name)
     if schema_only:
         _warn(pre_run_warnings(spec))
-        console.print(f"[green]ok[/] {name}: schema valid ({what})")
+        console.print(_t(lang, "ok_schema", name=name, what=what))
         return
     world = build_world(spec, cache_dir=cache_dir, origin=origin)
     warnings = list(world.warnings)
@@ -118,12 +150,12 @@ def validate(
                                      f"{config.placement!r}")
         warnings += [w for w in placed.warnings if w not in warnings]
     _warn(warnings)
-    print_service_areas(world)
-    console.print(f"[green]ok[/] {name}: {what} — {len(world.sites)} sites on a network of "
-                  f"{world.road.report.n_nodes} nodes")
+    print_service_areas(world, lang)
+    console.print(_t(lang, "ok", name=name, what=what, sites=len(world.sites),
+                     nodes=world.road.report.n_nodes))
 
 
-def print_service_areas(world: Any) -> None:
+def print_service_areas(world: Any, lang: str = "zh") -> None:
     """Which settlements each depot serves as their own (属地), and how that was found."""
     from sim.glossary import label
     from sim.world import service_table
@@ -131,15 +163,20 @@ def print_service_areas(world: Any) -> None:
     rows = service_table(world)
     if rows.empty or not world.scenario.settlements:
         return
-    names = {s.id: s.name or s.id for s in world.scenario.settlements}
-    table = Table(title="服务范围 service areas (属地)", title_justify="left")
-    for col in ("储备库 depot", "层级 tier", "依据 basis", "服务对象 settlements", "人口 people"):
-        table.add_column(col, overflow="fold")
+    names = _names(world.scenario.settlements)
+    kinds = {d.id: d.kind for d in world.scenario.depots}
+    table = Table(title=_t(lang, "service_title"), title_justify="left")
+    for key in ("depot", "tier", "basis", "served", "people"):
+        table.add_column(_t(lang, key), overflow="fold",
+                         justify="right" if key == "people" else "left")
     for r in rows.itertuples():
+        kind = kinds.get(r.depot, "physical")  # 协议储备 / 产能储备 said under the tier
+        tier = escape(label("tier", r.tier, lang)) + (
+            "" if kind == "physical" else f"\n[dim]{escape(label('kind', kind, lang))}[/]")
         table.add_row(escape(r.name or r.depot) + (f"\n[dim]{escape(r.area)}[/]" if r.area else ""),
-                      label("tier", r.tier), label("basis", r.basis),
-                      escape("、".join(names.get(x, x) for x in r.settlements))
-                      or "[dim]–（仅跨区域支援）[/]",
+                      tier, escape(label("basis", r.basis, lang)),
+                      escape(_t(lang, "sep").join(names.get(x, x) for x in r.settlements))
+                      or f"[dim]{_t(lang, 'support_only')}[/]",
                       f"{r.people:,}")
     console.print(table)
 
@@ -157,11 +194,13 @@ def run(
                    ] = None,
     yes: YES_OPTION = False,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+    lang: LANG_OPTION = "zh",
 ) -> None:
     """Run one replication, print targets vs results and write the records."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.files import claim_dir
+    from sim.glossary import label
     from sim.model import POLICIES
     from sim.run import run_replication, save_run
     from sim.scenario import load_scenario
@@ -176,68 +215,102 @@ def run(
     check_workload(estimate(spec), yes=yes, what=f"{scenario} (one replication)")
     world = build_world(spec, cache_dir=cache_dir, origin=str(scenario))
     _warn(world.warnings)
-    with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:.0f}/"
-                  "{task.total:.0f} h"), TimeElapsedColumn(), console=err_console,
-                  transient=True) as bar:
+    hours = _t(lang, "hours")
+    with Progress(TextColumn(_t(lang, "simulating")), BarColumn(),
+                  TextColumn("{task.completed:.0f}/{task.total:.0f} " + hours),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("sim", total=spec.horizon_h)
         result = run_replication(world, seed=seed, policy=policy, explain=True,
                                  progress=lambda now: bar.update(task, completed=now))
     save_run(out, world, result)
-    print_service_areas(world)
-    print_kpis(result.kpis, title=f"{spec.name} — seed {result.seed}, policy {result.policy}")
-    print_shortfalls(result.shortfalls, spec)
+    print_service_areas(world, lang)
+    print_kpis(result.kpis, lang=lang, type_names=_type_names(spec),
+               title=_t(lang, "run_title", scenario=escape(spec.name), seed=result.seed,
+                        policy=escape(label("policy", result.policy, lang))))
+    print_shortfalls(result.shortfalls, spec, lang)
     res = result.resources
-    console.print(
-        f"people affected {res['people_affected']:,.0f} · vehicle-km {res['vehicle_km']:,.1f} · "
-        f"truck utilisation {res['truck_utilisation']:.0%} · stock-outs {res['stockouts']:.0f}")
-    names = {s.id: s.name or s.id for s in spec.settlements}
-    for c in result.records.cutoffs:
-        until = ("never (within horizon)" if c.reopened_h == float("inf")
-                 else f"{c.reopened_h:.2f} h")
-        console.print(f"[yellow]cut off:[/] {escape(names.get(c.settlement, c.settlement))} "
-                      f"from {c.cut_h:.2f} h until {until}")
-    console.print(f"records written to [bold]{escape(str(out))}[/]")
+    util = res["truck_utilisation"]
+    console.print(_t(lang, "resources", people=f"{res['people_affected']:,.0f}",
+                     km=f"{res['vehicle_km']:,.1f}", util="–" if util != util else f"{util:.0%}",
+                     stockouts=f"{res['stockouts']:.0f}"))
+    print_cutoffs(result.records, spec, lang)
+    console.print(_t(lang, "records_written", out=escape(str(out))))
 
 
-def print_shortfalls(rows: Any, scenario: Any) -> None:
+def print_cutoffs(records: Any, scenario: Any, lang: str = "zh") -> None:
+    """Settlements cut off by a road closure: when, until when, and the closures then."""
+    names, closures = _names(scenario.settlements), _names(scenario.disruptions)
+    for c in records.cutoffs:
+        roads = _t(lang, "sep").join(dict.fromkeys(
+            closures.get(r.disruption, r.disruption) for r in records.closures
+            if r.factor == float("inf") and r.start_h <= c.cut_h + 1e-9 < r.end_h))
+        values = {"name": escape(names.get(c.settlement, c.settlement)),
+                  "cut": f"{c.cut_h:.2f}", "until": f"{c.reopened_h:.2f}"}
+        line = _t(lang, "cut_off_end" if c.reopened_h == float("inf") else "cut_off", **values)
+        if roads:
+            line += _t(lang, "closed_roads", roads=escape(roads))
+        console.print(line)
+
+
+def print_shortfalls(rows: Any, scenario: Any, lang: str = "zh") -> None:
     """未达标原因: the binding cause for every settlement × commodity that misses a target."""
     if rows is None or rows.empty:
         return
-    names = {x.id: x.name or x.id for x in [*scenario.settlements, *scenario.commodities]}
-    table = Table(title="未达标原因 why targets fail", title_justify="left")
-    for col in ("安置点 / 物资", "未达标人数", "原因 cause", "说明"):
-        table.add_column(col, overflow="fold", justify="right" if "人数" in col else "left")
+    settlements, commodities = _names(scenario.settlements), _names(scenario.commodities)
+    table = Table(title=_t(lang, "why"), title_justify="left")
+    for key in ("where", "late", "cause", "detail"):
+        table.add_column(_t(lang, key), overflow="fold",
+                         justify="right" if key == "late" else "left")
     for r in rows.itertuples():
-        table.add_row(f"{escape(names[r.settlement])} / {escape(names[r.commodity])}",
-                      f"{r.late:,}", f"{r.cause_zh}\n[dim]{r.cause_en}[/]", escape(r.detail_zh))
+        table.add_row(f"{escape(settlements.get(r.settlement, r.settlement))} / "
+                      f"{escape(commodities.get(r.commodity, r.commodity))}",
+                      f"{r.late:,}", escape(r.cause_zh if lang == "zh" else r.cause_en),
+                      escape(r.detail_zh if lang == "zh" else r.detail_en))
     console.print(table)
 
 
-def print_kpis(items: list[Any], *, title: str) -> None:
-    """The target table: value vs plan target, share within, pass/fail."""
+def print_kpis(items: list[Any], *, title: str, lang: str = "zh",
+               type_names: dict[str, str] | None = None) -> None:
+    """The target table: value vs plan target, share within, pass/fail — by the plans' names
+    of the targets (never their ids)."""
+    from sim.glossary import kpi_label
+
     table = Table(title=title, title_justify="left")
-    table.add_column("指标 target", overflow="fold", min_width=18)
-    for col in ("standard", "n", "mean h", "p95 h", "max h", "within", "结果"):
-        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column(_t(lang, "target"), overflow="fold", min_width=16)
+    # the verdict first: a narrow terminal crops the details, never whether a target is met
+    for key in ("result", "standard", "within", "n", "mean_h", "p95_h", "max_h"):
+        table.add_column(_t(lang, key), justify="right", overflow="fold")
     for k in items:
-        verdict = ("[dim]n/a[/]" if k.passed is None
-                   else "[green]PASS[/]" if k.passed else "[red]FAIL[/]")
-        table.add_row(f"{k.name_zh}\n[dim]{k.kpi}[/]",
-                      f"≤ {k.target:g} {k.unit}\n[dim]≥ {_pct(k.share_required)}[/]",
-                      f"{k.n:,.0f}" + (f"\n[yellow]{k.never:,.0f} never[/]" if k.never else ""),
-                      _fmt(k.mean), _fmt(k.p95), _fmt(k.max),
-                      _pct(k.share_within), verdict)
+        verdict = (f"[dim]{_t(lang, 'na')}[/]" if k.passed is None
+                   else f"[green]{_t(lang, 'pass')}[/]" if k.passed
+                   else f"[red]{_t(lang, 'fail')}[/]")
+        name = kpi_label(k.kpi, lang, type_names=type_names)
+        share = kpi_label(k.kpi, lang, share=True, target_h=k.target, type_names=type_names)
+        never = f"\n[yellow]{_t(lang, 'never_count', n=f'{k.never:,.0f}')}[/]" if k.never else ""
+        table.add_row(f"{escape(name)}\n[dim]{escape(share)}[/]", verdict,
+                      f"{_t(lang, 'at_most_h', h=f'{k.target:g}')}\n"
+                      f"[dim]{_t(lang, 'required', share=_pct(k.share_required))}[/]",
+                      _pct(k.share_within), f"{k.n:,.0f}{never}", _fmt(k.mean, lang),
+                      _fmt(k.p95, lang), _fmt(k.max, lang))
     console.print(table)
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float, lang: str = "zh") -> str:
+    """A time in hours; 'not served by the end' for never (inf)."""
     if x != x:
         return "–"
-    return "∞" if x == float("inf") else f"{x:.2f}"
+    return _t(lang, "never") if x == float("inf") else f"{x:.2f}"
 
 
 def _pct(x: float) -> str:
     return "–" if x != x else f"{x:.1%}"
+
+
+def _range(low: float, high: float, lang: str) -> str:
+    """An interval of times; one dash when there is none."""
+    if low != low and high != high:
+        return "–"
+    return f"{_fmt(low, lang)}–{_fmt(high, lang)}"
 
 
 @app.command()
@@ -261,6 +334,7 @@ def compare(
                                 ] = None,
     yes: YES_OPTION = False,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+    lang: LANG_OPTION = "zh",
 ) -> None:
     """Compare placements, policies and variants over replications (CRN, CIs, P(best))."""
     from rich.progress import (
@@ -285,8 +359,8 @@ def compare(
     out = out or Path("results") / experiment.stem
     check_workload(experiment_workload(spec, base), yes=yes, what=str(experiment))
     _terminate_as_interrupt()
-    columns = (TextColumn("replications"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("ETA"), TimeRemainingColumn())
+    columns = (TextColumn(_t(lang, "replications_bar")), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn(_t(lang, "eta")), TimeRemainingColumn())
     try:
         with Progress(*columns, console=err_console, transient=True) as bar:
             task = bar.add_task("run", total=None)
@@ -299,19 +373,22 @@ def compare(
                           f"{escape(str(out))}; run again with --resume to complete them")
         raise typer.Exit(130) from None
     summary = finish_experiment(run, cache_dir=cache_dir)
-    print_comparison(summary, spec)
+    print_comparison(summary, spec, lang, type_names=_type_names(base))
     if spec.sequential is not None:
         from sim.batch import half_width
 
         reached = half_width(run, run.replications)
-        unit = "" if spec.statistic == "share_within" else " h"
-        met = "met" if reached <= spec.sequential.half_width else "[yellow]not met[/] (maximum)"
-        console.print(f"precision: 95% CI half-width {reached:.4g}{unit} after "
-                      f"{run.replications} replications (goal ≤ {spec.sequential.half_width:g}"
-                      f"{unit}: {met})")
-    console.print(f"results written to [bold]{escape(str(out))}[/] ({run.replications} "
-                  f"replications × "
-                  f"{len(run.configs)} configurations)")
+        goal = spec.sequential.half_width
+
+        def value(x: float, fmt: str) -> str:
+            text = format(x, fmt)
+            return text if spec.statistic == "share_within" else _t(lang, "hours_value", x=text)
+
+        console.print(_t(lang, "precision", reached=value(reached, ".4g"), n=run.replications,
+                         goal=value(goal, "g"),
+                         met=_t(lang, "met" if reached <= goal else "not_met")))
+    console.print(_t(lang, "results_written", out=escape(str(out)), reps=run.replications,
+                     configs=len(run.configs)))
 
 
 def with_precision(spec: Any, precision: float, max_replications: int | None) -> Any:
@@ -326,71 +403,97 @@ def with_precision(spec: Any, precision: float, max_replications: int | None) ->
         half_width=precision, batch=spec.chunk_size, max_replications=most)})
 
 
-def print_comparison(summary: Any, spec: Any) -> None:
-    """The experiment's KPI per configuration (intervals, Δ vs baseline, P(best)), an overview
-    of every target, and which placement best meets the chosen one."""
-    label_cols = [c for c in ("placement", "policy", "variant") if summary[c].nunique() > 1]
-    label_cols = label_cols or ["placement"]
+def print_comparison(summary: Any, spec: Any, lang: str = "zh",
+                     type_names: dict[str, str] | None = None) -> None:
+    """Per variant (and policy), the experiment's KPI for each option: intervals, Δ vs the
+    baseline, P(best) and cost, then which option is best (or which cannot be told apart);
+    an overview of every target after. Options, variants and targets by their names."""
+    from sim.glossary import kpi_label, label, variant_label
 
-    def label(row: Any) -> str:
-        return escape(" / ".join(str(getattr(row, c)) for c in label_cols))
-
+    t = functools.partial(_t, lang)
+    share = spec.statistic == "share_within"
     chosen = summary[summary.kpi == spec.kpi]
-    stat = "share within" if spec.statistic == "share_within" else f"{spec.statistic} h"
-    table = Table(title=f"{spec.kpi} ≤ {chosen.target.iloc[0]:g} h — {stat}, 95% CI, "
-                  f"Δ vs {spec.baseline_name} (paired)", title_justify="left")
+    kpi = kpi_label(spec.kpi, lang, type_names=type_names)
+    within = kpi_label(spec.kpi, lang, share=True, target_h=chosen.target.iloc[0],
+                       type_names=type_names)
+    stat = within if share else t("stat_mean" if spec.statistic == "mean" else "stat_p95",
+                                  kpi=kpi)
+    policies = summary.policy.nunique() > 1
     costed = bool((chosen.cost_wan > 0).any())
-    for col in (" / ".join(label_cols), "within", "mean h", "pass", "Δ", "P(best)",
-                *(("cost 万元", "万元/gain") if costed else ())):
-        table.add_column(col, justify="left" if col.startswith(label_cols[0]) else "right",
-                         overflow="fold")
-    gain = "pt" if spec.statistic == "share_within" else "h"
-    for r in chosen.itertuples():
-        costs = ((f"{r.cost_wan:,.0f}" + ("\n[green]Pareto[/]" if r.pareto else ""),
-                  "–" if r.cost_per_gain_wan != r.cost_per_gain_wan
-                  else f"{r.cost_per_gain_wan:,.1f}/{gain}") if costed else ())
-        table.add_row(label(r) + ("\n[green]≈ best[/]" if r.same_as_best else ""),
-                      f"{_pct(r.share_within)}\n[dim]{_pct(r.share_ci_low)}–"
-                      f"{_pct(r.share_ci_high)}[/]",
-                      f"{_fmt(r.mean)}\n[dim]{_fmt(r.ci_low)}–{_fmt(r.ci_high)}[/]",
-                      _pct(r.pass_rate),
-                      f"{_signed(r.diff_mean, spec.statistic)}\n[dim]"
-                      f"{_signed(r.diff_ci_low, spec.statistic)}…"
-                      f"{_signed(r.diff_ci_high, spec.statistic)}[/]",
-                      _pct(r.p_best), *costs)
-    console.print(table)
-    if costed:
-        for (policy, variant), rows in chosen.groupby(["policy", "variant"], sort=False):
-            front = ", ".join(f"{p} ({c:,.0f} 万元)" for p, c in
-                              rows[rows.pareto].sort_values("cost_wan")[["placement",
-                                                                         "cost_wan"]].values)
-            console.print(f"[bold]Pareto front[/] ({escape(policy)}/{escape(variant)}, cost vs "
-                          f"{stat}): {escape(front)}")
-    overview = Table(title="share within target, all targets", title_justify="left")
-    overview.add_column(" / ".join(label_cols), overflow="fold")
-    measured = [k for k, rows in summary.groupby("kpi", sort=False) if rows.n.max() > 0]
-    for kpi in measured:
-        overview.add_column(f"{kpi}\n≤ {summary[summary.kpi == kpi].target.iloc[0]:g} h",
-                            justify="right", overflow="fold")
-    for _, rows in summary.groupby("config", sort=False):
-        by_kpi = rows.set_index("kpi")
-        overview.add_row(label(rows.iloc[0]),
-                         *[_pct(by_kpi.loc[k, "share_within"]) for k in measured])
-    console.print(overview)
-    for (policy, variant), rows in chosen.groupby(["policy", "variant"], sort=False):
-        best = rows.sort_values("p_best", ascending=False).iloc[0]
+    order = {p.name: i for i, p in enumerate(spec.placements)}
+
+    def in_order(rows: Any) -> Any:  # the experiment's order of options in every block
+        return rows.sort_values("placement", key=lambda x: x.map(order), kind="stable")
+
+    def where(variant: str, policy: str) -> str:
+        text = escape(variant_label(variant, lang))
+        return text + (t("policy_suffix", policy=escape(label("policy", policy, lang)))
+                       if policies else "")
+
+    for (variant, policy), rows in chosen.groupby(["variant", "policy"], sort=False):
+        table = Table(title=t("variant_title", where=where(variant, policy), stat=escape(stat),
+                              baseline=escape(spec.baseline_name)), title_justify="left")
+        heads = [t("option"), within, t("mean_h"), t("pass_rate"),
+                 t("diff" if share else "diff_h"), t("p_best")]
+        if costed:
+            heads += [t("cost"), t("per_point" if share else "per_hour")]
+        for i, head in enumerate(heads):
+            table.add_column(escape(head), justify="left" if i == 0 else "right",
+                             overflow="fold")
+        for r in in_order(rows).itertuples():
+            costs = ((f"{r.cost_wan:,.0f}" + (f"\n[green]{t('pareto')}[/]" if r.pareto else ""),
+                      "–" if r.cost_per_gain_wan != r.cost_per_gain_wan
+                      else f"{r.cost_per_gain_wan:,.1f}") if costed else ())
+            table.add_row(escape(r.placement) + (f"\n[green]{t('tie')}[/]"
+                                                 if r.same_as_best else ""),
+                          f"{_pct(r.share_within)}\n[dim]{_pct(r.share_ci_low)}–"
+                          f"{_pct(r.share_ci_high)}[/]",
+                          f"{_fmt(r.mean, lang)}\n[dim]{_range(r.ci_low, r.ci_high, lang)}[/]",
+                          _pct(r.pass_rate),
+                          f"{_signed(r.diff_mean, spec.statistic)}\n[dim]"
+                          f"{_signed(r.diff_ci_low, spec.statistic)}…"
+                          f"{_signed(r.diff_ci_high, spec.statistic)}[/]",
+                          _pct(r.p_best), *costs)
+        console.print(table)
         tied = [r.placement for r in rows.itertuples() if r.same_as_best]
         if len(tied) > 1:  # no order among options the replications cannot tell apart
-            console.print(
-                f"[bold]best for {spec.kpi}[/] ({escape(policy)}/{escape(variant)}): "
-                "indistinguishable "
-                f"(paired differences not significant): [bold]{escape(', '.join(tied))}[/]")
-            continue
-        console.print(
-            f"[bold]best for {spec.kpi}[/] ({escape(policy)}/{escape(variant)}): "
-            f"[bold]{escape(best.placement)}[/] — "
-            f"P(best) {_pct(best.p_best)}; share within {best.target:g} h "
-            f"{_pct(best.share_within)} [{_pct(best.share_ci_low)}, {_pct(best.share_ci_high)}]")
+            console.print(t("tied", kpi=escape(kpi), where=where(variant, policy),
+                            names=escape(t("sep").join(tied))))
+        elif len(rows):
+            best = rows.sort_values("p_best", ascending=False).iloc[0]
+            console.print(t("best", kpi=escape(kpi), where=where(variant, policy),
+                            name=escape(best.placement), p=_pct(best.p_best),
+                            within=escape(kpi_label(spec.kpi, lang, share=True,
+                                                    target_h=best.target,
+                                                    type_names=type_names)),
+                            share=_pct(best.share_within), low=_pct(best.share_ci_low),
+                            high=_pct(best.share_ci_high)))
+        if costed:
+            front = t("sep").join(t("pareto_item", name=p, cost=f"{c:,.0f}") for p, c in
+                                  rows[rows.pareto].sort_values("cost_wan")[
+                                      ["placement", "cost_wan"]].values)
+            console.print(t("pareto_line", where=where(variant, policy), stat=escape(stat),
+                            front=escape(front)))
+    measured = [k for k, rows in summary.groupby("kpi", sort=False) if rows.n.max() > 0]
+    overview = Table(title=t("overview"), title_justify="left")
+    keys = ["variant", *(["policy"] if policies else []), "option"]
+    for key in keys:
+        overview.add_column(t(key), overflow="fold")
+    for k in measured:
+        overview.add_column(escape(kpi_label(k, lang, share=True, type_names=type_names,
+                                             target_h=summary[summary.kpi == k].target.iloc[0])),
+                            justify="right", overflow="fold")
+    groups = summary.groupby(["variant", "policy"], sort=False)
+    for i, ((variant, policy), group) in enumerate(groups):
+        if i:
+            overview.add_section()
+        for placement, rows in in_order(group).groupby("placement", sort=False):
+            by_kpi = rows.set_index("kpi")
+            cells = {"variant": variant_label(variant, lang),
+                     "policy": label("policy", policy, lang), "option": placement}
+            overview.add_row(*[escape(cells[key]) for key in keys],
+                             *[_pct(by_kpi.loc[k, "share_within"]) for k in measured])
+    console.print(overview)
 
 
 def _signed(x: float, statistic: str) -> str:
@@ -423,16 +526,15 @@ def sensitivity(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from sim.experiment import load_experiment
-    from sim.figures import LABELS, save_figure, sensitivity_bars
+    from sim.figures import save_figure, sensitivity_bars
     from sim.files import claim_dir, publish_dir
+    from sim.glossary import kpi_label
     from sim.sensitivity import METHODS
     from sim.sensitivity import sensitivity as analyse
     from sim.workload import check_workload, estimate
 
     if method not in METHODS:
         raise ReliefsimError(f"--method: {method!r} — expected one of {list(METHODS)}")
-    if lang not in LABELS:
-        raise ReliefsimError(f"--lang: {lang!r} — expected one of {sorted(LABELS)}")
     spec, base = load_experiment(experiment)
     out = out or Path("results") / f"{experiment.stem}-sensitivity"
     claim_dir(out, "sensitivity")
@@ -441,7 +543,7 @@ def sensitivity(
         (1 << max(0, samples - 1).bit_length()) * (d + 2))
     check_workload(replace(estimate(base), runs=points * replications), yes=yes,
                    what=f"{experiment} ({points} points × {replications} replications)")
-    with Progress(TextColumn("sensitivity"), BarColumn(), MofNCompleteColumn(),
+    with Progress(TextColumn(_t(lang, "sensitivity_bar")), BarColumn(), MofNCompleteColumn(),
                   console=err_console, transient=True) as bar:
         task = bar.add_task("s", total=points * replications)
         result = analyse(spec, base, method=method, samples=samples, replications=replications,
@@ -456,20 +558,24 @@ def sensitivity(
                         f"sensitivity_{kpi}", ("png", "svg"))
     chosen = result.indices[result.indices.kpi == spec.kpi]
     main = "mu_star" if method == "morris" else "ST"
-    table = Table(title=f"{spec.kpi}: {method} ({len(result.sample)} points × {replications} "
-                  "replications), 95% CI", title_justify="left")
-    for col in ("factor", *(("μ*", "σ") if method == "morris" else ("S1", "ST"))):
-        table.add_column(col, justify="left" if col == "factor" else "right", overflow="fold")
+    indices = ("mu_star", "sigma") if method == "morris" else ("S1", "ST")
+    table = Table(title=_t(lang, "sensitivity_title",
+                           kpi=escape(kpi_label(spec.kpi, lang, type_names=_type_names(base))),
+                           method=_t(lang, method), points=len(result.sample),
+                           reps=replications), title_justify="left")
+    for key in ("factor", *indices):
+        table.add_column(_t(lang, key), justify="left" if key == "factor" else "right",
+                         overflow="fold")
     wide = chosen.pivot_table(index="factor", columns="index", values=["value", "conf"],
                               dropna=False, sort=False)
     for factor in wide.sort_values(("value", main), ascending=False).index:
         cells = []
-        for index in (("mu_star", "sigma") if method == "morris" else ("S1", "ST")):
+        for index in indices:
             value, conf = wide.loc[factor, ("value", index)], wide.loc[factor, ("conf", index)]
             cells.append(f"{value:.3f}" + ("" if conf != conf else f" ± {conf:.3f}"))
         table.add_row(escape(str(factor)), *cells)
     console.print(table)
-    console.print(f"indices, sample and figures written to [bold]{escape(str(out))}[/]")
+    console.print(_t(lang, "sensitivity_written", out=escape(str(out))))
 
 
 @app.command()
@@ -488,6 +594,7 @@ def optimize(
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run.")] = False,
     yes: YES_OPTION = False,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+    lang: LANG_OPTION = "zh",
 ) -> None:
     """Choose depot sites with a location model, then verify the top K by simulation."""
     import pandas as pd
@@ -496,6 +603,7 @@ def optimize(
     from sim.compare import finish_experiment
     from sim.experiment import experiment_workload, load_experiment
     from sim.files import claim_dir, register
+    from sim.glossary import kpi_label
     from sim.optimize import (
         MODELS,
         candidate_sites,
@@ -529,8 +637,8 @@ def optimize(
     verify = verification_experiment(spec, base, candidates, solutions)
     out.mkdir(parents=True, exist_ok=True)
     register(out, [], "optimize")  # ours from now on: the simulation goes inside
-    with err_console.status(f"simulating {len(verify.placements)} placements × "
-                            f"{verify.replications} replications"):
+    with err_console.status(_t(lang, "optimize_status", n=len(verify.placements),
+                               reps=verify.replications)):
         run = run_experiment(verify, base, out / "simulation", workers=workers, resume=resume,
                              cache_dir=cache_dir)
         summary = finish_experiment(run, cache_dir=cache_dir)
@@ -544,27 +652,34 @@ def optimize(
     write_tables(out, {"ranking": ranking, "static": static, "excluded": excluded},
                  kind="optimize")
     write_sites_geojson(out / "sites.geojson", solutions, candidates)
-    table = Table(title=f"{model} (p = {p}, standard {standard:g} h, {len(candidates.names)} "
-                  f"sites) vs simulation ({spec.kpi}, {verify.replications} replications)",
-                  title_justify="left")
+    types = _type_names(base)
+    within = kpi_label(spec.kpi, lang, share=True, target_h=chosen.target.iloc[0],
+                       type_names=types)
+    table = Table(title=_t(lang, "optimize_title", model=_t(lang, f"model_{model}"), p=p,
+                           standard=f"{standard:g}", sites=len(candidates.names),
+                           kpi=escape(kpi_label(spec.kpi, lang, type_names=types)),
+                           reps=verify.replications), title_justify="left")
     costed = bool((ranking.cost_wan > 0).any())
-    for col in ("static", "new site(s)", "objective", "gap", "simulated within [95% CI]",
-                "P(best)", "sim rank", *(("cost 万元", "万元/pt") if costed else ())):
-        table.add_column(col, overflow="fold")
+    heads = [_t(lang, "static_rank"), _t(lang, "new_sites"), _t(lang, "objective"),
+             _t(lang, "gap"), _t(lang, "simulated_ci", within=within), _t(lang, "p_best"),
+             _t(lang, "sim_rank"), *((_t(lang, "cost"), _t(lang, "per_point")) if costed else ())]
+    for head in heads:
+        table.add_column(escape(head), overflow="fold")
     for r in ranking.itertuples():
-        costs = ((f"{r.cost_wan:,.0f}" + (" (Pareto)" if r.pareto else ""),
+        costs = ((f"{r.cost_wan:,.0f}" + (f" ({_t(lang, 'pareto')})" if r.pareto else ""),
                   "–" if r.cost_per_gain_wan != r.cost_per_gain_wan
                   else f"{r.cost_per_gain_wan:,.1f}") if costed else ())
-        table.add_row(str(r.static_rank), escape(r.sites), f"{r.objective:,.3g}",
-                      f"{r.gap:.1%}",
+        table.add_row(str(r.static_rank),
+                      escape(r.sites),
+                      f"{r.objective:,.3g}", f"{r.gap:.1%}",
                       f"{_pct(r.share_within)} [{_pct(r.share_ci_low)}, {_pct(r.share_ci_high)}]",
                       _pct(r.p_best), f"{r.simulated_rank:.0f}", *costs)
     console.print(table)
     base_row = chosen.loc["current"]
-    console.print(f"current layout: within {_pct(base_row.share_within)} "
-                  f"[{_pct(base_row.share_ci_low)}, {_pct(base_row.share_ci_high)}]")
-    console.print(f"results written to [bold]{escape(str(out))}[/] (ranking.csv, sites.geojson, "
-                  "simulation/)")
+    console.print(_t(lang, "current_layout", within=escape(within),
+                     share=_pct(base_row.share_within), low=_pct(base_row.share_ci_low),
+                     high=_pct(base_row.share_ci_high)))
+    console.print(_t(lang, "optimize_written", out=escape(str(out))))
 
 
 @app.command("validate-model")
@@ -572,26 +687,32 @@ def optimize(
 def validate_model(
     quick: Annotated[bool, typer.Option("--quick", help="Shorter runs, wider bounds.")] = False,
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+    lang: LANG_OPTION = "zh",
 ) -> None:
     """Check the model against queueing theory, networkx routing and its own invariants."""
     from sim.validation import run_checks
 
-    with err_console.status("validating") as status:
+    busy = _t(lang, "validating")
+    with err_console.status(busy) as status:
         checks = run_checks(quick=quick, cache_dir=cache_dir,
-                            progress=lambda stage: status.update(f"validating: {stage}"))
-    table = Table(title="How we know the numbers are right", title_justify="left")
-    for col in ("check", "theory", "simulated", "99% CI", "result"):
-        table.add_column(col, justify="left" if col == "check" else "right", overflow="fold")
+                            progress=lambda stage: status.update(f"{busy}: {stage}"))
+    table = Table(title=_t(lang, "checks_title"), title_justify="left")
+    for key in ("check", "theory", "simulated", "ci99", "result"):
+        table.add_column(_t(lang, key), justify="left" if key == "check" else "right",
+                         overflow="fold")
     for c in checks:
-        ci = "exact" if c.ci_low != c.ci_low else f"[{c.ci_low:.4g}, {c.ci_high:.4g}]"
-        table.add_row(f"{c.name}\n[dim]{c.note}[/]" if c.note else c.name, f"{c.theory:.4g}",
-                      f"{c.simulated:.4g}", ci, "[green]PASS[/]" if c.passed else "[red]FAIL[/]")
+        ci = _t(lang, "exact") if c.ci_low != c.ci_low else f"[{c.ci_low:.4g}, {c.ci_high:.4g}]"
+        name = escape(c.name) + (f"\n[dim]{escape(c.note)}[/]" if c.note else "")
+        table.add_row(name, f"{c.theory:.4g}", f"{c.simulated:.4g}", ci,
+                      f"[green]{_t(lang, 'check_pass')}[/]" if c.passed
+                      else f"[red]{_t(lang, 'check_fail')}[/]")
     console.print(table)
     failed = [c.name for c in checks if not c.passed]
     if failed:
-        err_console.print(f"[red]{len(failed)} check(s) failed:[/] {', '.join(failed)}")
+        err_console.print(_t(lang, "checks_failed", n=len(failed),
+                             names=escape(", ".join(failed))))
         raise typer.Exit(1)
-    console.print(f"[green]all {len(checks)} checks passed[/]")
+    console.print(_t(lang, "checks_passed", n=len(checks)))
 
 
 @app.command()
@@ -723,6 +844,7 @@ def network_info(
         help="Scenario YAML, or a network source (.osm/.osm.pbf/.graphml, builtin:helsinki, "
              "place:NAME, bbox:W,S,E,N).")],
     cache_dir: CACHE_OPTION = DEFAULT_CACHE,
+    lang: LANG_OPTION = "zh",
 ) -> None:
     """Nodes, edges, dropped components, bbox, speeds and unreachable sites of a network."""
     from sim.network import load_network
@@ -733,42 +855,50 @@ def network_info(
 
         spec = load_scenario(source)
         world = build_world(spec, cache_dir=cache_dir, origin=source)
-        _print_report(world.road.report)
-        _print_sites(world)
+        _print_report(world.road.report, lang)
+        _print_sites(world, lang)
         if world.water is not None:
-            _print_report(world.water.report)
+            _print_report(world.water.report, lang)
         _warn(world.warnings)
         return
-    _print_report(load_network(source, cache_dir=cache_dir).report)
+    _print_report(load_network(source, cache_dir=cache_dir).report, lang)
 
 
-def _print_report(report: Any) -> None:
+def _print_report(report: Any, lang: str = "zh") -> None:
     west, south, east, north = report.bbox
-    table = Table(title=f"{report.kind} network: {report.source}", show_header=False)
-    table.add_row("nodes", f"{report.n_nodes:,}")
-    table.add_row("edges", f"{report.n_edges:,}")
-    table.add_row("dropped (not in largest strongly connected component)",
-                  f"{report.dropped_nodes:,} nodes in {report.dropped_components:,} components")
-    table.add_row("bbox (W, S, E, N)", f"{west:.5f}, {south:.5f}, {east:.5f}, {north:.5f}")
-    table.add_row("edges with a maxspeed tag", f"{report.maxspeed_share:.0%}")
-    table.add_row("cache", "hit" if report.cache_hit else "miss (prepared and saved)")
+    table = Table(title=_t(lang, "network_title", kind=_t(lang, f"network_{report.kind}"),
+                           source=escape(str(report.source))), show_header=False)
+    table.add_row(_t(lang, "nodes"), f"{report.n_nodes:,}")
+    table.add_row(_t(lang, "edges"), f"{report.n_edges:,}")
+    table.add_row(_t(lang, "dropped"), _t(lang, "dropped_value",
+                                          nodes=f"{report.dropped_nodes:,}",
+                                          components=f"{report.dropped_components:,}"))
+    table.add_row(_t(lang, "bbox"), f"{west:.5f}, {south:.5f}, {east:.5f}, {north:.5f}")
+    table.add_row(_t(lang, "maxspeed"), f"{report.maxspeed_share:.0%}")
+    table.add_row(_t(lang, "cache"), _t(lang, "cache_hit" if report.cache_hit else "cache_miss"))
     console.print(table)
-    speeds = Table(title="speeds by class")
-    for col in ("class", "edges", "km", "km/h"):
-        speeds.add_column(col, justify="right" if col != "class" else "left")
+    speeds = Table(title=_t(lang, "speeds_title"))
+    for key in ("road_class", "edge_count", "km", "kmh"):
+        speeds.add_column(_t(lang, key), justify="left" if key == "road_class" else "right")
     for row in report.speeds:
-        speeds.add_row(row.highway, f"{row.edges:,}", f"{row.km:,.1f}", f"{row.kmh:.0f}")
+        speeds.add_row(escape(row.highway), f"{row.edges:,}", f"{row.km:,.1f}", f"{row.kmh:.0f}")
     console.print(speeds)
 
 
-def _print_sites(world: Any) -> None:
-    table = Table(title="sites")
-    for col in ("site", "kind", "snap m", "reachable from all depots", "reaches all"):
-        table.add_column(col)
+def _print_sites(world: Any, lang: str = "zh") -> None:
+    from sim.scenario import SITE_FIELDS
+
+    names: dict[str, str] = {}
+    for field_name, _ in SITE_FIELDS:
+        names.update(_names(getattr(world.scenario, field_name)))
+    table = Table(title=_t(lang, "sites_title"))
+    for key in ("site", "kind", "snap_m", "reachable_in", "reachable_out"):
+        table.add_column(_t(lang, key), overflow="fold")
     for site in world.sites.values():
-        table.add_row(site.id, site.kind, f"{site.snap_m:.0f}",
-                      "yes" if site.reachable_in else "[red]no[/]",
-                      "yes" if site.reachable_out else "[red]no[/]")
+        table.add_row(escape(names.get(site.id, site.id)), _t(lang, f"kind_{site.kind}"),
+                      f"{site.snap_m:.0f}",
+                      _t(lang, "yes") if site.reachable_in else f"[red]{_t(lang, 'no')}[/]",
+                      _t(lang, "yes") if site.reachable_out else f"[red]{_t(lang, 'no')}[/]")
     console.print(table)
 
 
