@@ -246,7 +246,7 @@ REPORT_TEXT: dict[str, dict[str, str]] = {
         "experiment": "比较试验", "tier": "层级", "kind": "类型", "stock": "储备",
         "trucks": "车辆", "generated": "生成时间", "policy_plan": "先近后远、先主后次、满足急需",
         "pass_rate": "各次重复达标比例", "hours": "小时",
-        "why": "未达标原因", "settlement": "安置点", "commodity": "物资", "late": "未达标人数",
+        "why": "未达标原因", "settlement": "受灾点", "commodity": "物资", "late": "未达标人数",
         "cause": "原因", "detail": "说明", "service": "储备库服务范围（属地）",
         "basis": "划分依据", "served": "服务对象", "people": "人口",
         "precision": "所选指标95%置信区间半宽（达到的精度）", "goal": "要求",
@@ -572,7 +572,7 @@ CLI_LABELS: dict[str, dict[str, str]] = {
         # run
         "simulating": "模拟中", "run_title": "{scenario} — 随机种子 {seed}，调度规则：{policy}",
         "n": "人数/\n事件数", "mean_h": "平均\n（小时）", "p95_h": "95%分位\n（小时）",
-        "max_h": "最大\n（小时）", "where": "安置点 / 物资",
+        "max_h": "最大\n（小时）", "where": "受灾点 / 物资",
         "resources": "受灾人口 {people} · 车辆行驶里程 {km} 公里 · 车辆利用率 {util} · "
                      "库存耗尽 {stockouts} 项",
         "cut_off": "[yellow]交通中断：[/]{name}，第{cut}小时至第{until}小时",

@@ -15,6 +15,7 @@ import base64
 import html
 import json
 import math
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -476,8 +477,12 @@ def _html_cell(cell: Cell, t: dict[str, str]) -> str:
     return f'<td><span class="{kind}">{_e(t[kind])}</span></td>'
 
 
+NUMERIC = re.compile(r"^[\d\s+\-–.,%\[\]]+$")
+"""A cell that is only numbers (and their interval, sign, % and separators): right-aligned."""
+
+
 def _numeric(text: str) -> bool:
-    return bool(text) and (text[0].isdigit() or text[0] in "+-–≤≥±")
+    return bool(NUMERIC.match(text))
 
 
 def _html_block(block: Block, t: dict[str, str]) -> str:

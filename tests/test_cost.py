@@ -76,7 +76,7 @@ def test_compare_reports_cost_per_gain_and_the_front(tmp_path: Path) -> None:
     if gain > 0:
         assert rows.loc["central", "cost_per_gain_wan"] == pytest.approx(110 / gain)
         assert rows.loc["central", "pareto"]
-    assert "Pareto front" in result.output
+    assert "帕累托前沿" in result.output
     figures = CliRunner().invoke(app, ["figures", str(out), "--out", str(tmp_path / "f"),
                                        "--format", "png"])
     assert figures.exit_code == 0 and (tmp_path / "f" / "pareto.png").exists()

@@ -251,7 +251,8 @@ def test_compare_precision_from_the_command_line(tmp_path: Path, cache_dir: Path
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [
         "compare", str(path), "--out", str(out), "--precision", "1e-6",
-        "--max-replications", "6", "--cache-dir", str(cache_dir)], env={"COLUMNS": "200"})
+        "--max-replications", "6", "--cache-dir", str(cache_dir), "--lang", "en"],
+        env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["replications"] == 6  # never that precise: stopped at the maximum

@@ -132,9 +132,10 @@ def test_compare_prints_hazards_and_ties(tmp_path: Path) -> None:
                      {"name": "罕遇", "annual_exceedance": 0.01, "set": {"people_scale": 2}}]},
         allow_unicode=True), "utf-8")
     result = CliRunner().invoke(app, ["compare", str(tmp_path / "exp.yaml"), "--out",
-                                      str(tmp_path / "out")], env={"COLUMNS": "200"})
+                                      str(tmp_path / "out"), "--lang", "en"],
+                                     env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "current / expected" in result.output
+    assert "Variant: expected (weighted by annual exceedance)" in result.output
     assert "indistinguishable (paired differences not significant): current, twin" in (
         result.output.replace("\n", " "))
 

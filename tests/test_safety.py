@@ -257,7 +257,7 @@ def test_the_shipped_scenarios_warn_only_about_what_they_mean(cache: str) -> Non
         found = [line for line in result.output.replace("\n", " ").split("warning: ")[1:]]
         assert [f"warning: {w.split(' ok ')[0].split('服务范围')[0].strip()}"
                 for w in found] == warnings, name
-        assert "服务范围 service areas" in result.output
+        assert "服务范围（属地）" in result.output
 
 
 # -- work beyond the limits needs --yes -------------------------------------------------------
