@@ -525,10 +525,11 @@ def sensitivity(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from sim import __version__
     from sim.experiment import load_experiment
-    from sim.figures import save_figure, sensitivity_bars
+    from sim.figures import caption, save_figure, sensitivity_bars
     from sim.files import claim_dir, publish_dir
-    from sim.glossary import kpi_label
+    from sim.glossary import METHOD_NAMES, kpi_label, source_line
     from sim.sensitivity import METHODS
     from sim.sensitivity import sensitivity as analyse
     from sim.workload import check_workload, estimate
@@ -553,9 +554,14 @@ def sensitivity(
     with publish_dir(out, "sensitivity") as tmp:
         result.indices.to_csv(tmp / "sensitivity.csv", index=False, encoding="utf-8-sig")
         result.sample.to_csv(tmp / "sample.csv", index=False, encoding="utf-8-sig")
-        for kpi in dict.fromkeys(result.indices.kpi):
+        source = source_line(lang, scenario=base.name, version=__version__,
+                             replications=replications)
+        for number, kpi in enumerate(dict.fromkeys(result.indices.kpi), start=1):
+            text = caption("sensitivity_indices", lang, method=METHOD_NAMES[method][lang],
+                           kpi=kpi_label(kpi, lang, share=True, target_h=base.kpi_target(kpi)))
             save_figure(sensitivity_bars(result.indices, kpi, method, lang), tmp,
-                        f"sensitivity_{kpi}", ("png", "svg"))
+                        f"sensitivity_{kpi}", ("png", "svg", "pdf"), number=number,
+                        text=text, source=source, lang=lang)
     chosen = result.indices[result.indices.kpi == spec.kpi]
     main = "mu_star" if method == "morris" else "ST"
     indices = ("mu_star", "sigma") if method == "morris" else ("S1", "ST")

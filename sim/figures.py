@@ -11,7 +11,6 @@ as 小时. The CJK font installs with the package (see :mod:`sim.fonts`).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,62 +159,6 @@ def arrival_times(incidents: pd.DataFrame, scenario: Scenario, lang: str) -> Any
                         color="#d62728", xytext=(3, 0), textcoords="offset points")
     ax.set_yticks(range(len(types)), [k.name or k.id for k in types])
     ax.set(xlabel=t["arrival_h"])
-    return fig
-
-
-def relief_map(world: Any, relief: pd.DataFrame, closed_edges: np.ndarray, lang: str) -> Any:
-    """Roads, closed roads, depots by tier, bases, settlements by relief time, and dashed
-    lines from each settlement to the depot of its own lowest tier (its service area)."""
-    from matplotlib.collections import LineCollection
-
-    plt, t = _plt(), LABELS[lang]
-    net, scenario = world.road, world.scenario
-    segments = np.stack([np.column_stack([net.lon[net.edge_u], net.lat[net.edge_u]]),
-                         np.column_stack([net.lon[net.edge_v], net.lat[net.edge_v]])], axis=1)
-    fig, ax = plt.subplots(figsize=(8, 7))
-    ax.add_collection(LineCollection(segments, colors="#b0b0b0", linewidths=0.6, zorder=1))
-    if len(closed_edges):
-        ax.add_collection(LineCollection(segments[closed_edges], colors="#d62728",
-                                         linewidths=2.0, zorder=2, label=t["closed"]))
-    service = getattr(world, "service", None)
-    drawn = False
-    for s in scenario.settlements:  # each settlement to its own depot of its first tier
-        tier = service.first_tier(s.id) if service is not None else None
-        for depot in (service.owners[s.id][tier] if tier else ()):
-            a, b = world.sites[s.id], world.sites[depot]
-            ax.plot([a.lon, b.lon], [a.lat, b.lat], ls="--", lw=0.9, c=TIER_COLOURS[tier],
-                    alpha=0.8, zorder=3, label=None if drawn else t["service"])
-            drawn = True
-    targets = scenario.targets
-    worst = relief.groupby("settlement").initial_h.max()
-    for s in scenario.settlements:
-        site, late = world.sites[s.id], float(worst.get(s.id, math.inf))
-        colour = ("#2ca02c" if late <= targets.initial_relief_h else
-                  "#ff7f0e" if math.isfinite(late) else "#d62728")
-        ax.scatter(site.lon, site.lat, s=20 + 300 * s.people / max(
-            p.people for p in scenario.settlements), c=colour, alpha=0.7, edgecolors="k",
-            zorder=4)
-        ax.annotate(s.name or s.id, (site.lon, site.lat), fontsize=7, xytext=(4, 4),
-                    textcoords="offset points", zorder=6)
-    for tier in TIERS:
-        depots = [world.sites[d.id] for d in scenario.depots if d.tier == tier]
-        if depots:
-            ax.scatter([d.lon for d in depots], [d.lat for d in depots], marker="s", s=90,
-                       c=TIER_COLOURS[tier], edgecolors="k", zorder=5,
-                       label=label("tier", tier, lang))
-    for field, marker, colour in (("team_bases", "^", "#17becf"),
-                                  ("water_stations", "v", "#1f3f8f"),
-                                  ("helipads", "P", "#e377c2")):
-        items = [world.sites[x.id] for x in getattr(scenario, field)]
-        if items:
-            ax.scatter([x.lon for x in items], [x.lat for x in items], marker=marker, s=70,
-                       c=colour, edgecolors="k", zorder=5, label=t[field.rstrip("s")])
-    for key, colour in (("ok", "#2ca02c"), ("late", "#ff7f0e"), ("never", "#d62728")):
-        ax.scatter([], [], c=colour, s=40, label=f"{t['settlement']}: {t[key]}")
-    ax.autoscale()
-    ax.set_aspect(1 / math.cos(math.radians(float(np.mean(net.lat)))))
-    ax.set(xlabel=t["lon"], ylabel=t["lat"])
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     return fig
 
 
@@ -420,6 +363,7 @@ def _closed_edges(world: Any, summary: dict[str, Any]) -> np.ndarray:
 def run_plates(run_dir: Path, *, lang: str, cache_dir: Path | None, prefix: str = ""
                ) -> list[Plate]:
     """The figures of one run: map, relief ECDF, arrivals, time line."""
+    from sim.maps import relief_map
     from sim.world import build_world
 
     summary, scenario, tables = read_run(run_dir)

@@ -6,27 +6,28 @@ theirs; issue #18 moves them here)."""
 from __future__ import annotations
 
 __all__ = [
+    "CAPTIONS",
     "CAUSES",
     "CAUSE_DETAILS",
-    "FIGURE_LABELS",
     "CLI_LABELS",
+    "FIGURE_LABELS",
     "KIND_LABELS",
+    "KPI_LABELS",
+    "LIMITS",
     "MAP_LABELS",
-    "WEB_LABELS",
+    "METHOD",
+    "METHOD_NAMES",
+    "POLICY_NAMES",
     "REPORT_TEXT",
     "SERVICE_BASIS",
+    "SOURCES",
     "TIER_LABELS",
     "TIER_NAMES",
-    "CAPTIONS",
-    "LIMITS",
-    "METHOD",
-    "SOURCES",
-    "KPI_LABELS",
-    "POLICY_NAMES",
+    "WEB_LABELS",
     "kpi_label",
+    "label",
     "source_line",
     "variant_label",
-    "label",
 ]
 
 TIER_NAMES: dict[str, tuple[str, str]] = {
@@ -91,7 +92,8 @@ KPI_LABELS: dict[str, tuple[str, str, str, str]] = {
     "fires_out_24h": ("森林火灾24小时扑灭率", "forest fires out within 24 h",
                       "{h}小时内扑灭的森林火灾比例", "share of forest fires out within {h} h"),
     "_arrival": ("{name}现场到达时间", "on-scene arrival, {name}",
-                 "{h}小时内到达现场的{name}事件比例", "share of {name} incidents reached within {h} h"),
+                 "{h}小时内到达现场的{name}事件比例",
+                 "share of {name} incidents reached within {h} h"),
 }
 """Per plan target (KPI id): its name and the name of its share within target, zh and en
 (``_arrival``: an incident type's own target, ``<type>_arrival``)."""
@@ -158,6 +160,12 @@ CAPTIONS: dict[str, tuple[str, str]] = {
 """Figure captions (numbered 图1, 图2 … / Figure 1 … where they are placed)."""
 
 
+METHOD_NAMES: dict[str, dict[str, str]] = {
+    "morris": {"zh": "Morris筛选法", "en": "Morris screening"},
+    "sobol": {"zh": "Sobol'方差分解", "en": "Sobol' variance decomposition"},
+}
+
+
 def source_line(lang: str, *, scenario: str, version: str, replications: int | None = None,
                 seed: int | None = None) -> str:
     """The source line under a figure or table: what computed it, on which data."""
@@ -210,7 +218,8 @@ FIGURE_LABELS: dict[str, dict[str, str]] = {
         "figure": "图{n}", "mean_h": "平均时间（小时）",
     },
     "en": {
-        "hours": "time (hours)", "h": "h", "share_people": "cumulative share of affected people (%)",
+        "hours": "time (hours)", "h": "h",
+        "share_people": "cumulative share of affected people (%)",
         "initial": "initial relief", "effective": "effective relief", "target": "target",
         "within": "within", "never_people": "not relieved by the end: {n:,.0f} people",
         "arrival_h": "on-scene arrival (hours)", "people_relieved": "people with initial relief",
@@ -288,8 +297,10 @@ REPORT_TEXT["zh"].update({
     "set_by_scenario": "情景文件设定", "assumption": "假设（规划未规定）",
     "t_meta": "情景概况", "t_assumptions": "主要参数、默认值及其来源", "t_depots": "储备库（点）",
     "t_settlements": "受灾点（安置点）", "t_closures": "交通中断路段与时段",
-    "t_targets": "规划目标达成情况（单次仿真）", "t_configs": "各方案、情景的目标达成情况（{n}次重复）",
-    "t_options": "{variant}：各方案比较", "t_why": "未达标原因", "t_service": "储备库服务范围（属地）",
+    "t_targets": "规划目标达成情况（单次仿真）",
+    "t_configs": "各方案、情景的目标达成情况（{n}次重复）",
+    "t_options": "{variant}：各方案比较", "t_why": "未达标原因",
+    "t_service": "储备库服务范围（属地）",
     "people_never": "{n:,.0f}人至模拟结束未获救助", "none_never": "全部获得救助",
     "rule": "判定规则", "rule_run": "时限内比例 ≥ 要求比例",
     "rule_exp": "≥95%的重复达标", "onset": "受灾时刻（小时）", "window": "时段（小时）",
@@ -383,8 +394,8 @@ LIMITS: dict[str, tuple[str, ...]] = {
 
 METHOD: dict[str, dict[str, str]] = {
     "zh": {
-        "model": "采用离散事件仿真（SimPy）。受灾点在受灾时刻产生物资需求；储备库按调度规则（{policy}）"
-                 "逐级调用，车辆装车、沿OpenStreetMap真实路网当时最快路径行驶（道路中断时按当时开放的路网"
+        "model": "采用离散事件仿真（SimPy）。受灾点在受灾时刻产生物资需求；"
+                 "储备库按调度规则（{policy}）逐级调用，车辆装车、沿OpenStreetMap真实路网当时最快路径行驶（道路中断时按当时开放的路网"
                  "重新计算）、卸车；物资到达后按发放能力发放，受灾群众的救助时间为其领到物资的时刻。"
                  "救援力量按事件类型调派，记录到达现场时间。",
         "run": "本报告为单次仿真（随机种子{seed}，仿真时长{horizon:g}小时）。结果受随机因素影响，"
@@ -394,12 +405,12 @@ METHOD: dict[str, dict[str, str]] = {
                "95%置信区间用自助法（bootstrap）计算；为最优方案的概率：对重复做{resamples}次配对自助"
                "重抽样，统计各方案在{kpi}上最优的比例（并列平分）；配对差异的95%置信区间包含0的方案"
                "记为“与最优无显著差异”。",
-        "rule_run": "判定规则：单次仿真中，时间类指标在时限内的人口（事件）比例不低于要求比例即为达标；"
-                    "森林火灾扑灭率不低于95%即为达标；无此类事件时不作判定。",
+        "rule_run": "判定规则：单次仿真中，时间类指标在时限内的人口（事件）比例"
+                    "不低于要求比例即为达标；森林火灾扑灭率不低于95%即为达标；无此类事件时不作判定。",
         "rule_exp": "判定规则：多次重复中，某方案在某指标上至少95%的重复达标（按上述单次规则），"
                     "才判定为达标，以免偶然的好结果被当作可靠结论。",
-        "never": "至模拟结束仍未获救助的人员计入未达标人数并单独列出人数；单次仿真的平均时间只统计已获救助者"
-                 "（另列未获救助人数），多次重复中有人员未获救助的方案不给出平均时间；时间超过仿真时长的"
+        "never": "至模拟结束仍未获救助的人员计入未达标人数并单独列出人数；"
+                 "单次仿真的平均时间只统计已获救助者（另列未获救助人数），多次重复中有人员未获救助的方案不给出平均时间；时间超过仿真时长的"
                  "分位数记为“超过仿真时长”。",
     },
     "en": {

@@ -181,14 +181,14 @@ def _summary_run(kpis: pd.DataFrame, why: pd.DataFrame | None, c: Context) -> li
         causes = ("、" if c.lang == "zh" else ", ").join(
             f"{label('cause', k, c.lang)}（{v:,}）" if c.lang == "zh" else
             f"{label('cause', k, c.lang)} ({v:,})" for k, v in late.items())
-        lines.append((f"{t['why']}（按未达标人数）：{causes}" if c.lang == "zh"
-                      else f"{t['why']} (people late): {causes}"))
+        lines.append(f"{t['why']}（按未达标人数）：{causes}" if c.lang == "zh"
+                      else f"{t['why']} (people late): {causes}")
     return lines
 
 
 def _summary_experiment(summary: pd.DataFrame, manifest: dict[str, Any], c: Context
                         ) -> list[str]:
-    t, lines = c.t, []
+    lines = []
     rows = summary[(summary.kpi == manifest["kpi"]) & (summary.n > 0)]
     share = manifest.get("statistic", "share_within") == "share_within"
     target = float(rows.target.iloc[0]) if len(rows) else None
@@ -293,9 +293,9 @@ def _context_blocks(scenario: Scenario, summary: dict[str, Any], c: Context) -> 
     network = summary["network"]
     meta: list[list[Cell]] = [
         [t["scenario"], scenario.name], [t["detail"], scenario.description or "–"],
-        [t["network"], f"{network['source']}（{network['nodes']:,}个节点、{network['edges']:,}条路段）"
-         if c.lang == "zh" else f"{network['source']} ({network['nodes']:,} nodes, "
-         f"{network['edges']:,} edges)"],
+        [t["network"], (f"{network['source']}（{network['nodes']:,}个节点、"
+                        f"{network['edges']:,}条路段）") if c.lang == "zh" else
+         f"{network['source']} ({network['nodes']:,} nodes, {network['edges']:,} edges)"],
         [t["versions"], ", ".join(f"{k} {v}" for k, v in summary["versions"].items())]]
     units = {x.id: x.unit or "" for x in scenario.commodities}
     depots: list[list[Cell]] = [
@@ -330,16 +330,6 @@ def _context_blocks(scenario: Scenario, summary: dict[str, Any], c: Context) -> 
     return blocks
 
 
-def _target(scenario: Scenario, kpi: str) -> float | None:
-    """The time limit of a KPI in ``scenario`` (None when it has none)."""
-    t = scenario.targets
-    limits = {"initial_relief": t.initial_relief_h, "effective_relief": t.effective_relief_h,
-              "inland_river_arrival": t.inland_river_arrival_h, "sea_arrival": t.sea_arrival_h,
-              "fires_out_24h": t.fire_out_h}
-    types = {f"{k.id}_arrival": k.target_h for k in scenario.incident_types}
-    return limits.get(kpi, types.get(kpi))
-
-
 def _method_blocks(scenario: Scenario, summary: dict[str, Any], manifest: dict[str, Any] | None,
                    c: Context) -> list[Block]:
     m = METHOD[c.lang]
@@ -348,7 +338,7 @@ def _method_blocks(scenario: Scenario, summary: dict[str, Any], manifest: dict[s
         lines += [m["run"].format(seed=summary["seed"], horizon=scenario.horizon_h),
                   m["rule_run"]]
     else:
-        kpi = c.kpi(manifest["kpi"], _target(c.scenario, manifest["kpi"]),
+        kpi = c.kpi(manifest["kpi"], c.scenario.kpi_target(manifest["kpi"]),
                     share=manifest.get("statistic") == "share_within")
         lines += [m["exp"].format(n=manifest["replications"], resamples=4000, kpi=kpi),
                   m["rule_run"], m["rule_exp"]]
@@ -423,7 +413,8 @@ def _experiment_blocks(exp_dir: Path, manifest: dict[str, Any], c: Context) -> l
     if precision.get("half_width") is not None:
         unit = "" if manifest.get("statistic") == "share_within" else f" {t['hours']}"
         goal = precision.get("goal")
-        blocks.append(Paragraph([f"{t['precision']}{'：' if c.lang == 'zh' else ': '}±{precision['half_width']:.4g}{unit}"
+        colon = "：" if c.lang == "zh" else ": "
+        blocks.append(Paragraph([f"{t['precision']}{colon}±{precision['half_width']:.4g}{unit}"
                                  + (f" ({t['goal']} ±{goal:g}{unit})" if goal else "")]))
     blocks.append(Heading(t["options"], 2))
     chosen = summary[(summary.kpi == manifest["kpi"]) & (summary.n > 0)]

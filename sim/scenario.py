@@ -629,6 +629,16 @@ class Scenario(_Model):
     def incident_type(self, type_id: str) -> IncidentType:
         return next(t for t in self.incident_types if t.id == type_id)
 
+    def kpi_target(self, kpi: str) -> float | None:
+        """The time limit (hours) of a plan target by KPI id (``<type>_arrival`` for an
+        incident type's own target); None when it has none."""
+        t = self.targets
+        limits = {"initial_relief": t.initial_relief_h, "effective_relief": t.effective_relief_h,
+                  "inland_river_arrival": t.inland_river_arrival_h,
+                  "sea_arrival": t.sea_arrival_h, "fires_out_24h": t.fire_out_h}
+        limits.update({f"{k.id}_arrival": k.target_h for k in self.incident_types})
+        return limits.get(kpi)
+
 
 def within(inner: str, outer: str) -> bool:
     """Whether administrative unit ``inner`` lies in ``outer`` (or is it); '' lies nowhere."""
