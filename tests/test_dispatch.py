@@ -247,6 +247,26 @@ def test_fractional_contract_stock_and_slow_production_arrive(place) -> None:
     assert sum(d.qty for d in records.deliveries) == pytest.approx(2.0)
 
 
+def test_a_capacity_reserve_produces_from_activation_and_holds_no_stock(place) -> None:
+    """产能储备: nothing before activation, then production_per_h; stock of its own or no
+    production is one clear error."""
+    depot = {"id": "factory", "tier": "county", "kind": "capacity", "location": SUPPLIER,
+             "activation_delay_h": 2.0, "production_per_h": {"kit": 10.0},
+             "trucks": trucks(1, 6000, 0.1)}
+    records = simulate(place(scenario([depot], [{"id": "s", "location": KESKUSTA,
+                                                 "people": 20}])))
+    (ledger,) = [r for r in records.ledger if r.commodity == "kit"]
+    assert ledger.initial == 0.0 and ledger.produced > 0
+    first = min(d.dispatched_h for d in records.deliveries)
+    assert first >= 2.0  # not before activation
+    assert sum(d.qty for d in records.deliveries) == pytest.approx(20.0)
+    for bad, match in (({"stock": {"kit": 5}}, "holds no stock"),
+                       ({"production_per_h": {}}, "produces production_per_h")):
+        with pytest.raises(ScenarioError, match=match):
+            parse_scenario(scenario([{**depot, **bad}], [{"id": "s", "location": KESKUSTA,
+                                                          "people": 20}]))
+
+
 def test_nearest_idle_breaks_ties_by_depot_name(place) -> None:
     """Two depots at the same place, both the settlement's own (its unit's): nearest_idle
     takes the one whose name sorts first, whatever their order."""

@@ -255,3 +255,13 @@ def test_html_report_renders_in_headless_chromium_without_errors(run_dir: Path,
         browser.close()
     assert problems == []
     assert all(u.startswith(("file:", "data:", "blob:", "about:")) for u in requests), requests
+
+
+def test_readme_shows_a_map_and_a_comparison_figure() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    images = re.findall(r"!\[([^\]]*)\]\(([^)]+\.png)\)", readme)
+    shown = {Path(path).name: alt for alt, path in images}
+    assert {"map_zh.png", "comparison_zh.png"} <= set(shown)
+    for alt, path in images:
+        assert (ROOT / path).stat().st_size > 20_000, path
+        assert alt.startswith("图"), alt  # shown with its Chinese caption
