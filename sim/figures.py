@@ -11,6 +11,7 @@ as 小时. The CJK font installs with the package (see :mod:`sim.fonts`).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,10 +49,18 @@ def _plt() -> Any:
 
 
 def _percent(axis: Any) -> None:
-    """Tick labels of a share axis (values 0–1) as per cent (the axis label says %)."""
-    from matplotlib.ticker import PercentFormatter
+    """Tick labels of a share axis (values 0–1) as per cent (the axis label says %), with as
+    many decimals as the tick spacing needs (68, 70 … or 0.5, 1.0 …)."""
+    from matplotlib.ticker import FuncFormatter
 
-    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None, symbol=""))
+    def percent(value: float, _: Any) -> str:
+        ticks = axis.get_majorticklocs()
+        step = float(np.min(np.diff(ticks))) * 100 if len(ticks) > 1 else 1.0
+        decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
+        text = f"{value * 100:.{decimals}f}"
+        return text.lstrip("-") if float(text) == 0 else text
+
+    axis.set_major_formatter(FuncFormatter(percent))
 
 
 @dataclass(frozen=True)
@@ -290,14 +299,14 @@ def tornado(summary: pd.DataFrame, kpi: str, baseline: str, lang: str) -> Any | 
     if rows.variant.nunique() < 2:
         return None
     plt, t = _plt(), LABELS[lang]
-    base = rows.iloc[0].share_within
+    base, base_name = rows.iloc[0].share_within, variant_label(str(rows.iloc[0].variant), lang)
     changes = (rows.set_index("variant").share_within - base).iloc[1:].sort_values(key=abs)
     fig, ax = plt.subplots(figsize=(7, 0.9 + 0.45 * len(changes)))
     ax.barh([variant_label(str(v), lang) for v in changes.index], changes.to_numpy(),
             color=["#d62728" if v < 0 else "#2ca02c" for v in changes])
     ax.axvline(0, color="k", lw=0.8)
     _percent(ax.xaxis)
-    ax.set(xlabel=t["change"])
+    ax.set(xlabel=t["change"].format(base=base_name))
     return fig
 
 

@@ -93,10 +93,16 @@ def run(minutes: float, children: int, modules: list[str], fraction: float | Non
         if not names:
             print("every sampled mutant has a result")
             return
+    log = ROOT / "mutants" / "last_run.log"
     try:
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
-                        str(children), *names], cwd=ROOT, env=env, timeout=minutes * 60,
-                       stdout=subprocess.DEVNULL, check=False)
+        with log.open("w", encoding="utf-8") as out:
+            done = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
+                                   str(children), *names], cwd=ROOT, env=env,
+                                  timeout=minutes * 60, stdout=out, stderr=subprocess.STDOUT,
+                                  check=False)
+        if done.returncode:
+            tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+            print(f"mutmut stopped with exit code {done.returncode} (log: {log}):\n{tail}")
     except subprocess.TimeoutExpired:
         print(f"time limit of {minutes:g} min reached; run again to continue")
 
