@@ -505,6 +505,15 @@ class Targets(_Model):
     fire_out_share: Probability = 0.95
     time_share_required: Probability = Field(
         default=1.0, description="share of people/incidents that must meet a time target")
+    evacuation_h: PositiveHours = 2.0
+    """Evacuees in a shelter within this many hours of the order (an assumption: the plans
+    set no evacuation time; set your own)."""
+    life_circle_min: Annotated[float, Field(gt=0, le=240)] = 15.0
+    """The 15-minute life-support circle (市民15分钟生活保障圈): minutes of walking to a
+    stockpile point."""
+    life_circle_share: Probability = 1.0
+    """Share of residents the circle must cover (an assumption: the plans name the circle,
+    not a share)."""
 
 
 DEFAULT_INCIDENT_TYPES: tuple[IncidentType, ...] = (
