@@ -144,6 +144,10 @@ class Context:
     def name(self, key: str) -> str:
         return self.names.get(key, key)
 
+    def join(self, items: Any) -> str:
+        """Items of a list in running text: 、 in Chinese, a comma in English."""
+        return ("、" if self.lang == "zh" else ", ").join(items)
+
     def kpi(self, kpi: str, target: float | None = None, *, share: bool = False) -> str:
         types = {k.id: k.name or k.id for k in self.scenario.incident_types}
         return kpi_label(kpi, self.lang, share=share, target_h=target, type_names=types)
@@ -178,7 +182,7 @@ def _summary_run(kpis: pd.DataFrame, why: pd.DataFrame | None, c: Context) -> li
                      f"{_pct(r.share_required)}){never} — {verdict}")
     if why is not None and len(why):
         late = why.groupby("cause").late.sum().sort_values(ascending=False)
-        causes = ("、" if c.lang == "zh" else ", ").join(
+        causes = c.join(
             f"{label('cause', k, c.lang)}（{v:,}）" if c.lang == "zh" else
             f"{label('cause', k, c.lang)} ({v:,})" for k, v in late.items())
         lines.append(f"{t['why']}（按未达标人数）：{causes}" if c.lang == "zh"
@@ -220,8 +224,7 @@ def _summary_experiment(summary: pd.DataFrame, manifest: dict[str, Any], c: Cont
         lines.append(text)
     failing = summary[(summary.n > 0) & (summary.pass_rate < 0.95)]
     if len(failing):
-        kpis = "、" if c.lang == "zh" else ", "
-        names = kpis.join(dict.fromkeys(c.kpi(k) for k in failing.kpi))
+        names = c.join(dict.fromkeys(c.kpi(k) for k in failing.kpi))
         lines.append(f"未在≥95%的重复中达标的指标：{names}" if c.lang == "zh" else
                      f"Targets not met in ≥ 95 % of replications by some option: {names}")
     return lines
@@ -255,7 +258,7 @@ def _assumptions(scenario: Scenario, summary: dict[str, Any], c: Context) -> lis
                          "time_share_required", c)])
     rows.append([t["policy"], label("policy", d.policy, c.lang),
                  _source(d.policy, dd.policy, "policy", c)])
-    delays = ("、" if c.lang == "zh" else ", ").join(
+    delays = c.join(
         f"{label('tier', k, c.lang)} {v:g} {h}" for k, v in d.escalation_delay_h.items())
     rows.append([t["escalation"], delays,
                  _source(d.escalation_delay_h, dd.escalation_delay_h, "escalation_delay_h", c)])
@@ -300,7 +303,7 @@ def _context_blocks(scenario: Scenario, summary: dict[str, Any], c: Context) -> 
     units = {x.id: x.unit or "" for x in scenario.commodities}
     depots: list[list[Cell]] = [
         [c.name(d.id), label("tier", d.tier, c.lang), label("kind", d.kind, c.lang),
-         "、".join(f"{c.name(k)} {q:,.0f}{units.get(k, '')}" for k, q in d.stock.items()) or "–",
+         c.join(f"{c.name(k)} {q:,.0f}{units.get(k, '')}" for k, q in d.stock.items()) or "–",
          str(d.trucks.count)] for d in scenario.depots]
     commodities: list[list[Cell]] = [
         [c.name(x.id), x.unit or "–", f"{x.per_person:g}", "✓" if x.main else ""]
@@ -384,7 +387,7 @@ def _service_blocks(summary: dict[str, Any], c: Context) -> list[Block]:
     return [Table(t["t_service"], [t["depots"], t["tier"], t["basis"], t["served"], t["people"]],
                   [[c.name(a["depot"]), label("tier", a["tier"], c.lang),
                     label("basis", a["basis"], c.lang),
-                    "、".join(c.name(x) for x in a["settlements"]) or "–", f"{a['people']:,}"]
+                    c.join(c.name(x) for x in a["settlements"]) or "–", f"{a['people']:,}"]
                    for a in service])]
 
 
