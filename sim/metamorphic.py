@@ -178,7 +178,9 @@ def more_people_violations(world: World, spec: Spec, k: int) -> list[str]:
     checked with one tier and no closure, for two rules allow it: 小事不出村 (a need the own
     tier cannot cover escalates to a higher tier, which may be quicker) and closures (one
     traps whatever truck is on the road when it starts; with more people a truck can by
-    chance be elsewhere)."""
+    chance be elsewhere). People never relieved before are not compared: when the stock
+    runs out, who gets the last of it depends on the order of needs (满足急需), so a
+    settlement starved by the larger need can leave its share to another."""
     found = []
     base = build(world, spec)
     bigger = build(world, {**spec, "settlements": [
@@ -200,9 +202,10 @@ def more_people_violations(world: World, spec: Spec, k: int) -> list[str]:
     for s in base.scenario.settlements:
         old = _per_person(before, s.id)
         new = _per_person(after, s.id)[:len(old)]
-        if (new < old - TOLERANCE_H).any():
+        relieved = np.isfinite(old)
+        if (new[relieved] < old[relieved] - TOLERANCE_H).any():
             found.append(f"more people: a person of {s.id} got relief "
-                         f"{float(np.max(old - new)):.3f} h sooner")
+                         f"{float(np.max(old[relieved] - new[relieved])):.3f} h sooner")
     return found
 
 
