@@ -35,6 +35,7 @@ from sim.scenario import (
     Probability,
     Scenario,
     Seed,
+    Shelter,
     _Model,
     _validated,
     format_validation_error,
@@ -68,7 +69,8 @@ MAX_SCALE = 1000.0
 
 
 class Placement(_Model):
-    """A set of depot sites with their stock, as changes to the base scenario's depots."""
+    """A set of depot sites with their stock, as changes to the base scenario's depots (and
+    shelters added, ``add_shelters``)."""
 
     name: str
     description: str = ""
@@ -76,6 +78,7 @@ class Placement(_Model):
     add: list[Depot] = Field(default_factory=list)
     move: dict[str, Location] = Field(default_factory=dict)
     stock: dict[str, dict[str, float]] = Field(default_factory=dict)
+    add_shelters: list[Shelter] = Field(default_factory=list)
 
 
 class Variant(_Model):
@@ -155,20 +158,37 @@ class OsmCandidates(_Model):
 
 
 class OptimizeSpec(_Model):
-    """Where a new depot may go and what it holds, for ``reliefsim optimize``."""
+    """Where a new depot (or shelter) may go and what it holds, for ``reliefsim optimize``.
 
-    new_depot: Depot
+    ``travel``: the cost matrix is driving time on the open road network (``drive``) or
+    walking time (``walk``, :func:`sim.walking.walk_times_h`: the extract's pedestrian
+    network at 4.5 km/h) — stockpile points of the 15-minute life-support circle are sited by
+    walking. ``sites``: site ``depots`` (``new_depot``) or ``shelters`` (``new_shelter``;
+    the existing shelters with room stay open)."""
+
+    new_depot: Depot | None = None
+    new_shelter: Shelter | None = None
     candidates: list[Candidate] = Field(default_factory=list)
     osm: OsmCandidates | None = None
     standard_h: PositiveHours = 0.25
     keep_existing: bool = True
     replaces: list[str] = Field(
         default_factory=list, description="existing depots the new site(s) would replace")
+    travel: Literal["drive", "walk"] = "drive"
+    sites: Literal["depots", "shelters"] = "depots"
 
     @model_validator(mode="after")
     def _some_candidates(self) -> OptimizeSpec:
         if not self.candidates and self.osm is None:
             raise ValueError("give candidate sites: 'candidates' and/or 'osm'")
+        if self.sites == "depots" and self.new_depot is None:
+            raise ValueError("give new_depot: what a new depot holds (sites: depots)")
+        if self.sites == "shelters":
+            if self.new_shelter is None:
+                raise ValueError("give new_shelter: a new shelter's capacity (sites: shelters)")
+            if self.replaces or not self.keep_existing:
+                raise ValueError("sites: shelters keeps every existing shelter: leave out "
+                                 "replaces and keep_existing")
         return self
 
 
@@ -354,6 +374,13 @@ def _apply_placement(base: Scenario, placement: Placement, where: str) -> Scenar
         depots[depot.id] = depot
     data = base.model_dump()
     data["depots"] = [d.model_dump() for d in depots.values()]
+    shelters = {s.id for s in base.shelters}
+    for shelter in placement.add_shelters:
+        if shelter.id in shelters:
+            raise ScenarioError(f"{where}.add_shelters: shelter id {shelter.id!r} already "
+                                "exists")
+        shelters.add(shelter.id)
+        data["shelters"].append(shelter.model_dump())
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

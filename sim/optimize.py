@@ -1,7 +1,10 @@
 """Depot placement: static location models on the travel-time matrix, verified by simulation.
 
 Candidate sites (listed, or OSM features of the extract) and existing depots are rows, the
-affected settlements (weighted by people) columns of the open-network travel-time matrix.
+affected settlements (weighted by people) columns of the open-network travel-time matrix —
+driving time, or walking time with ``optimize.travel: walk`` (:mod:`sim.walking`: stockpile
+points of the 15-minute life-support circle); ``optimize.sites: shelters`` sites shelters
+instead of depots (existing shelters with room stay open).
 The K best solutions of the chosen model become placements of an experiment, which the full
 simulation then ranks with replications and common random numbers — queues, stock and
 closures can change the static ranking, so both are reported side by side.
@@ -24,10 +27,11 @@ from sim.location import LocationSolution, k_best, lscp, mclp, p_center, p_media
 from sim.network import osm_features
 from sim.scenario import Scenario
 from sim.screening import screen
-from sim.world import World
+from sim.walking import shelter_room, walk_matrix_h, walk_network, walk_nodes
+from sim.world import World, attach_walk
 
-__all__ = ["MODELS", "Candidates", "candidate_sites", "solve_static", "verification_experiment",
-           "write_sites_geojson"]
+__all__ = ["MODELS", "Candidates", "candidate_sites", "solve_static", "static_costs",
+           "verification_experiment", "write_sites_geojson"]
 
 Model = Literal["p_median", "mclp", "lscp", "p_center"]
 MODELS: tuple[str, ...] = ("p_median", "mclp", "lscp", "p_center")
@@ -47,12 +51,25 @@ class Candidates:
     from the road network)."""
     costs: dict[str, Any] = field(default_factory=dict)
     """Listed candidates' own costs (by name; the others cost what ``new_depot`` does)."""
+    travel: str = "drive"
+    """``drive``: ``nodes`` are road nodes, costs driving times; ``walk``: ``nodes`` are nodes
+    of the walking network (:func:`sim.walking.walk_network`), costs walking times."""
+    sites: str = "depots"
+
+
+def _existing(world: World, spec: OptimizeSpec) -> list[str]:
+    """Ids of the existing sites that stay open: depots not replaced, or shelters with room."""
+    if spec.sites == "shelters":
+        return [s.id for s in world.scenario.shelters if shelter_room(s) > 0]
+    return [d.id for d in world.scenario.depots if d.id not in spec.replaces]
 
 
 def candidate_sites(world: World, spec: OptimizeSpec) -> Candidates:
-    """Existing depots (kept open when ``keep_existing``), listed candidates and OSM features;
-    every site snapped to the road network, duplicates by road node dropped, and candidates
-    inside a hazard zone or closure area or far from the roads left out with their reason."""
+    """Existing depots (kept open when ``keep_existing``; with ``sites: shelters`` the
+    shelters with room), listed candidates and OSM features; every site snapped to the road
+    network (the walking network with ``travel: walk``, loaded into ``world`` when missing),
+    duplicates by node dropped, and candidates inside a hazard zone or closure area or far
+    from the network left out with their reason."""
     from sim.network import lonlat_inside, snap
 
     names: list[str] = []
@@ -61,13 +78,14 @@ def candidate_sites(world: World, spec: OptimizeSpec) -> Candidates:
     unknown = set(spec.replaces) - {d.id for d in world.scenario.depots}
     if unknown:
         raise ScenarioError(f"optimize.replaces: unknown depot(s) {sorted(unknown)}")
+    if spec.travel == "walk":
+        attach_walk(world)
+    network = walk_network(world) if spec.travel == "walk" else world.road
     if spec.keep_existing:
-        for depot in world.scenario.depots:
-            if depot.id in spec.replaces:
-                continue
-            site = world.sites[depot.id]
+        for site_id in _existing(world, spec):
+            site = world.sites[site_id]
             fixed.append(len(names))
-            names.append(f"existing:{depot.id}")
+            names.append(f"existing:{site_id}")
             points.append((site.lon, site.lat))
     for c in spec.candidates:
         if isinstance(c.location, int):
@@ -80,8 +98,8 @@ def candidate_sites(world: World, spec: OptimizeSpec) -> Candidates:
             names.append(f"osm:{f.name or f.tag}:{f.osm_id}")
             points.append((f.lon, f.lat))
     lonlat = np.array(points, dtype=float).reshape(-1, 2)
-    inside = lonlat_inside(world.road, lonlat, margin_m=500.0)
-    nodes, snap_m = snap(world.road, lonlat)
+    inside = lonlat_inside(network, lonlat, margin_m=500.0)
+    nodes, snap_m = snap(network, lonlat)
     reasons = screen(lonlat, snap_m, world.scenario)
     keep, seen, excluded = [], set(), []
     for i in range(len(names)):
@@ -96,19 +114,18 @@ def candidate_sites(world: World, spec: OptimizeSpec) -> Candidates:
     index = {old: new for new, old in enumerate(keep)}
     return Candidates([names[i] for i in keep], lonlat[keep, 0], lonlat[keep, 1], nodes[keep],
                       tuple(index[i] for i in fixed), tuple(excluded),
-                      {c.name: c.cost for c in spec.candidates if c.cost is not None})
+                      {c.name: c.cost for c in spec.candidates if c.cost is not None},
+                      travel=spec.travel, sites=spec.sites)
 
 
 def solve_static(world: World, candidates: Candidates, *, model: Model, p: int, top: int,
                  standard_h: float, time_limit_s: float = 60.0) -> list[LocationSolution]:
-    """The ``top`` best solutions opening ``p`` new sites (existing depots stay open)."""
+    """The ``top`` best solutions opening ``p`` new sites (existing sites stay open)."""
     settlements = world.scenario.settlements
     if not settlements:
         raise ScenarioError("optimize: the scenario has no settlements to serve")
-    demand = np.array([world.node(s.id) for s in settlements])
     weights = np.array([s.people for s in settlements], dtype=float)
-    world.roads.set_state()
-    cost, _ = world.roads.matrix(candidates.nodes, demand)
+    cost = static_costs(world, candidates)
     fixed = candidates.fixed
     total = len(fixed) + p
     if model == "lscp":
@@ -124,6 +141,17 @@ def solve_static(world: World, candidates: Candidates, *, model: Model, p: int, 
     return k_best(fn, top, cost, weights, total, fixed_open=fixed, time_limit_s=time_limit_s)
 
 
+def static_costs(world: World, candidates: Candidates) -> np.ndarray:
+    """Hours from each candidate row to each settlement: driving on the open road network, or
+    walking (``candidates.travel == "walk"``, :func:`sim.walking.walk_matrix_h`)."""
+    settlements = [s.id for s in world.scenario.settlements]
+    if candidates.travel == "walk":
+        return walk_matrix_h(world, candidates.nodes, walk_nodes(world, settlements))
+    world.roads.set_state()
+    cost, _ = world.roads.matrix(candidates.nodes, np.array([world.node(s) for s in settlements]))
+    return cost
+
+
 def new_sites(solution: LocationSolution, candidates: Candidates) -> list[int]:
     return [i for i in solution.open_sites if i not in candidates.fixed]
 
@@ -133,6 +161,9 @@ def verification_experiment(experiment: Experiment, base: Scenario, candidates: 
     """An experiment comparing the current layout with each static solution (rank order)."""
     spec = experiment.optimize
     assert spec is not None
+    if spec.sites == "shelters":
+        return _shelter_experiment(experiment, candidates, solutions)
+    assert spec.new_depot is not None
     placements = [Placement(name="current", description="existing depots only")]
     for rank, solution in enumerate(solutions, start=1):
         added = []
@@ -147,6 +178,25 @@ def verification_experiment(experiment: Experiment, base: Scenario, candidates: 
             description=", ".join(candidates.names[i] for i in new_sites(solution, candidates)),
             add=added, remove=list(spec.replaces) if spec.keep_existing
             else [d.id for d in base.depots]))
+    return experiment.model_copy(update={"placements": placements, "baseline": "current"})
+
+
+def _shelter_experiment(experiment: Experiment, candidates: Candidates,
+                        solutions: list[LocationSolution]) -> Experiment:
+    """Current shelters vs each static solution's shelters added (``sites: shelters``)."""
+    spec = experiment.optimize
+    assert spec is not None and spec.new_shelter is not None
+    placements = [Placement(name="current", description="existing shelters only")]
+    for rank, solution in enumerate(solutions, start=1):
+        added = []
+        for k, i in enumerate(new_sites(solution, candidates), start=1):
+            added.append(spec.new_shelter.model_copy(update={
+                "id": f"{spec.new_shelter.id}_{k}" if k > 1 else spec.new_shelter.id,
+                "location": (float(candidates.lon[i]), float(candidates.lat[i]))}))
+        placements.append(Placement(
+            name=f"static_rank{rank}",
+            description=", ".join(candidates.names[i] for i in new_sites(solution, candidates)),
+            add_shelters=added))
     return experiment.model_copy(update={"placements": placements, "baseline": "current"})
 
 

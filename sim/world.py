@@ -1,9 +1,15 @@
-"""The prepared world: a scenario placed on its road (and waterway) network.
+"""The prepared world: a scenario placed on its road (and waterway, walking) network.
 
 Built once per scenario and shared by every replication: networks are loaded (from the cache
 when possible), every site is snapped to its nearest node and checked to lie inside the
 network's area, and travel-time engines are ready. The model never reads files; this is
 where files end.
+
+The walking network (:func:`sim.network.load_network` ``kind="walk"``) is loaded when the
+scenario needs it — it has shelters or evacuation orders — or the caller asks
+(``build_world(..., walk=True)``, :func:`attach_walk`). An extract without footways (nothing
+walkable beyond the roads) leaves ``world.walk`` None with a warning: people then walk on
+the drivable roads at :data:`sim.walking.WALK_KMH` (:func:`sim.walking.walk_basis`).
 """
 
 from __future__ import annotations
@@ -19,12 +25,20 @@ import pandas as pd
 
 from sim.errors import NetworkError, ScenarioError
 from sim.jurisdiction import ServiceAreas, service_areas
-from sim.network import Network, haversine_m, load_network, lonlat_inside, snap
+from sim.network import (
+    PEDESTRIAN_WAYS,
+    Network,
+    haversine_m,
+    load_network,
+    lonlat_inside,
+    snap,
+)
 from sim.routing import TravelTimes
 from sim.scenario import SITE_FIELDS, Scenario, pre_run_warnings
 from sim.screening import screen
 
-__all__ = ["Site", "World", "build_world", "service_table"]
+__all__ = ["NO_FOOTWAYS", "Site", "World", "attach_walk", "build_world", "needs_walk",
+           "service_table"]
 
 SCREENED = ("depot", "shelter", "team_base", "helipad")
 """Site kinds that should lie outside hazard zones and closure areas (water stations belong
@@ -35,6 +49,9 @@ OFF_ROAD_MODES = ("sea", "air")
 
 OUTSIDE_MARGIN_M = 2000.0
 """How far outside the network's bounding box a site may lie before it is an error."""
+
+NO_FOOTWAYS = "walking on the drivable network at 4.5 km/h: the extract has no footways"
+"""The warning of a world whose extract has nothing walkable beyond the roads."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,11 @@ class World:
     water: Network | None = None
     waters: TravelTimes | None = None
     water_nodes: dict[str, int] = field(default_factory=dict)
+    walk: Network | None = None
+    """The pedestrian network (None: not needed, or the extract has no footways)."""
+    walks: TravelTimes | None = None
+    walk_nodes: dict[str, int] = field(default_factory=dict)
+    """Each site's nearest node of ``walk`` (node index)."""
     warnings: list[str] = field(default_factory=list)
     service: ServiceAreas = field(default_factory=lambda: ServiceAreas({}, {}))
     """Which depot of each tier serves each settlement (属地)."""
@@ -70,19 +92,39 @@ class World:
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)
     """Derived data every replication shares (candidate incident points, disruption edges),
     keyed by the inputs that determine it."""
+    cache_dir: Path | None = field(default=None, repr=False)
+    """Where the networks were cached (a walking network loaded later goes there too)."""
 
     def node(self, site_id: str) -> int:
         return self.sites[site_id].node
 
     def with_scenario(self, scenario: Scenario, *, origin: str = "<scenario>") -> World:
         """Another scenario (placement, variant) on the same networks, engines and caches."""
-        return _place(scenario, self.road, self.water, origin=origin, roads=self.roads,
-                      waters=self.waters, route_cache=self.route_cache, memo=self.memo)
+        world = _place(scenario, self.road, self.water, origin=origin, roads=self.roads,
+                       waters=self.waters, route_cache=self.route_cache, memo=self.memo,
+                       walk=self.walk, walks=self.walks, cache_dir=self.cache_dir)
+        if self.walk is None and _WALK_MEMO in self.memo:  # tried before: no footways
+            world.warnings.append(self.memo[_WALK_MEMO])
+        elif self.walk is None and needs_walk(scenario):
+            attach_walk(world)
+        return world
+
+
+_WALK_MEMO = "walk:fallback"
+"""``World.memo`` key: why the walking network could not be used (tried once per world)."""
+
+
+def needs_walk(scenario: Scenario) -> bool:
+    """Whether people walk in this scenario: it has shelters or evacuation orders."""
+    return bool(scenario.shelters or getattr(scenario, "evacuation", None)
+                or any(getattr(s, "evacuation", None) for s in scenario.settlements))
 
 
 def build_world(scenario: Scenario, *, cache_dir: Path | None = None,
-                origin: str = "<scenario>") -> World:
-    """Load the scenario's networks and place its sites; errors name the field path."""
+                origin: str = "<scenario>", walk: bool = False) -> World:
+    """Load the scenario's networks and place its sites; errors name the field path.
+    The walking network is loaded when the scenario has shelters or evacuation orders, or
+    when ``walk`` asks for it."""
     spec = scenario.network
     with _naming(origin, "network.source"):
         road = load_network(spec.source, speeds_kmh=dict(spec.speeds_kmh), cache_dir=cache_dir)
@@ -91,7 +133,53 @@ def build_world(scenario: Scenario, *, cache_dir: Path | None = None,
         source = spec.source if spec.waterways == "same" else spec.waterways
         with _naming(origin, "network.waterways"):
             water = load_network(source, cache_dir=cache_dir, kind="water")
-    return _place(scenario, road, water, origin=origin)
+    world = _place(scenario, road, water, origin=origin, cache_dir=cache_dir)
+    if walk or needs_walk(scenario):
+        attach_walk(world)
+    return world
+
+
+def attach_walk(world: World) -> World:
+    """Load the scenario's walking network into ``world`` (once; in place) and snap every site
+    to it; an extract without footways leaves ``world.walk`` None with the warning
+    :data:`NO_FOOTWAYS`. Returns ``world``."""
+    if world.walk is not None:
+        return world
+    if _WALK_MEMO in world.memo:
+        if world.memo[_WALK_MEMO] not in world.warnings:
+            world.warnings.append(world.memo[_WALK_MEMO])
+        return world
+    why = None
+    try:
+        walk = load_network(world.scenario.network.source, cache_dir=world.cache_dir,
+                            kind="walk")
+    except NetworkError as exc:  # nothing walkable, or no download of it (offline)
+        walk, why = None, (NO_FOOTWAYS if "no walkable" in str(exc) else
+                           f"walking on the drivable network at 4.5 km/h: the walking network "
+                           f"could not be loaded ({exc})")
+    if walk is not None and not set(walk.edge_highway.tolist()) & PEDESTRIAN_WAYS:
+        walk, why = None, NO_FOOTWAYS
+    if walk is None:
+        world.memo[_WALK_MEMO] = why
+        world.warnings.append(str(why))
+        return world
+    _snap_walk(world, walk, TravelTimes(walk))
+    return world
+
+
+def _snap_walk(world: World, walk: Network, walks: TravelTimes) -> None:
+    """Each site to its nearest walking node; a warning for people's sites far from it."""
+    world.walk, world.walks = walk, walks
+    sites = list(world.sites.values())
+    if not sites:
+        return
+    nodes, dist = snap(walk, np.array([(s.lon, s.lat) for s in sites]))
+    limit = world.scenario.network.snap_warn_m
+    for site, node, d in zip(sites, nodes, dist, strict=True):
+        world.walk_nodes[site.id] = int(node)
+        if d > limit and site.kind in ("settlement", "shelter", "depot"):
+            world.warnings.append(f"{site.path} ({site.id}) is {d:.0f} m from the nearest "
+                                  f"walkable way (limit network.snap_warn_m = {limit:.0f} m)")
 
 
 @contextmanager
@@ -106,7 +194,8 @@ def _naming(origin: str, field_path: str) -> Iterator[None]:
 def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: str,
            roads: TravelTimes | None = None, waters: TravelTimes | None = None,
            route_cache: dict[str, Any] | None = None,
-           memo: dict[Any, Any] | None = None) -> World:
+           memo: dict[Any, Any] | None = None, walk: Network | None = None,
+           walks: TravelTimes | None = None, cache_dir: Path | None = None) -> World:
     located = _located_items(scenario)
     problems: list[str] = []
     warnings: list[str] = pre_run_warnings(scenario)
@@ -169,7 +258,7 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
                             "supports others (dispatch.support)")
     world = World(scenario=scenario, road=road, roads=roads, sites=sites, warnings=warnings,
                   service=service, route_cache={} if route_cache is None else route_cache,
-                  memo={} if memo is None else memo)
+                  memo={} if memo is None else memo, cache_dir=cache_dir)
     if water is not None:
         world.water, world.waters = water, waters or TravelTimes(water)
         stations = [s for s in scenario.water_stations if not s.sea]
@@ -181,6 +270,8 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
                 if d > scenario.network.snap_warn_m:
                     warnings.append(f"water station {station.id} is {d:.0f} m from the nearest "
                                     "river/canal node")
+    if walk is not None:
+        _snap_walk(world, walk, walks or TravelTimes(walk))
     _check_generator_areas(world, origin)
     return world
 
