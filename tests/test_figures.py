@@ -96,7 +96,7 @@ def test_run_figures_are_real_images_in_every_format(run_dir: Path, tmp_path: Pa
                                                      cache_dir: Path, lang: str) -> None:
     paths = make_figures(run_dir, tmp_path / lang, lang=lang, cache_dir=cache_dir)
     names = {p.stem for p in paths}
-    assert names == {"map", "relief_ecdf", "arrivals", "timeline", "captions"}
+    assert names == {"map", "relief_ecdf", "arrivals", "timeline", "life_circle", "captions"}
     paths = [p for p in paths if p.suffix != ".txt"]
     for path in paths:
         assert path.stat().st_size > 5000, path
