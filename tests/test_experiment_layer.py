@@ -1,6 +1,8 @@
 """The experiment layer as a planner sees it: common random numbers for every stream when
 placements change the depots, resume that simulates only what is missing, and rankings, P(best)
-and paired differences that point the right way for both directions of the statistic."""
+and paired differences that point the right way for both directions of the statistic; hazard
+weights, factors and their design points by hand; a failed start that leaves nothing behind;
+local and Dask workers that give the same numbers."""
 
 from __future__ import annotations
 
@@ -369,3 +371,549 @@ def test_workload_counts_every_configuration_at_its_most_replications(
     assert work.runs == 40 * 3 * 2
     assert work.people == estimate(base).people
     assert experiment_workload(spec, base, placements=10).runs == 40 * 10 * 2
+
+
+def test_workload_of_a_few_placements_and_the_mean_work_per_configuration(
+        default_data: dict) -> None:
+    """One policy and one variant: ``placements=5`` is five configurations' worth of runs;
+    incidents and trips are the mean over configurations (demand ×1 and ×3 here), people
+    those of the heaviest one."""
+    from sim.experiment import configurations, experiment_workload
+    from sim.workload import estimate
+
+    base = parse_scenario(default_data)
+    single = experiment([{"name": "a"}, {"name": "b"}, {"name": "c"}], replications=7)
+    assert experiment_workload(single, base).runs == 7 * 3
+    assert experiment_workload(single, base, placements=5).runs == 7 * 5
+    assert experiment_workload(single, base, placements=1).runs == 7
+
+    spec = experiment([{"name": "a"}, {"name": "b", "remove": ["kluuvi_point"]}],
+                      replications=3, variants=[{"name": "low"},
+                                                {"name": "high", "demand_scale": 3}])
+    works = [estimate(c.scenario) for c in configurations(spec, base)]
+    assert len(works) == 4 and len({w.trips for w in works}) > 1
+    work = experiment_workload(spec, base)
+    assert work.runs == 3 * 4
+    assert work.incidents == pytest.approx(sum(w.incidents for w in works) / 4, rel=1e-12)
+    assert work.trips == pytest.approx(sum(w.trips for w in works) / 4, rel=1e-12)
+    assert work.people == max(works, key=lambda w: w.events).people
+    assert work.people == estimate(configurations(spec, base)[1].scenario).people  # ×3
+
+
+# -- (e) hazard weights, factors and their design points ---------------------------------------
+
+
+def test_hazard_weights_by_hand_in_order_of_frequency() -> None:
+    """Annual exceedance 1/2, 1/4, 1/8, 1/16 (listed out of order): given an event at least
+    as large as the 2-year one, it is of the 2–4-year size with (1/2 − 1/4) / (1/2) = 1/2,
+    4–8 with 1/4, 8–16 with 1/8, ≥ 16 with (1/16 − 0) / (1/2) = 1/8; weights sum to 1 and
+    come most frequent first."""
+    from sim.experiment import Variant, aep_weights
+
+    variants = [Variant(name=n, annual_exceedance=p)
+                for n, p in (("y8", 0.125), ("y2", 0.5), ("y16", 0.0625), ("y4", 0.25))]
+    weights = aep_weights(variants)
+    assert weights == {"y2": 0.5, "y4": 0.25, "y8": 0.125, "y16": 0.125}
+    assert list(weights) == ["y2", "y4", "y8", "y16"]
+    assert sum(weights.values()) == 1.0
+    # 10-, 20-, 50-, 100-year events: (0.1 − 0.05) / 0.1 = 0.5, 0.3, 0.1, 0.1
+    decimal = aep_weights([Variant(name=n, annual_exceedance=p) for n, p in (
+        ("h100", 0.01), ("h20", 0.05), ("h10", 0.1), ("h50", 0.02))])
+    assert list(decimal) == ["h10", "h20", "h50", "h100"]
+    assert decimal == pytest.approx({"h10": 0.5, "h20": 0.3, "h50": 0.1, "h100": 0.1},
+                                    abs=1e-15)
+    # one hazard: all the weight; a variant without a probability: no weights at all
+    assert aep_weights([Variant(name="only", annual_exceedance=0.3)]) == {"only": 1.0}
+    assert aep_weights([Variant(name="a", annual_exceedance=0.1), Variant(name="b")]) == {}
+    assert aep_weights([Variant(name="b"), Variant(name="a", annual_exceedance=0.1)]) == {}
+    assert aep_weights([Variant(name="a")]) == {}
+    assert aep_weights([]) == {}
+
+
+def test_factor_values_at_positions_of_the_unit_interval() -> None:
+    from sim.experiment import Factor
+
+    ranged = Factor(path="x", low=2, high=10)
+    assert [ranged.at(u) for u in (0.0, 0.25, 0.5, 1.0)] == [2.0, 4.0, 6.0, 10.0]
+    from_zero = Factor(path="x", low=0, high=8)
+    assert [from_zero.at(u) for u in (0.0, 0.5, 1.0)] == [0.0, 4.0, 8.0]
+    to_zero = Factor(path="x", low=-4, high=0)
+    assert [to_zero.at(u) for u in (0.0, 0.5, 1.0)] == [-4.0, -2.0, 0.0]
+    assert ranged.levels() == [2.0, 10.0]
+    assert from_zero.levels() == [0.0, 8.0] and to_zero.levels() == [-4.0, 0.0]
+    # levels split the interval equally: [0, ¼) → 1, [¼, ½) → 2, [½, ¾) → 5, [¾, 1] → 10
+    levels = Factor(path="x", values=[1, 2, 5, 10])
+    positions = (0.0, 0.2499, 0.25, 0.4999, 0.5, 0.74, 0.75, 0.9999, 1.0)
+    assert [levels.at(u) for u in positions] == [1, 1, 2, 2, 5, 5, 10, 10, 10]
+    assert Factor(path="x", values=[3, 1, 2]).levels() == [3.0, 1.0, 2.0]  # as given
+    assert Factor(path="x", values=[0, 1], low=5, high=6).levels() == [0.0, 1.0]
+    assert Factor(path="x", values=[7]).at(0.99) == 7.0
+
+
+PEOPLE_PATH = "people_scale"
+TRUCKS_PATH = "depots[id=hakaniemi_city].trucks.count"
+
+
+def test_a_grid_is_every_combination_of_levels_in_order() -> None:
+    from sim.experiment import design_points
+
+    spec = experiment([{"name": "current"}], replications=1, factors=[
+        {"path": PEOPLE_PATH, "values": [0.5, 2]},
+        {"path": TRUCKS_PATH, "values": [1, 3, 5]},
+        {"path": "horizon_h", "low": 12, "high": 24}])  # a range in a grid: its two ends
+    points = design_points(spec)
+    expected = [{PEOPLE_PATH: p, TRUCKS_PATH: t, "horizon_h": h}
+                for p in (0.5, 2.0) for t in (1.0, 3.0, 5.0) for h in (12.0, 24.0)]
+    assert points == expected
+    assert [list(p) for p in points] == [[PEOPLE_PATH, TRUCKS_PATH, "horizon_h"]] * 12
+
+
+def test_a_latin_hypercube_hits_each_stratum_once_seeded_by_the_master_seed() -> None:
+    from scipy.stats import qmc
+
+    from sim.experiment import design_points
+
+    factors = [{"path": PEOPLE_PATH, "low": 0.5, "high": 2.0},
+               {"path": TRUCKS_PATH, "values": [1, 2, 3, 4]},
+               {"path": "horizon_h", "low": 10, "high": 30}]
+    spec = experiment([{"name": "current"}], replications=1, factors=factors, design="lhs",
+                      samples=8)
+    points = design_points(spec)
+    assert len(points) == 8 and all(list(p) == [PEOPLE_PATH, TRUCKS_PATH, "horizon_h"]
+                                    for p in points)
+    # each of the 8 strata of each range holds exactly one point
+    for path, low, high in ((PEOPLE_PATH, 0.5, 2.0), ("horizon_h", 10, 30)):
+        strata = sorted(int((p[path] - low) / (high - low) * 8) for p in points)
+        assert strata == list(range(8)), path
+    # 8 points over 4 levels: each level twice
+    assert sorted(p[TRUCKS_PATH] for p in points) == [1, 1, 2, 2, 3, 3, 4, 4]
+    # by hand from the same Latin hypercube, seeded by the master seed
+    u = qmc.LatinHypercube(d=3, seed=SEED).random(8)
+    assert points == [{PEOPLE_PATH: 0.5 + row[0] * 1.5,
+                       TRUCKS_PATH: [1.0, 2.0, 3.0, 4.0][int(row[1] * 4)],
+                       "horizon_h": 10 + row[2] * 20} for row in u]
+    assert design_points(spec) == points  # reproducible
+    other = spec.model_copy(update={"master_seed": SEED + 1})
+    assert design_points(other) != points
+
+
+def trucks(scenario: Scenario) -> int:
+    return next(d for d in scenario.depots if d.id == "hakaniemi_city").trucks.count
+
+
+def test_design_points_are_named_and_set_in_each_configuration(default_data: dict) -> None:
+    from sim.experiment import configurations
+
+    base = parse_scenario(default_data)
+    factors = [{"path": PEOPLE_PATH, "name": "people", "values": [0.5, 2]},
+               {"path": TRUCKS_PATH, "values": [1, 4]}]
+    spec = experiment([{"name": "current"}], replications=1, factors=factors)
+    configs = configurations(spec, base)
+    label = [f"people={p}, {TRUCKS_PATH}={t}" for p in (0.5, 2) for t in (1, 4)]
+    assert [c.variant for c in configs] == [f"p{k + 1}: {x}" for k, x in enumerate(label)]
+    assert [c.placement for c in configs] == ["current"] * 4
+    assert [(c.scenario.people_scale, trucks(c.scenario)) for c in configs] == [
+        (0.5, 1), (0.5, 4), (2.0, 1), (2.0, 4)]
+
+    # a named variant keeps its name and its own inputs beside the design point's
+    keskusta = "settlements[id=keskusta].people"
+    big = experiment([{"name": "current"}], replications=1, factors=factors,
+                     variants=[{"name": "big", "set": {keskusta: 5000}}])
+    configs = configurations(big, base)
+    assert [c.variant for c in configs] == [f"p{k + 1}: big | {x}" for k, x in enumerate(label)]
+    assert [(c.scenario.people_scale, trucks(c.scenario)) for c in configs] == [
+        (0.5, 1), (0.5, 4), (2.0, 1), (2.0, 4)]
+    assert {next(s.people for s in c.scenario.settlements if s.id == "keskusta")
+            for c in configs} == {5000}
+
+    # several variants, one of them called "base": each at each point, all named
+    two = experiment([{"name": "current"}, {"name": "fewer", "remove": ["kluuvi_point"]}],
+                     replications=1, factors=factors[:1],
+                     variants=[{"name": "base"}, {"name": "dry", "disruptions": False}])
+    configs = configurations(two, base)
+    names = ["p1: base | people=0.5", "p1: dry | people=0.5", "p2: base | people=2",
+             "p2: dry | people=2"]
+    assert [(c.placement, c.variant) for c in configs] == [
+        (p, n) for p in ("current", "fewer") for n in names]
+    assert [c.scenario.people_scale for c in configs] == [0.5, 0.5, 2.0, 2.0] * 2
+    assert [len(c.scenario.disruptions) > 0 for c in configs[:4]] == [True, False] * 2
+
+
+def test_latin_hypercube_points_are_rounded_for_whole_number_fields(
+        default_data: dict) -> None:
+    from scipy.stats import qmc
+
+    from sim.experiment import configurations
+
+    base = parse_scenario(default_data)
+    spec = experiment([{"name": "current"}], replications=1, design="lhs", samples=5,
+                      factors=[{"path": PEOPLE_PATH, "name": "人口倍数", "low": 0.5,
+                                "high": 2.0},
+                               {"path": TRUCKS_PATH, "name": "trucks", "low": 1, "high": 6}])
+    u = qmc.LatinHypercube(d=2, seed=SEED).random(5)
+    people = [0.5 + row[0] * 1.5 for row in u]
+    counts = [round(1 + row[1] * 5) for row in u]
+    configs = configurations(spec, base)
+    assert [c.variant for c in configs] == [
+        f"p{k + 1}: 人口倍数={people[k]:.4g}, trucks={counts[k]}" for k in range(5)]
+    assert [c.scenario.people_scale for c in configs] == people
+    got = [trucks(c.scenario) for c in configs]
+    assert got == counts and all(type(n) is int for n in got)
+    assert len(set(counts)) > 1 and any(p != round(p, 3) for p in people)
+
+
+def test_factor_paths_are_checked_with_one_message_naming_the_file(default_data: dict) -> None:
+    from sim.errors import ScenarioError
+    from sim.experiment import Factor, check_factors, configurations
+
+    base = parse_scenario(default_data)
+    good = [Factor(path=PEOPLE_PATH, values=[1]), Factor(path=TRUCKS_PATH, values=[1]),
+            Factor(path="horizon_h", low=1, high=2)]
+    assert check_factors(good, base, "exp.yaml") is None
+    assert check_factors([], base, "exp.yaml") is None
+    depots = ", ".join(d.id for d in base.depots)
+    unknown = [good[0], Factor(path="depots[id=nope].trucks.count", values=[1])]
+    with pytest.raises(ScenarioError) as err:
+        check_factors(unknown, base, "exp.yaml")
+    assert str(err.value) == ("exp.yaml: factors[1].path: depots[id=nope].trucks.count: no item "
+                              f"with id 'nope' (items: {depots})")
+    text = [good[0], good[1], Factor(path="name", values=[1])]
+    with pytest.raises(ScenarioError) as err:
+        check_factors(text, base, "exp.yaml")
+    assert str(err.value) == "exp.yaml: factors[2].path: name — not a number field"
+    # and through the experiment, before any configuration is built
+    spec = experiment([{"name": "current"}], replications=1,
+                      factors=[{"path": PEOPLE_PATH, "values": [1]},
+                               {"path": "name", "values": [1]}])
+    with pytest.raises(ScenarioError) as err:
+        configurations(spec, base, origin="plans/exp.yaml")
+    assert str(err.value) == "plans/exp.yaml: factors[1].path: name — not a number field"
+
+
+# -- (f) the results store: an attempt that finished nothing leaves nothing behind -------------
+
+
+def test_a_failed_first_attempt_removes_what_it_wrote(
+        tmp_path: Path, cache_dir: Path, default_data: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.files import MARKER
+
+    spec = experiment([{"name": "current"}], replications=2, chunk_size=1)
+    base = parse_scenario(default_data)
+
+    def broken(world, *, seed, replication):  # type: ignore[no-untyped-def]
+        # as if killed in the middle of an atomic write: a temporary file is left
+        (out / "chunks" / ".current__plan__base__r00000-00000.kpis.parquet.tmp").write_bytes(
+            b"partial")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sim.batch, "run_replication", broken)
+    out = tmp_path / "new"
+    with pytest.raises(RuntimeError, match="boom"):
+        run_experiment(spec, base, out, cache_dir=cache_dir)
+    assert not out.exists()  # this run made the folder: gone
+
+    out = tmp_path / "made_by_the_planner"
+    out.mkdir()
+    with pytest.raises(RuntimeError, match="boom"):
+        run_experiment(spec, base, out, cache_dir=cache_dir)
+    assert out.is_dir() and list(out.iterdir()) == []  # theirs: kept, and empty again
+
+    # a failure after the first chunk keeps everything: the run can be resumed
+    monkeypatch.undo()
+    calls: list[int] = []
+    genuine = sim.batch.run_replication
+
+    def second_fails(world, *, seed, replication):  # type: ignore[no-untyped-def]
+        calls.append(replication)
+        if replication == 1:
+            raise RuntimeError("boom")
+        return genuine(world, seed=seed, replication=replication)
+
+    monkeypatch.setattr(sim.batch, "run_replication", second_fails)
+    out = tmp_path / "half"
+    with pytest.raises(RuntimeError, match="boom"):
+        run_experiment(spec, base, out, cache_dir=cache_dir)
+    assert calls == [0, 1]
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "chunks", "manifest.json"])
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == [
+        f"current__plan__base__r00000-00000.{name}.parquet"
+        for name in sorted(sim.batch.CHUNK_TABLES)]
+    monkeypatch.undo()
+    resumed = run_experiment(spec, base, out, cache_dir=cache_dir, resume=True)
+    assert resumed.timings["replications_simulated"] == 1
+
+
+def store(out: Path, base: Scenario, **extra: object) -> ExperimentRun:
+    return ExperimentRun(out, experiment([{"name": "a"}], replications=4, **extra), base, [],
+                         "hash")
+
+
+def test_finished_any_and_discard_if_empty_directly(tmp_path: Path, default_data: dict
+                                                     ) -> None:
+    from sim.files import MARKER
+
+    base = parse_scenario(default_data)
+    out = tmp_path / "out"
+    run = store(out, base)
+    assert not run.finished_any()  # no folder at all
+    (out / "chunks").mkdir(parents=True)
+    assert not run.finished_any()  # an empty chunk folder
+    (out / "chunks" / "a__r00000-00001.relief.parquet").write_bytes(b"x")
+    assert not run.finished_any()  # a chunk without its KPI file is unfinished
+    (out / "chunks" / "a__r00000-00001.kpis.parquet").write_bytes(b"x")
+    assert run.finished_any()
+    (out / MARKER).write_text("{}", encoding="utf-8")
+    (out / "manifest.json").write_text("{}", encoding="utf-8")
+    run.discard_if_empty(created=True)  # a finished chunk: nothing is touched
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "chunks", "manifest.json"])
+    assert len(list((out / "chunks").iterdir())) == 2
+
+    # nothing finished, no manifest or marker written yet: the rest goes quietly
+    fresh = tmp_path / "fresh"
+    (fresh / "chunks").mkdir(parents=True)
+    (fresh / "chunks" / ".a__r00000-00001.relief.parquet.tmp").write_bytes(b"x")
+    store(fresh, base).discard_if_empty(created=True)
+    assert not fresh.exists()
+
+    # a folder holding something else is never removed (nor is that something)
+    shared = tmp_path / "shared"
+    (shared / "chunks").mkdir(parents=True)
+    (shared / "notes.txt").write_text("mine", encoding="utf-8")
+    (shared / "manifest.json").write_text("{}", encoding="utf-8")
+    store(shared, base).discard_if_empty(created=True)
+    assert [p.name for p in shared.iterdir()] == ["notes.txt"]
+
+    # an unfinished chunk's tables stay (its folder is not empty), the manifest goes
+    partial = tmp_path / "partial"
+    (partial / "chunks").mkdir(parents=True)
+    (partial / "chunks" / "a__r00000-00001.relief.parquet").write_bytes(b"x")
+    (partial / "manifest.json").write_text("{}", encoding="utf-8")
+    (partial / MARKER).write_text("{}", encoding="utf-8")
+    store(partial, base).discard_if_empty(created=False)
+    assert [p.name for p in partial.iterdir()] == ["chunks"]
+    assert [p.name for p in (partial / "chunks").iterdir()] == [
+        "a__r00000-00001.relief.parquet"]
+
+
+def write_kpis(out: Path, config: str, column: str, values: list[float]) -> None:
+    """A finished chunk per replication with the KPI statistic ``column`` given."""
+    chunks = out / "chunks"
+    chunks.mkdir(parents=True, exist_ok=True)
+    for r, value in enumerate(values):
+        stem = f"{config}__r{r:05d}-{r:05d}"
+        key = pd.DataFrame({"config": [config], "replication": [r]})
+        for name in ("relief", "incidents", "resources"):
+            key.to_parquet(chunks / f"{stem}.{name}.parquet", index=False)
+        kpis = key.assign(kpi="initial_relief", n=10, never=0, mean=np.nan,
+                          share_within=np.nan, p95=np.nan)
+        kpis[column] = float(value)
+        kpis.to_parquet(chunks / f"{stem}.kpis.parquet", index=False)
+
+
+def test_half_width_is_the_widest_interval_over_the_first_replications(
+        tmp_path: Path, default_data: dict) -> None:
+    from scipy import stats as sps
+
+    from sim.batch import half_width
+    from sim.stats import bootstrap_ci
+
+    base = parse_scenario(default_data)
+    # mean hours: 4 replications of a: 1, 2, 3, 4 (s² = 5/3); of b: 0, 0, 6, 6 (s² = 12)
+    out = tmp_path / "mean"
+    write_kpis(out, "a", "mean", [1, 2, 3, 4, 100, 300])
+    write_kpis(out, "b", "mean", [0, 0, 6, 6, 6, 6])
+    run = store(out, base, statistic="mean")
+    t = float(sps.t.ppf(0.975, 3))
+    assert half_width(run, 4) == pytest.approx(t * np.sqrt(12) / 2, rel=1e-12)
+    # a: 1, 2 (s = √½, s / √2 = ½); b: 0, 0 (no spread)
+    assert half_width(run, 2) == pytest.approx(float(sps.t.ppf(0.975, 1)) / 2, rel=1e-12)
+    assert half_width(run, 6) > 100  # a's late replications
+    # shares: a percentile bootstrap interval (a t interval would differ)
+    out = tmp_path / "share"
+    shares = [0.2, 0.6, 0.4, 0.9, 0.0, 0.0, 1.0]
+    write_kpis(out, "a", "share_within", shares)
+    run = store(out, base)
+    expected = bootstrap_ci(np.array(shares[:4])).half_width
+    assert half_width(run, 4) == expected
+    assert expected != pytest.approx(float(sps.t.ppf(0.975, 3)) * np.std(shares[:4], ddof=1) / 2)
+    assert half_width(run, 7) == bootstrap_ci(np.array(shares)).half_width != expected
+
+
+# -- (g) workers: local processes and Dask ------------------------------------------------------
+
+
+class Exited(Exception):
+    """Raised by a stand-in for ``os._exit``."""
+
+
+def test_a_local_worker_exits_within_a_second_once_its_parent_is_gone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from sim.batch import _exit_with_parent
+
+    parents = iter([100, 100, 1])  # the parent dies after the second check (re-parented to 1)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) > 10:
+            raise AssertionError("never exits")
+
+    def exit_(code: int) -> None:
+        raise Exited(code)
+
+    monkeypatch.setattr(sim.batch, "time", SimpleNamespace(sleep=sleep))
+    monkeypatch.setattr(sim.batch, "os", SimpleNamespace(getppid=lambda: next(parents),
+                                                         _exit=exit_))
+    with pytest.raises(Exited) as exited:
+        _exit_with_parent(100)
+    assert exited.value.args == (1,)  # a failure status
+    assert slept == [0.5, 0.5, 0.5]  # checked every half second
+
+
+def test_a_local_worker_ignores_ctrl_c_watches_its_parent_and_runs_chunks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+    from types import SimpleNamespace
+
+    from sim.batch import Chunk, _chunk_in_worker, _init_local_worker
+
+    handlers: list[tuple[object, object]] = []
+    threads: list[dict] = []
+
+    class Thread:
+        def __init__(self, **kwargs: object) -> None:
+            self.kwargs = kwargs
+
+        def start(self) -> None:
+            threads.append(self.kwargs)
+
+    monkeypatch.setattr(sim.batch, "signal", SimpleNamespace(
+        signal=lambda signum, handler: handlers.append((signum, handler)),
+        SIGINT=signal.SIGINT, SIG_IGN=signal.SIG_IGN))
+    monkeypatch.setattr(sim.batch, "threading", SimpleNamespace(Thread=Thread))
+    world, runs = FakeWorld("w"), fake_run_chunk(monkeypatch)
+    _init_local_worker(world, {"a": "scenario a"}, 7, 4242)  # type: ignore[arg-type]
+    assert handlers == [(signal.SIGINT, signal.SIG_IGN)]
+    assert threads == [{"target": sim.batch._exit_with_parent, "args": (4242,),
+                        "daemon": True}]
+    assert _chunk_in_worker(Chunk("a", 0, 2)) == ("w", "scenario a", Chunk("a", 0, 2), 7)
+    assert runs == [1]
+
+
+class FakeWorld:
+    """Stands for a prepared world: records the scenarios placed on it."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag, self.placed = tag, []
+
+    def with_scenario(self, scenario: str) -> tuple[str, str]:
+        self.placed.append(scenario)
+        return (self.tag, scenario)
+
+
+def fake_run_chunk(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Replace run_chunk by one that returns what it was given; a fresh worker state."""
+    count = [0]
+
+    def run_chunk(placed, chunk, *, seed):  # type: ignore[no-untyped-def]
+        count[0] += 1
+        return (*placed, chunk, seed)
+
+    monkeypatch.setattr(sim.batch, "run_chunk", run_chunk)
+    monkeypatch.setattr(sim.batch, "_WORKER", {})
+    return count
+
+
+def test_a_dask_worker_sets_up_once_per_payload(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.batch import Chunk, _chunk_on_dask
+
+    fake_run_chunk(monkeypatch)
+    first, second = FakeWorld("w1"), FakeWorld("w2")
+    payload = (first, {"a": "A", "b": "B"}, 7)
+    assert _chunk_on_dask(payload, Chunk("a", 0, 2)) == ("w1", "A", Chunk("a", 0, 2), 7)
+    assert _chunk_on_dask(payload, Chunk("a", 2, 4)) == ("w1", "A", Chunk("a", 2, 4), 7)
+    assert _chunk_on_dask(payload, Chunk("b", 0, 2)) == ("w1", "B", Chunk("b", 0, 2), 7)
+    assert _chunk_on_dask(payload, Chunk("a", 4, 5)) == ("w1", "A", Chunk("a", 4, 5), 7)
+    assert first.placed == ["A", "B"]  # each configuration placed once on this worker
+    # another experiment's payload on the same worker: set up afresh
+    other = (second, {"a": "A2"}, 8)
+    assert _chunk_on_dask(other, Chunk("a", 0, 1)) == ("w2", "A2", Chunk("a", 0, 1), 8)
+    assert _chunk_on_dask(other, Chunk("a", 1, 2)) == ("w2", "A2", Chunk("a", 1, 2), 8)
+    assert second.placed == ["A2"] and first.placed == ["A", "B"]
+
+
+def test_dask_gives_the_same_numbers_as_a_local_run(
+        tmp_path: Path, cache_dir: Path, default_data: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import distributed
+    from dask.utils import parse_timedelta
+
+    spec = experiment([{"name": "current"}, {"name": "fewer", "remove": ["kluuvi_point"]}],
+                      replications=2, chunk_size=1)
+    base = parse_scenario(default_data)
+    local = run_experiment(spec, base, tmp_path / "local", cache_dir=cache_dir)
+    connects: list[tuple[tuple, dict]] = []
+    scatters: list[dict] = []
+    submits: list[tuple[object, dict]] = []
+
+    class Client(distributed.Client):  # the real client, recording how it is asked
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            connects.append((args, kwargs))
+            assert args == (address,)  # never a new cluster of its own
+            super().__init__(*args, **kwargs)
+
+        def scatter(self, data, **kwargs):  # type: ignore[no-untyped-def]
+            scatters.append(kwargs)
+            return super().scatter(data, **kwargs)
+
+        def submit(self, func, *args, **kwargs):  # type: ignore[no-untyped-def]
+            submits.append((args[1], kwargs))
+            return super().submit(func, *args, **kwargs)
+
+    monkeypatch.setattr(distributed, "Client", Client)
+    progress: list[tuple[int, int]] = []
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=1,
+                                  dashboard_address=":0") as cluster:
+        address = cluster.scheduler_address
+        run = run_experiment(spec, base, tmp_path / "dask", cache_dir=cache_dir,
+                             scheduler=address,
+                             progress=lambda done, total: progress.append((done, total)))
+    assert run.timings["replications_simulated"] == 4 and run.replications == 2
+    assert progress == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    ours, theirs = load_results(local.out), load_results(run.out)
+    for name, table in ours.items():
+        assert len(table) > 0
+        pd.testing.assert_frame_equal(theirs[name], table, obj=name)
+    # one connection with a 20 s timeout; the world shipped to every worker once; each chunk
+    # its own task (not merged with another by its arguments)
+    assert len(connects) == 1 and list(connects[0][1]) == ["timeout"]
+    assert parse_timedelta(connects[0][1]["timeout"]) == 20
+    assert scatters == [{"broadcast": True}]
+    assert sorted(chunk.name for chunk, _ in submits) == sorted(
+        f"{p}__plan__base__r{r:05d}-{r:05d}" for p in ("current", "fewer") for r in (0, 1))
+    assert [kwargs for _, kwargs in submits] == [{"pure": False}] * 4
+
+
+def test_dask_errors_name_the_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import distributed
+
+    from sim.batch import Chunk, _dask
+    from sim.errors import ReliefsimError
+
+    def refuse(address: str, **kwargs: object) -> None:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(distributed, "Client", refuse)
+    stream = _dask(None, {}, 1, [Chunk("a", 0, 1)], "tcp://10.0.0.9:8786")  # type: ignore
+    with pytest.raises(ReliefsimError) as err:
+        next(stream)
+    assert str(err.value) == "--scheduler tcp://10.0.0.9:8786: cannot connect (connection refused)"
+    monkeypatch.setitem(sys.modules, "distributed", None)  # not installed
+    with pytest.raises(ReliefsimError) as err:
+        next(_dask(None, {}, 1, [], "tcp://10.0.0.9:8786"))  # type: ignore[arg-type]
+    assert str(err.value) == "--scheduler needs dask[distributed] installed"
