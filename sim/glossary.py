@@ -10,6 +10,7 @@ __all__ = [
     "CAUSES",
     "CAUSE_DETAILS",
     "CLI_LABELS",
+    "EVACUATION_LABELS",
     "FIGURE_LABELS",
     "KIND_LABELS",
     "KPI_LABELS",
@@ -96,6 +97,9 @@ KPI_LABELS: dict[str, tuple[str, str, str, str]] = {
                           "share of people within a {h}-minute walk of a stockpile point"),
     "fires_out_24h": ("森林火灾24小时扑灭率", "forest fires out within 24 h",
                       "{h}小时内扑灭的森林火灾比例", "share of forest fires out within {h} h"),
+    "evacuation": ("受灾群众转移至避难场所时间", "time for evacuees to get into a shelter",
+                   "转移令下达后{h}小时内进入避难场所的转移群众比例",
+                   "share of evacuees in a shelter within {h} h of the order"),
     "_arrival": ("{name}现场到达时间", "on-scene arrival, {name}",
                  "{h}小时内到达现场的{name}事件比例",
                  "share of {name} incidents reached within {h} h"),
@@ -527,6 +531,50 @@ WALK_LABELS: dict[str, dict[str, str]] = {
 }
 """The 15-minute life-support circle (:mod:`sim.walking`, :func:`sim.maps.life_circle_map`):
 map legend, colour bar and KPI wording."""
+
+EVACUATION_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "evacuation": "转移安置", "settlement": "受灾点", "shelter": "避难场所",
+        "mode": "转移方式", "walk": "步行", "bus": "客车转运", "people": "人数",
+        "order_h": "转移令下达（小时）", "travel_h": "路程时间（小时）",
+        "depart_first_h": "首批出发（小时）", "depart_last_h": "末批出发（小时）",
+        "arrive_first_h": "首批到达（小时）", "arrive_last_h": "末批到达（小时）",
+        "admitted_first_h": "首批入住（小时）", "admitted_last_h": "末批入住（小时）",
+        "admitted": "已入住人数", "capacity": "容纳人数", "assigned": "分配人数",
+        "peak": "最高在住人数", "peak_h": "达到最高的时间（小时）",
+        "evacuation_complete_h": "转移完成时间（小时，自首个转移令起）",
+        "evacuation_within": "{h}小时内进入避难场所的转移群众比例",
+        "people_ordered": "应转移人数", "people_sheltered": "已入住避难场所人数",
+        "people_without_place": "无避难场所安置人数", "no_place": "无安置场所（留在原地）",
+        "basis_walk": "步行时间按人行路网计算", "basis_road": "步行时间按车行道路（步行速度）计算",
+        "category_I": "Ⅰ类应急避难场所", "category_II": "Ⅱ类应急避难场所",
+        "category_III": "Ⅲ类应急避难场所", "category_紧急": "紧急避难场所",
+        "category_固定": "固定避难场所", "category_中心": "中心避难场所",
+        "m2_per_person": "人均应急避难场所面积{m}平方米",
+    },
+    "en": {
+        "evacuation": "evacuation", "settlement": "settlement", "shelter": "shelter",
+        "mode": "mode", "walk": "on foot", "bus": "by bus", "people": "people",
+        "order_h": "order (h)", "travel_h": "travel time (h)",
+        "depart_first_h": "first leave (h)", "depart_last_h": "last leave (h)",
+        "arrive_first_h": "first arrive (h)", "arrive_last_h": "last arrive (h)",
+        "admitted_first_h": "first admitted (h)", "admitted_last_h": "last admitted (h)",
+        "admitted": "admitted", "capacity": "capacity", "assigned": "assigned",
+        "peak": "peak occupancy", "peak_h": "time of peak (h)",
+        "evacuation_complete_h": "evacuation complete (h after the first order)",
+        "evacuation_within": "share of evacuees in a shelter within {h} h of the order",
+        "people_ordered": "people ordered to evacuate", "people_sheltered": "people in shelters",
+        "people_without_place": "people without a place", "no_place": "no place (stay home)",
+        "basis_walk": "walking times on the pedestrian network",
+        "basis_road": "walking times on the drivable roads at walking speed",
+        "category_I": "Class I shelter", "category_II": "Class II shelter",
+        "category_III": "Class III shelter", "category_紧急": "emergency shelter (紧急)",
+        "category_固定": "fixed shelter (固定)", "category_中心": "central shelter (中心)",
+        "m2_per_person": "{m} m² of shelter per person",
+    },
+}
+"""Evacuation and shelters (:mod:`sim.model.evacuation`): the ``evacuation`` and ``shelters``
+tables' columns, the summary's evacuation figures, modes, walking basis and shelter classes."""
 
 WEB_LABELS: dict[str, dict[str, str]] = {
     "zh": {

@@ -12,23 +12,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.glossary import KPI_LABELS
 from sim.model.records import Records
 from sim.scenario import Handout, Scenario
 
-__all__ = ["HANDOUT_STEP_H", "KPI_NAMES", "Kpi", "handout_rate", "kpis", "person_relief",
-           "resource_summary", "weighted_quantile"]
+__all__ = ["HANDOUT_STEP_H", "KPI_NAMES", "Kpi", "evacuation_summary", "handout_rate", "kpis",
+           "person_relief", "resource_summary", "weighted_quantile"]
 
 EPS = 1e-9
 HANDOUT_STEP_H = 0.1
 """Hand-out is resolved in batches of this many hours (see :func:`_handed_out`)."""
 
 KPI_NAMES = ("initial_relief", "effective_relief", "inland_river_arrival", "sea_arrival",
-             "fires_out_24h")
-"""The plan targets every run reports (plus ``<type>_arrival`` for types with a target_h)."""
+             "fires_out_24h", "evacuation")
+"""The plan targets every run reports (plus ``<type>_arrival`` for types with a target_h;
+``evacuation`` only when the scenario orders one)."""
 
 
 def person_relief(records: Records, scenario: Scenario) -> pd.DataFrame:
@@ -68,12 +71,91 @@ def person_relief(records: Records, scenario: Scenario) -> pd.DataFrame:
                                                points.get(s.settlement)))
         counts = np.diff(np.r_[0, ends])
         parts.append((s.settlement, times, counts))
+    parts += _shelter_relief(records, scenario, delivered)
     return pd.DataFrame({
         "settlement": [name for name, _, n in parts for _ in range(len(n))],
         "initial_h": np.concatenate([p[:, 0] for _, p, _ in parts]) if parts else [],
         "effective_h": np.concatenate([p[:, 1] for _, p, _ in parts]) if parts else [],
         "people": np.concatenate([n for _, _, n in parts]).astype(int) if parts else [],
     })
+
+
+def _shelter_relief(records: Records, scenario: Scenario,
+                    delivered: dict[tuple[str, str], list[tuple[float, float]]]
+                    ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Relief of evacuees at their shelters, as runs (shelter, times, people) with times
+    after their home settlement's onset (never before it).
+
+    A shelter's deliveries (its own stock included) meet its needs in the order they arose
+    (each arrival's day-0 needs, later days' needs of daily goods); an evacuee's goods are
+    there when the needs before theirs and theirs are covered, and they can receive them once
+    admitted (the door). The shelter then hands out to its evacuees in order of availability
+    at its distribution points' rate, as a settlement does. Evacuees who never arrived or were
+    never admitted within the horizon are never relieved."""
+    if not records.evacuation:
+        return []
+    onset = {s.id: s.onset_h for s in scenario.settlements}
+    admitted: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for e in records.evacuees:
+        admitted.setdefault((e.settlement, e.shelter), []).append((e.people, e.admitted_h))
+    needs: dict[str, list] = {}
+    for need in sorted(records.shelter_needs, key=lambda n: n.time_h):
+        needs.setdefault(need.shelter, []).append(need)
+    groups: dict[str, list] = {}
+    for g in records.evacuation:
+        if g.shelter:
+            groups.setdefault(g.shelter, []).append(g)
+    parts = []
+    for shelter, members in groups.items():
+        # Per commodity and group: (person bounds, times) of coverage, slices in order.
+        steps: dict[str, list[tuple[bool, np.ndarray, np.ndarray]]] = {
+            g.settlement: [] for g in members}
+        for c in scenario.commodities:
+            got = sorted(delivered.get((shelter, c.id), []))
+            times = np.array([t for t, _ in got] + [math.inf])
+            cum = np.cumsum([q for _, q in got])
+            before, start = 0.0, dict.fromkeys(steps, 0)
+            bounds: dict[str, list[np.ndarray]] = {k: [] for k in steps}
+            stamps: dict[str, list[np.ndarray]] = {k: [] for k in steps}
+            for need in needs.get(shelter, []):
+                if need.day == 0:
+                    covered = np.append(_people_covered(cum - before, c.per_person,
+                                                        need.people), need.people)
+                    bounds[need.settlement].append(
+                        start[need.settlement] + np.maximum.accumulate(covered))
+                    stamps[need.settlement].append(times)
+                    start[need.settlement] += need.people
+                if need.day == 0 or c.daily:
+                    before += need.people * c.per_person
+            for g in members:
+                b, t = bounds[g.settlement], stamps[g.settlement]
+                steps[g.settlement].append((c.main, np.concatenate([*b, [g.people]]),
+                                            np.concatenate([*t, [math.inf]])))
+        rows = []
+        for g in members:
+            runs = admitted.get((g.settlement, shelter), [(g.people, math.inf)])
+            ends = np.cumsum([n for n, _ in runs])
+            inside = np.array([t for _, t in runs])
+            cuts = [ends] + [b for _, b, _ in steps[g.settlement]]
+            k = np.unique(np.concatenate(cuts))
+            k = k[(k > 0) & (k <= g.people)]
+            door = inside[np.minimum(np.searchsorted(ends, k, side="left"), len(ends) - 1)]
+            initial, effective = door.copy(), door.copy()
+            for main, b, t in steps[g.settlement]:
+                reached = t[np.searchsorted(b, k, side="left")]
+                np.maximum(effective, reached, out=effective)
+                if main:
+                    np.maximum(initial, reached, out=initial)
+            rows.append((np.diff(np.r_[0, k]), initial, effective,
+                         np.full(len(k), onset.get(g.settlement, 0.0))))
+        people, initial, effective, start_h = (np.concatenate(x) for x in zip(*rows, strict=True))
+        order = np.lexsort((effective, initial))
+        rate = handout_rate(scenario.handout, int(sum(g.people for g in members)))
+        ends, times, run = _handout_batches(np.cumsum(people[order]), initial[order],
+                                            effective[order], rate)
+        times = np.maximum(times - start_h[order][run][:, None], 0.0)
+        parts.append((shelter, times, np.diff(np.r_[0, ends])))
+    return parts
 
 
 def handout_rate(rule: Handout, people: int, points: int | None = None) -> float:
@@ -92,8 +174,15 @@ def _handed_out(ends: np.ndarray, initial: np.ndarray, effective: np.ndarray, ra
     k; runs are cut into hand-out batches of at most :data:`HANDOUT_STEP_H` and each batch gets
     its last person's time (so times err late by at most that much). Returns the batches' end
     people and (initial, effective) times."""
+    cut, times, _ = _handout_batches(ends, initial, effective, rate)
+    return cut, times
+
+
+def _handout_batches(ends: np.ndarray, initial: np.ndarray, effective: np.ndarray, rate: float
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_handed_out`, also giving each batch's run (index into ``ends``)."""
     if rate == math.inf:
-        return ends, np.column_stack([initial, effective])
+        return ends, np.column_stack([initial, effective]), np.arange(len(ends))
     starts = np.r_[0, ends[:-1]]
     batch = max(1, math.ceil(rate * HANDOUT_STEP_H))
     pieces = np.maximum(1, np.ceil((ends - starts) / batch)).astype(np.int64)
@@ -105,7 +194,7 @@ def _handed_out(ends: np.ndarray, initial: np.ndarray, effective: np.ndarray, ra
         with np.errstate(invalid="ignore"):
             base = np.maximum.accumulate(avail - starts / rate)
         times.append(base[run] + cut / rate)
-    return cut, np.column_stack(times)
+    return cut, np.column_stack(times), run
 
 
 def _people_covered(cum: np.ndarray, per_person: float, people: int) -> np.ndarray:
@@ -200,7 +289,48 @@ def kpis(records: Records, scenario: Scenario, relief: pd.DataFrame | None = Non
             mask = (incidents.type == kind.id).to_numpy()
             out.append(_time_kpi(f"{kind.id}_arrival", f"{kind.name or kind.id}现场到达时间",
                                  kind.target_h, t.time_share_required, arrival[mask]))
+    if records.evacuation:
+        evacuees = records.table("evacuees")
+        out.append(_time_kpi("evacuation", KPI_LABELS["evacuation"][0], t.evacuation_h,
+                             t.time_share_required,
+                             (evacuees.admitted_h - evacuees.order_h).to_numpy(),
+                             evacuees.people.to_numpy()))
     return out
+
+
+def evacuation_summary(records: Records, scenario: Scenario) -> dict[str, Any] | None:
+    """The evacuation figures of one replication (None without evacuation orders):
+    ``evacuation_complete_h`` (hours from the first order until the last evacuee with a
+    place is admitted; inf when one is not within the horizon), ``evacuation_within`` (share
+    of the people ordered out who are admitted within ``targets.evacuation_h`` of their
+    order; those without a place count as not), ``people_without_place``, and per shelter its
+    capacity, people assigned and admitted, and peak occupancy (with its time and share of
+    capacity)."""
+    if not records.evacuation:
+        return None
+    groups = records.table("evacuation")
+    evacuees = records.table("evacuees")
+    limit = scenario.targets.evacuation_h
+    placed = groups[groups.shelter != ""]
+    waited = (evacuees.admitted_h - evacuees.order_h).to_numpy()
+    ordered = float(evacuees.people.sum())
+    shelters = {h.id: h for h in scenario.shelters}
+    return {
+        "target_h": limit,
+        "people_ordered": int(groups.people.sum()),
+        "people_sheltered": int(groups.admitted.sum()),
+        "people_without_place": int(groups.people[groups.shelter == ""].sum()),
+        "evacuation_complete_h": (float(placed.admitted_last_h.max() - groups.order_h.min())
+                                  if len(placed) else math.nan),
+        "evacuation_within": (float(evacuees.people[waited <= limit + EPS].sum() / ordered)
+                              if ordered else math.nan),
+        "shelters": [{"shelter": r.shelter, "name": shelters[r.shelter].name or r.shelter,
+                      "category": shelters[r.shelter].category, "capacity": r.capacity,
+                      "assigned": r.assigned, "admitted": r.admitted, "peak": r.peak,
+                      "peak_h": r.peak_h,
+                      "peak_share": r.peak / r.capacity if r.capacity else math.nan}
+                     for r in records.shelters],
+    }
 
 
 def kpi_table(items: list[Kpi]) -> pd.DataFrame:
@@ -214,6 +344,12 @@ def resource_summary(records: Records, scenario: Scenario) -> dict[str, float]:
     trips = records.table("trips")
     needed = {c.id: sum(s.people for s in records.settlements) * c.per_person
               for c in scenario.commodities}
+    sheltered = sum(g.people for g in records.evacuation if g.shelter)
+    if sheltered:  # evacuees' needs at shelters: day 0 for all, later days as they arose
+        arrived = sum(n.people for n in records.shelter_needs if n.day == 0)
+        for c in scenario.commodities:
+            needed[c.id] += (sheltered - arrived) * c.per_person + sum(
+                n.people * c.per_person for n in records.shelter_needs if n.day == 0 or c.daily)
     delivered = deliveries.groupby("commodity").qty.sum().to_dict()
     horizon = records.horizon_h
     trucks = sum(d.trucks.count for d in scenario.depots)
@@ -221,7 +357,7 @@ def resource_summary(records: Records, scenario: Scenario) -> dict[str, float]:
     truck_trips = trips[trips.kind == "truck"]
     team_trips = trips[trips.kind != "truck"]
     summary = {
-        "people_affected": float(sum(s.people for s in records.settlements)),
+        "people_affected": float(sum(s.people for s in records.settlements) + sheltered),
         "stockouts": float(((ledger.remaining <= EPS) & (ledger.initial + ledger.produced > 0)
                             ).sum()),
         "vehicle_km": float(trips.km.sum()) if len(trips) else 0.0,
@@ -232,4 +368,8 @@ def resource_summary(records: Records, scenario: Scenario) -> dict[str, float]:
     }
     for c, need in needed.items():
         summary[f"unmet_{c}"] = max(need - delivered.get(c, 0.0), 0.0)
+    evacuation = evacuation_summary(records, scenario)
+    if evacuation is not None:
+        summary.update({k: float(evacuation[k]) for k in (
+            "people_without_place", "evacuation_complete_h", "evacuation_within")})
     return summary

@@ -5,15 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from sim.metrics import Kpi, kpi_table, kpis, person_relief, resource_summary
+from sim.metrics import (
+    Kpi,
+    evacuation_summary,
+    kpi_table,
+    kpis,
+    person_relief,
+    resource_summary,
+)
 from sim.model import Records, simulate
 from sim.results import write_run
 from sim.scenario import dump_scenario, scenario_hash
 from sim.shortfalls import shortfalls
 from sim.uncertainty import draw, drawn_values, is_uncertain
+from sim.walking import walk_basis
 from sim.world import World, service_table
 
 __all__ = ["RunResult", "drawn_world", "run_replication", "save_run"]
@@ -82,7 +91,17 @@ def save_run(out: Path, world: World, result: RunResult) -> Path:
         "shortfalls": ([] if result.shortfalls is None
                        else result.shortfalls.to_dict(orient="records")),
         "service_areas": service_table(world).to_dict(orient="records"),
+        "evacuation": _evacuation(world, result.records),
         "warnings": world.warnings,
         "scenario_definition": dump_scenario(scenario),
     }
     return write_run(out, tables=tables, summary=summary)
+
+
+def _evacuation(world: World, records: Records) -> dict[str, Any] | None:
+    """The run's evacuation figures, with what walking times were measured on."""
+    found = evacuation_summary(records, world.scenario)
+    if found is None:
+        return None
+    return {**found, "walk_basis": walk_basis(world),
+            "walk_kmh": world.scenario.evacuation_settings.walk_kmh}

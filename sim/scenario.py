@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -29,6 +31,7 @@ from pydantic import (
 from sim.crs import check_crs, convert_document
 from sim.errors import ScenarioError
 from sim.uncertainty import extract
+from sim.walking import WALK_KMH
 
 __all__ = [
     "SITE_FIELDS",
@@ -205,6 +208,9 @@ class Commodity(_Model):
     per_person: Annotated[float, Field(ge=1e-6, le=MAX_QUANTITY)] = 1.0
     """Units per person; at least a millionth of a unit (smaller is a unit mistake)."""
     main: bool = True
+    daily: bool = True
+    """Needed again every day of a shelter stay (food, water); false for goods given once
+    (quilts, cots)."""
 
 
 def _area(value: Any) -> str:
@@ -336,9 +342,98 @@ class Helipad(_Site):
     )
 
 
+M2_PER_PERSON = 1.5
+"""Usable shelter area per person (m²): the plans' 人均应急避难场所面积 target of 1.5 m² (S4,
+plans digest C1), used when a shelter gives its area instead of a head count."""
+
+INTAKE_PER_H = 600.0
+"""People a shelter admits per hour at its door (登记入住) when the scenario does not say: four
+registration desks, each registering a household of about 2.5 people a minute — an
+assumption (no plan states it)."""
+
+SHELTER_CATEGORIES = {"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "I类": "I", "II类": "II", "III类": "III",
+                      "Ⅰ类": "I", "Ⅱ类": "II", "Ⅲ类": "III", "紧急避难场所": "紧急",
+                      "固定避难场所": "固定", "中心避难场所": "中心"}
+"""Other spellings of the shelter classes: Class Ⅰ/Ⅱ/Ⅲ (GB 21734-2008: stays over 30 days,
+10–30 days, within 10 days) and 紧急/固定/中心避难场所 (GB 51143-2015)."""
+
+
+def _category(value: Any) -> Any:
+    return SHELTER_CATEGORIES.get(value.strip(), value.strip()) if isinstance(value, str) else value
+
+
 class Shelter(_Site):
-    capacity_people: Annotated[int, Field(ge=0, le=MAX_PEOPLE)] = 0
+    """An emergency shelter (应急避难场所). Its capacity is ``capacity_people``, or else its
+    usable ``area_m2`` / ``m2_per_person`` (1.5 m², the plans' 人均应急避难场所面积); people
+    are admitted at ``intake_per_h`` once it opens ``opening_delay_h`` after the start (a
+    queue forms at the door), and its own ``stock`` serves its evacuees before the relief
+    dispatcher does."""
+
+    capacity_people: Annotated[int, Field(ge=0, le=MAX_PEOPLE)] | None = None
     area_m2: Quantity = 0.0
+    m2_per_person: Annotated[float, Field(gt=0, le=1000)] = M2_PER_PERSON
+    category: Annotated[Literal["I", "II", "III", "紧急", "固定", "中心"] | None,
+                        BeforeValidator(_category)] = None
+    """Class Ⅰ/Ⅱ/Ⅲ (GB 21734-2008) or 紧急/固定/中心 (GB 51143-2015); descriptive."""
+    opening_delay_h: Hours = 0.0
+    """Hours after the start of the scenario before the shelter admits anyone (like a
+    contract reserve's activation delay)."""
+    intake_per_h: Annotated[float, Field(gt=0, le=1e6)] | None = INTAKE_PER_H
+    """People admitted per hour (a first-come first-served queue at the door); ``null``: no
+    limit."""
+    stock: dict[str, Quantity] = Field(default_factory=dict)
+    """The shelter's own stock by commodity, handed to its evacuees before anything is
+    sent."""
+
+    @property
+    def capacity(self) -> int:
+        """People it can take: ``capacity_people``, else ⌊area_m2 / m2_per_person⌋."""
+        if self.capacity_people is not None:
+            return self.capacity_people
+        return math.floor(self.area_m2 / self.m2_per_person + 1e-9)
+
+
+MAX_SEATS = 500
+"""Seats of one bus: more than any road vehicle carries."""
+
+
+class BusFleet(_Model):
+    """Buses that carry evacuees, based at a depot or a team base (``base``)."""
+
+    base: str
+    count: PositiveCount = 1
+    seats: Annotated[int, Field(ge=1, le=MAX_SEATS)] = 45
+    """A full-size coach or city bus seats 40–50 (an assumption)."""
+    load_min: Annotated[float, Field(ge=0, le=600)] = 10.0
+    """Minutes to board a load (an assumption)."""
+    unload_min: Annotated[float, Field(ge=0, le=600)] = 5.0
+    """Minutes to unload at the shelter (an assumption)."""
+
+
+class EvacuationSettings(_Model):
+    """How evacuees move: walking speed (``sim.walking.WALK_KMH``, 4.5 km/h, an assumption
+    from the pedestrian literature) and the bus fleets for orders with ``mode: bus``."""
+
+    walk_kmh: Annotated[float, Field(gt=0, le=20)] = WALK_KMH
+    buses: list[BusFleet] = Field(default_factory=list)
+
+
+class EvacuationOrder(_Model):
+    """An order to evacuate a settlement (转移安置): at ``order_h`` a ``share`` of its people
+    leave, uniformly over ``depart_over_h``, on foot or by bus, to the nearest shelter with
+    room (only those in ``shelters`` when given); they stay ``stay_days`` days and are
+    supplied there, a day's needs at a time."""
+
+    order_h: Hours = 0.0
+    share: Probability = 1.0
+    mode: Literal["walk", "bus"] = "walk"
+    depart_over_h: Hours = 1.0
+    """People leave uniformly over this many hours (by bus: they are ready at the pick-up
+    point over it); 1 h is an assumption."""
+    stay_days: Annotated[int, Field(ge=1, le=365)] = 1
+    """Days at the shelter: day k's needs arise k × 24 h after arrival (daily commodities)."""
+    shelters: Annotated[list[str], Field(min_length=1)] | None = None
+    """Only these shelters (by id); default: any."""
 
 
 class Settlement(_Site):
@@ -352,6 +447,8 @@ class Settlement(_Site):
     urgency: Annotated[int, Field(ge=1, le=5)] = 3
     distribution_points: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
     """Hand-out points here (default: one per ``handout.people_per_point`` people)."""
+    evacuation: EvacuationOrder | None = None
+    """An evacuation order for its people (None: they stay)."""
 
 
 class TeamNeed(_Model):
@@ -565,6 +662,9 @@ class Scenario(_Model):
     targets: Targets = Field(default_factory=Targets)
     people_scale: Annotated[float, Field(gt=0, le=1000)] = 1.0
     """A factor on every settlement's people (a number or a distribution)."""
+    evacuation: EvacuationSettings | None = None
+    """Walking speed and bus fleets for the settlements' evacuation orders (None: the
+    defaults, no buses)."""
     uncertain: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Uncertain inputs by path (filled from distributions written in place of numbers;
     :mod:`sim.uncertainty`); each replication draws its own values."""
@@ -631,9 +731,15 @@ class Scenario(_Model):
                     problems.append((f"{field}[{i}].type", item.type,
                                      _unknown("incident type", item.type, types)))
         problems += _area_problems(self)
+        problems += _evacuation_problems(self)
         if problems:
             raise _CrossRefErrors(problems)
         return self
+
+    @property
+    def evacuation_settings(self) -> EvacuationSettings:
+        """``evacuation``, or the defaults when the scenario has none."""
+        return self.evacuation or EvacuationSettings()
 
     def incident_type(self, type_id: str) -> IncidentType:
         return next(t for t in self.incident_types if t.id == type_id)
@@ -644,7 +750,8 @@ class Scenario(_Model):
         t = self.targets
         limits = {"initial_relief": t.initial_relief_h, "effective_relief": t.effective_relief_h,
                   "inland_river_arrival": t.inland_river_arrival_h,
-                  "sea_arrival": t.sea_arrival_h, "fires_out_24h": t.fire_out_h}
+                  "sea_arrival": t.sea_arrival_h, "fires_out_24h": t.fire_out_h,
+                  "evacuation": t.evacuation_h}
         limits.update({f"{k.id}_arrival": k.target_h for k in self.incident_types})
         return limits.get(kpi)
 
@@ -682,6 +789,96 @@ def _area_problems(scenario: Scenario) -> list[tuple[str, Any, str]]:
                                  f"depots[{j}] ({high.id}) unit '{high.area}'; a lower tier "
                                  "serves a unit inside a higher tier's (村 ⊂ 镇 ⊂ 县)"))
     return problems
+
+
+def _evacuation_problems(scenario: Scenario) -> list[tuple[str, Any, str]]:
+    """Evacuation orders name known shelters and come before the horizon; buses have a base
+    and exist when an order needs them; shelters stock known commodities."""
+    problems: list[tuple[str, Any, str]] = []
+    shelters = {h.id for h in scenario.shelters}
+    bases = {d.id for d in scenario.depots} | {b.id for b in scenario.team_bases}
+    fleets = scenario.evacuation_settings.buses
+    for k, fleet in enumerate(fleets):
+        if fleet.base not in bases:
+            problems.append((f"evacuation.buses[{k}].base", fleet.base,
+                             _unknown("depot or team base", fleet.base, bases)))
+    for i, s in enumerate(scenario.settlements):
+        order = s.evacuation
+        if order is None:
+            continue
+        where = f"settlements[{i}].evacuation"
+        if order.order_h >= scenario.horizon_h:
+            problems.append((f"{where}.order_h", order.order_h,
+                             f"not before horizon_h ({scenario.horizon_h:g} h): nobody could "
+                             "move; expected an order within the simulated time"))
+        for j, shelter in enumerate(order.shelters or []):
+            if shelter not in shelters:
+                problems.append((f"{where}.shelters[{j}]", shelter,
+                                 _unknown("shelter", shelter, shelters)))
+        if order.mode == "bus" and not fleets:
+            problems.append((f"{where}.mode", order.mode,
+                             "no bus fleet to carry them; add evacuation.buses (a depot or "
+                             "team base with its count and seats) or use mode: walk"))
+    commodities = {c.id for c in scenario.commodities}
+    for i, shelter in enumerate(scenario.shelters):
+        for key in shelter.stock:
+            if key not in commodities:
+                problems.append((f"shelters[{i}].stock.{key}", key,
+                                 _unknown("commodity", key, commodities)))
+    return problems
+
+
+def evacuees(settlement: Settlement) -> int:
+    """People its evacuation order sends to a shelter: ``share`` × people, rounded."""
+    order = settlement.evacuation
+    return 0 if order is None else math.floor(settlement.people * order.share + 0.5)
+
+
+def _shelter_warnings(scenario: Scenario) -> list[str]:
+    """Shelters that cannot hold everyone ordered to them: the most people the shelters open
+    to each order can take (capacity alone, whatever the distances: a maximum flow), and who
+    is left without a place; shelters without any capacity or opening too late."""
+    out: list[str] = []
+    orders = [(i, s) for i, s in enumerate(scenario.settlements) if evacuees(s) > 0]
+    if not orders:
+        return out
+    for i, h in enumerate(scenario.shelters):
+        if h.capacity_people is None and h.area_m2 <= 0:
+            out.append(f"shelters[{i}] ({h.id}): neither capacity_people nor area_m2: it takes "
+                       "nobody")
+        if h.opening_delay_h >= scenario.horizon_h:
+            out.append(f"shelters[{i}].opening_delay_h: {h.opening_delay_h:g} h is not before "
+                       f"horizon_h ({scenario.horizon_h:g} h); nobody gets in")
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    everyone = [h.id for h in scenario.shelters]
+    for i, s in orders:
+        graph.add_edge("source", ("s", i), capacity=evacuees(s))
+        for h in s.evacuation.shelters or everyone:  # type: ignore[union-attr]
+            graph.add_edge(("s", i), ("h", h))
+    for h in scenario.shelters:
+        graph.add_edge(("h", h.id), "sink", capacity=h.capacity)
+    placed, flow = (nx.maximum_flow(graph, "source", "sink") if "sink" in graph
+                    else (0, {}))
+    total = sum(evacuees(s) for _, s in orders)
+    if placed >= total:
+        return out
+    short = [i for i, s in orders if flow.get("source", {}).get(("s", i), 0) < evacuees(s)]
+    used = {h for i in short
+            for h in scenario.settlements[i].evacuation.shelters or everyone}  # type: ignore
+    ordered = [(i, s) for i, s in orders
+               if set(s.evacuation.shelters or everyone) <= used]  # type: ignore[union-attr]
+    capacity = [(h.name or h.id, h.id, h.capacity) for h in scenario.shelters if h.id in used]
+    names = ", ".join(f"{name} ({hid}) {cap:,}" for name, hid, cap in capacity[:6]) + (
+        " …" if len(capacity) > 6 else "")
+    who = ", ".join(f"settlements[{i}] ({s.id}) {evacuees(s):,}" for i, s in ordered[:6]) + (
+        " …" if len(ordered) > 6 else "")
+    out.append(f"shelters: {sum(evacuees(s) for _, s in ordered):,} people are ordered to "
+               f"evacuate to shelters that hold {sum(c for *_, c in capacity):,} "
+               f"({names or 'no shelter'}); at least {total - placed:,} will be without a "
+               f"place (evacuation orders: {who})")
+    return out
 
 
 def _misspelt_team(scenario: Scenario, wanted: str) -> str:
@@ -744,6 +941,7 @@ def pre_run_warnings(scenario: Scenario) -> list[str]:
             out.append(f"dispatch.escalation_delay_h.{tier}: no depot has tier '{tier}' "
                        f"(tiers present: {', '.join(t for t in TIERS if t in tiers)}); "
                        "the delay never applies")
+    out += _shelter_warnings(scenario)
     for field, _ in SITE_FIELDS:
         for i, item in enumerate(getattr(scenario, field)):
             if item.review:

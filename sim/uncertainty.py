@@ -33,7 +33,7 @@ __all__ = ["INTEGER_FIELDS", "Distribution", "draw", "drawn_values", "extract", 
            "number_at", "rounded", "set_path"]
 
 INTEGER_FIELDS = frozenset({"people", "count", "urgency", "distribution_points",
-                            "capacity_people"})
+                            "capacity_people", "seats", "stay_days"})
 """Fields that hold whole numbers: a draw is rounded to the nearest."""
 KEYS = ("id", "type")
 """List items are named in paths by these keys, the first they have."""

@@ -499,7 +499,7 @@ def _figure(world: Any, relief: pd.DataFrame, closed_edges: np.ndarray, lang: st
             ("helipads", "plus", "#e377c2", lambda h: t["helicopters_value"].format(
                 n=h.helicopters.count)),
             ("shelters", "diamond", "#2ca02c", lambda s: t["capacity_value"].format(
-                n=f"{s.capacity_people:,}"))):
+                n=f"{s.capacity:,}"))):
         sites = list(getattr(scenario, field, []))
         if not sites:
             continue

@@ -8,14 +8,19 @@ from typing import NamedTuple
 import pandas as pd
 
 __all__ = [
+    "BusLoadRecord",
     "ClosureRecord",
     "CutoffRecord",
     "DeliveryRecord",
+    "EvacuationRecord",
+    "EvacueeRecord",
     "IncidentRecord",
     "LedgerRecord",
     "Records",
     "ReturnRecord",
     "SettlementRecord",
+    "ShelterNeedRecord",
+    "ShelterRecord",
     "StockRecord",
     "TripRecord",
 ]
@@ -107,6 +112,75 @@ class ReturnRecord(NamedTuple):
     back_h: float
 
 
+class EvacuationRecord(NamedTuple):
+    """One evacuee group: people of a settlement sent to one shelter (shelter '' = without a
+    place; they stay home). Times are hours since the start; inf = not within the horizon.
+    ``travel_h``: walking time (walk) or open-road driving time (bus) to the shelter."""
+
+    settlement: str
+    shelter: str
+    mode: str
+    people: int
+    order_h: float
+    travel_h: float
+    depart_first_h: float
+    depart_last_h: float
+    arrive_first_h: float
+    arrive_last_h: float
+    admitted_first_h: float
+    admitted_last_h: float
+    admitted: int
+
+
+class EvacueeRecord(NamedTuple):
+    """Evacuees of one group admitted together (within 0.1 h, never across the evacuation
+    target): ``admitted_h`` is the last one's admission (inf: not within the horizon, or
+    without a place)."""
+
+    settlement: str
+    shelter: str
+    people: int
+    order_h: float
+    admitted_h: float
+
+
+class ShelterRecord(NamedTuple):
+    """A shelter over the run: people assigned, admitted, and its peak occupancy."""
+
+    shelter: str
+    capacity: int
+    assigned: int
+    admitted: int
+    peak: int
+    peak_h: float
+
+
+class ShelterNeedRecord(NamedTuple):
+    """Needs raised at a shelter for the people of one arrival on one day of their stay."""
+
+    time_h: float
+    shelter: str
+    settlement: str
+    day: int
+    people: int
+
+
+class BusLoadRecord(NamedTuple):
+    """One bus trip with evacuees: sent (from wherever the bus was), boarding at the
+    settlement, leaving it, unloaded at the shelter."""
+
+    bus: str
+    base: str
+    settlement: str
+    shelter: str
+    people: int
+    dispatched_h: float
+    board_h: float
+    depart_h: float
+    arrive_h: float
+    km: float
+
+
 TABLES: dict[str, type[NamedTuple]] = {
     "settlements": SettlementRecord,
     "deliveries": DeliveryRecord,
@@ -117,6 +191,11 @@ TABLES: dict[str, type[NamedTuple]] = {
     "closures": ClosureRecord,
     "cutoffs": CutoffRecord,
     "returns": ReturnRecord,
+    "evacuation": EvacuationRecord,
+    "evacuees": EvacueeRecord,
+    "shelters": ShelterRecord,
+    "shelter_needs": ShelterNeedRecord,
+    "bus_loads": BusLoadRecord,
 }
 
 
@@ -134,6 +213,11 @@ class Records:
     closures: list[ClosureRecord] = field(default_factory=list)
     cutoffs: list[CutoffRecord] = field(default_factory=list)
     returns: list[ReturnRecord] = field(default_factory=list)
+    evacuation: list[EvacuationRecord] = field(default_factory=list)
+    evacuees: list[EvacueeRecord] = field(default_factory=list)
+    shelters: list[ShelterRecord] = field(default_factory=list)
+    shelter_needs: list[ShelterNeedRecord] = field(default_factory=list)
+    bus_loads: list[BusLoadRecord] = field(default_factory=list)
 
     def table(self, name: str) -> pd.DataFrame:
         """One record list as a DataFrame with typed columns (empty tables keep columns)."""

@@ -11,13 +11,18 @@ current closures, unloading) and waits for it when its trucks are out. A truck l
 the current fastest path, unloads and returns; cut off on the way, it waits up to
 ``dispatch.stranded_wait_h`` and then brings its goods back for other requests. Contract
 reserves activate after their delay, may fail to show up, and produce at a rate.
+
+Shelters are demand points too (:meth:`Relief.add_point`, :meth:`Relief.need`): evacuees'
+needs arise there as they arrive (:mod:`sim.model.evacuation`), are met from the shelter's own
+stock first and otherwise go through the same rules; a settlement then needs only for the
+people who stay.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Collection, Generator
+from collections.abc import Collection, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -112,9 +117,15 @@ class Relief:
     """The relief-logistics part of one replication."""
 
     def __init__(self, env: simpy.Environment, world: World, roads: RoadState, policy: Policy,
-                 records: Records, *, seed: int, replication: int) -> None:
+                 records: Records, *, seed: int, replication: int,
+                 at_home: Mapping[str, int] | None = None) -> None:
         self.env, self.world, self.roads, self.policy, self.records = (
             env, world, roads, policy, records)
+        self.at_home = dict(at_home or {})
+        """People who stay at a settlement when an evacuation order sends others away."""
+        self.first_rank: dict[str, int] = {}  # demand points other than settlements (shelters)
+        self.local: dict[str, dict[str, list[float]]] = {}  # a shelter's own stock: [initial, left]
+        self._open_at: dict[tuple[str, str, int], Request] = {}  # open request per point
         scenario = world.scenario
         self.rules = scenario.dispatch
         self.targets = scenario.targets
@@ -183,8 +194,11 @@ class Relief:
 
     def _onset(self, spec: Settlement) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(spec.onset_h)
+        people = self.at_home.get(spec.id, spec.people)
+        if people <= 0:
+            return  # everyone is in a shelter (supplied there)
         self.records.settlements.append(
-            SettlementRecord(spec.id, spec.people, spec.onset_h, spec.urgency))
+            SettlementRecord(spec.id, people, spec.onset_h, spec.urgency))
         first = self.world.service.first_tier(spec.id)
         base_rank = (TIERS.index(first) if first is not None
                      else self.ranks[0] if self.ranks else 0)
@@ -194,7 +208,7 @@ class Relief:
             target = self.targets.initial_relief_h if c.main else self.targets.effective_relief_h
             self.policy.add(self.requests, Request(
                 seq=self._seq, settlement=spec.id, node=node, commodity=c.id, main=c.main,
-                urgency=spec.urgency, raised_h=self.env.now, remaining=spec.people * c.per_person,
+                urgency=spec.urgency, raised_h=self.env.now, remaining=people * c.per_person,
                 rank=base_rank, deadline_h=self.env.now + target))
         self._stale.update(self.commodities)
         self.open_settlements[spec.id] = node
@@ -204,6 +218,64 @@ class Relief:
             yield self.env.timeout(self.rules.support_delay_h)
             self._stale.update(self.commodities)  # other units' depots may now serve
             self.poke()
+
+    # -- shelters as demand points --------------------------------------------------------------
+
+    def add_point(self, point: str, homes: Collection[str], stock: Mapping[str, float]) -> None:
+        """Make site ``point`` (a shelter) a demand point for the people of settlements
+        ``homes``: it is sourced like them (their own depots; requests start at the lowest of
+        their first tiers) and its own ``stock`` serves its needs before anything is sent."""
+        self.own[point] = set().union(*(self.own.get(h, set()) for h in homes))
+        firsts = [self.world.service.first_tier(h) for h in homes]
+        ranks = [TIERS.index(t) for t in firsts if t is not None]
+        self.first_rank[point] = min(ranks) if ranks else self.ranks[0] if self.ranks else 0
+        self.local[point] = {c: [qty, qty] for c, qty in stock.items()
+                             if c in self.commodities and qty > 0}
+
+    def need(self, point: str, quantities: Mapping[str, float], urgency: int) -> None:
+        """Needs arise now at demand point ``point`` (registered with :meth:`add_point`): its
+        own stock is handed over first (a delivery from the point itself), the rest goes to
+        the dispatcher as requests, each commodity's by its target. A need that arises while
+        an earlier one of the same commodity and urgency is still open there joins it (one
+        open request per shelter and commodity, however many loads of evacuees arrive)."""
+        now, node = self.env.now, self.world.node(point)
+        local = self.local.get(point, {})
+        for c in self.commodities.values():
+            qty = quantities.get(c.id, 0.0)
+            own = local.get(c.id)
+            if own is not None and own[1] > EPS and qty > EPS:
+                take = min(qty, own[1])
+                own[1] -= take
+                qty -= take
+                self.records.deliveries.append(DeliveryRecord(
+                    time_h=now, dispatched_h=now, depot=point, tier="shelter",
+                    settlement=point, commodity=c.id, qty=take, truck=""))
+            if qty <= EPS:
+                continue
+            key = (point, c.id, urgency)
+            joined = self._open_at.get(key)
+            if joined is not None and joined.remaining > EPS:  # still open: the need joins it
+                joined.remaining += qty
+                continue
+            self._seq += 1
+            target = self.targets.initial_relief_h if c.main else self.targets.effective_relief_h
+            self._open_at[key] = Request(
+                seq=self._seq, settlement=point, node=node, commodity=c.id, main=c.main,
+                urgency=urgency, raised_h=now, remaining=qty, rank=self.first_rank[point],
+                deadline_h=now + target)
+            self.policy.add(self.requests, self._open_at[key])
+        self._stale.update(self.commodities)
+        if point not in self.open_settlements:
+            self.open_settlements[point] = node
+            self._check_cutoff(point, node)
+        self.poke()
+        if self.rules.support == "after_delay":
+            self.env.process(self._support_later())
+
+    def _support_later(self) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(self.rules.support_delay_h)
+        self._stale.update(self.commodities)  # other units' depots may now serve
+        self.poke()
 
     # -- dispatching ----------------------------------------------------------------------------
 
@@ -628,6 +700,11 @@ class Relief:
                     produced=depot.produced.get(c, 0.0), delivered=depot.delivered.get(c, 0.0),
                     in_transit=depot.in_transit.get(c, 0.0), remaining=depot.stock[c].level,
                     activated=depot.active))
+        for point, local in self.local.items():  # shelters' own stock
+            for c, (initial, left) in local.items():
+                self.records.ledger.append(LedgerRecord(
+                    depot=point, commodity=c, initial=initial, produced=0.0,
+                    delivered=initial - left, in_transit=0.0, remaining=left, activated=True))
 
 
 def _earliest(source: Source) -> tuple[float, str]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import simpy
 
 from sim.model.disruptions import Disruptions
+from sim.model.evacuation import Evacuation, evacuation_plan
 from sim.model.incidents import sample_incidents
 from sim.model.policies import make_policy
 from sim.model.records import Records
@@ -32,14 +33,19 @@ def simulate(world: World, *, seed: int | None = None, replication: int = 0,
     seed = scenario.seed if seed is None else seed
     env = env or simpy.Environment()
     records = Records(horizon_h=scenario.horizon_h)
+    plan = evacuation_plan(world)
     roads = RoadState(env, world.roads, world.route_cache)
     chosen = make_policy(policy or scenario.dispatch.policy)
-    relief = Relief(env, world, roads, chosen, records, seed=seed, replication=replication)
+    relief = Relief(env, world, roads, chosen, records, seed=seed, replication=replication,
+                    at_home=plan.at_home)
+    evacuation = (Evacuation(env, world, roads, relief, records, plan) if plan.groups
+                  else None)
     rescue = Rescue(env, world, roads, chosen, records,
                     sample_incidents(world, seed=seed, replication=replication))
     relief.share_aircraft(rescue)
     Disruptions(env, world, roads, records, seed=seed, replication=replication,
-                on_change=[relief.roads_changed, rescue.poke])
+                on_change=[relief.roads_changed, rescue.poke,
+                           *([evacuation.poke] if evacuation is not None else [])])
     horizon = scenario.horizon_h
     if progress is None:
         env.run(until=horizon)
@@ -49,5 +55,7 @@ def simulate(world: World, *, seed: int | None = None, replication: int = 0,
             progress(env.now)
     relief.finish()
     rescue.finish()
+    if evacuation is not None:
+        evacuation.finish()
     world.roads.set_state()
     return records
