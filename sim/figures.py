@@ -389,7 +389,34 @@ def run_plates(run_dir: Path, *, lang: str, cache_dir: Path | None, prefix: str 
         Plate(f"{prefix}timeline", caption("timeline", lang),
               lambda: timeline(tables, scenario, lang)),
         *_life_circle_plates(world, lang, prefix),
+        *([Plate(f"{prefix}shelters", caption("shelters", lang),
+                 lambda: shelter_occupancy(tables, scenario, lang))]
+          if len(tables.get("evacuees", ())) else []),
     ]
+
+
+def shelter_occupancy(tables: dict[str, pd.DataFrame], scenario: Scenario, lang: str) -> Any:
+    """People admitted to each shelter over time against its capacity (dashed), and the
+    people without a place."""
+    from sim.glossary import EVACUATION_LABELS
+
+    plt, t, e = _plt(), LABELS[lang], EVACUATION_LABELS[lang]
+    evacuees, shelters = tables["evacuees"], tables["shelters"]
+    names = {s.id: s.name or s.id for s in scenario.shelters}
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, row in enumerate(shelters.itertuples()):
+        colour = colours[k % len(colours)]
+        part = evacuees[evacuees.shelter == row.shelter].sort_values("admitted_h")
+        ax.step(np.r_[0.0, part.admitted_h.to_numpy()],
+                np.r_[0.0, np.cumsum(part.people.to_numpy())], where="post", color=colour,
+                label=f"{names.get(row.shelter, row.shelter)}（{e['capacity']} {row.capacity:,}）"
+                if lang == "zh" else f"{names.get(row.shelter, row.shelter)} ({e['capacity']} "
+                f"{row.capacity:,})")
+        ax.axhline(row.capacity, color=colour, ls="--", lw=0.9)
+    ax.set(xlabel=t["hours"], ylabel=e["admitted"], xlim=(0, None), ylim=(0, None))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    return fig
 
 
 def _life_circle_plates(world: Any, lang: str, prefix: str) -> list[Plate]:

@@ -165,6 +165,8 @@ CAPTIONS: dict[str, tuple[str, str]] = {
                                   "On-scene arrival over all replications, baseline option"),
     "sensitivity_indices": ("各因素对{kpi}的影响（{method}）",
                             "Influence of each factor on the {kpi} ({method})"),
+    "shelters": ("各避难场所入住人数随时间变化与容纳人数（虚线）",
+                 "People admitted to each shelter over time, with its capacity (dashed)"),
     "life_circle": ("15分钟生活保障圈：受灾点步行至储备点、避难场所的时间",
                     "The 15-minute life-support circle: walking time from each settlement to "
                     "a stockpile point and a shelter"),
@@ -324,6 +326,11 @@ REPORT_TEXT["zh"].update({
     "n_col": "人数/事件数", "required_share": "要求比例", "share_col": "时限内比例",
     "ci_col": "95%置信区间", "pass_rate_col": "达标的重复比例", "figure_n": "图{n}",
     "never_col": "未获救助", "some_never": "有人员未获救助", "setting": "设定值",
+    "evacuation_h2": "转移安置与避难场所", "t_shelters": "避难场所容纳与入住情况",
+    "t_evacuation": "转移安置分组（受灾点→避难场所）", "peak_share": "最高在住/容纳",
+    "life_circle_h": "15分钟生活保障圈", "category": "类别",
+    "life_stock": "{m:g}分钟内可步行到达储备点的人口比例",
+    "life_shelter": "{m:g}分钟内可步行到达有空余容量避难场所的人口比例",
 })
 REPORT_TEXT["en"].update({
     "summary": "Summary", "context": "Scenario and main assumptions", "method": "Method",
@@ -352,7 +359,12 @@ REPORT_TEXT["en"].update({
     "n_col": "people / incidents", "required_share": "share required",
     "share_col": "share within", "ci_col": "95% CI", "pass_rate_col": "replications passing",
     "figure_n": "Figure {n}", "never_col": "not relieved", "some_never": "some never relieved",
-    "setting": "setting",
+    "setting": "setting", "evacuation_h2": "Evacuation and shelters",
+    "t_shelters": "Shelters: capacity and occupancy",
+    "t_evacuation": "Evacuation groups (settlement → shelter)", "peak_share": "peak / capacity",
+    "life_circle_h": "15-minute life-support circle", "category": "class",
+    "life_stock": "share of people within {m:g} minutes' walk of a stockpile point",
+    "life_shelter": "share of people within {m:g} minutes' walk of a shelter with room",
 })
 
 SOURCES: dict[str, tuple[str, str]] = {

@@ -364,6 +364,7 @@ def _run_blocks(tables: dict[str, pd.DataFrame], summary: dict[str, Any], c: Con
                                t["share_col"], t["required_share"], t["never_col"], t["result"]],
               rows, note=METHOD[c.lang]["rule_run"])]
     blocks += _why_blocks(tables.get("shortfalls"), c)
+    blocks += _evacuation_blocks(summary, tables, c) + _life_circle_blocks(summary, c)
     blocks += _service_blocks(summary, c)
     return blocks
 
@@ -377,6 +378,73 @@ def _why_blocks(why: pd.DataFrame | None, c: Context) -> list[Block]:
         [[c.name(r.settlement), c.name(r.commodity), f"{r.late:,}",
           CAUSES.get(r.cause, (r.cause, r.cause))[0 if c.lang == "zh" else 1],
           r[f"detail_{c.lang}"]] for _, r in why.iterrows()])]
+
+
+def _evacuation_blocks(summary: dict[str, Any], tables: dict[str, pd.DataFrame],
+                       c: Context) -> list[Block]:
+    """转移安置与避难场所: who was moved where, when, and how full the shelters got."""
+    from sim.glossary import EVACUATION_LABELS
+
+    found = summary.get("evacuation")
+    if not found:
+        return []
+    t, e = c.t, EVACUATION_LABELS[c.lang]
+    colon = "：" if c.lang == "zh" else ": "
+    lines = [f"{e['people_ordered']}{colon}{found['people_ordered']:,}；"
+             f"{e['people_sheltered']}{colon}{found['people_sheltered']:,}；"
+             f"{e['people_without_place']}{colon}{found['people_without_place']:,}"
+             if c.lang == "zh" else
+             f"{e['people_ordered']}: {found['people_ordered']:,}; {e['people_sheltered']}: "
+             f"{found['people_sheltered']:,}; {e['people_without_place']}: "
+             f"{found['people_without_place']:,}",
+             f"{e['evacuation_complete_h']}{colon}{c.hours(found['evacuation_complete_h'])}",
+             f"{e['evacuation_within'].format(h=format(found['target_h'], 'g'))}{colon}"
+             f"{_pct(found['evacuation_within'])}",
+             e["basis_walk" if found.get("walk_basis") == "walk" else "basis_road"]
+             + (f"（{found['walk_kmh']:g} km/h）" if c.lang == "zh"
+                else f" ({found['walk_kmh']:g} km/h)")]
+    shelters: list[list[Cell]] = [
+        [c.name(s["shelter"]), e.get(f"category_{s.get('category')}", "–")
+         if s.get("category") else "–", f"{s['capacity']:,}", f"{s['assigned']:,}",
+         f"{s['peak']:,}", _pct(s["peak_share"]), c.hours(s["peak_h"])]
+        for s in found["shelters"]]
+    groups = tables.get("evacuation")
+    rows: list[list[Cell]] = [] if groups is None else [
+        [c.name(g.settlement), c.name(g.shelter) if g.shelter else e["no_place"],
+         e.get(g.mode, g.mode), f"{g.people:,}", f"{g.order_h:g}",
+         c.hours(g.admitted_first_h), c.hours(g.admitted_last_h)]
+        for g in groups.itertuples()]
+    blocks: list[Block] = [
+        Heading(t["evacuation_h2"], 2), Paragraph(lines),
+        Table(t["t_shelters"], [e["shelter"], t["category"], e["capacity"], e["assigned"],
+                                e["peak"], t["peak_share"], e["peak_h"]], shelters)]
+    if rows:
+        blocks.append(Table(t["t_evacuation"], [
+            e["settlement"], e["shelter"], e["mode"], e["people"], e["order_h"],
+            e["admitted_first_h"], e["admitted_last_h"]], rows))
+    return blocks
+
+
+def _life_circle_blocks(summary: dict[str, Any], c: Context) -> list[Block]:
+    """15分钟生活保障圈: shares of people within a walk of a stockpile point and a shelter."""
+    from sim.glossary import EVACUATION_LABELS
+
+    found = summary.get("life_circle")
+    if not found:
+        return []
+    t, e = c.t, EVACUATION_LABELS[c.lang]
+    colon = "：" if c.lang == "zh" else ": "
+    verdict = t["pass"] if found["passed"] else t["fail"]
+    return [Heading(t["life_circle_h"], 2), Paragraph([
+        f"{t['life_stock'].format(m=found['minutes'])}{colon}{_pct(found['stockpile_share'])}"
+        f"（{t['required']} {_pct(found['required'])}）— {verdict}" if c.lang == "zh" else
+        f"{t['life_stock'].format(m=found['minutes'])}: {_pct(found['stockpile_share'])} "
+        f"({t['required']} {_pct(found['required'])}) — {verdict}",
+        f"{t['life_shelter'].format(m=found['minutes'])}{colon}"
+        f"{_pct(found['shelter_share'])}",
+        e["basis_walk" if found.get("walk_basis") == "walk" else "basis_road"]
+        + (f"（{found['walk_kmh']:g} km/h）" if c.lang == "zh"
+           else f" ({found['walk_kmh']:g} km/h)")])]
 
 
 def _service_blocks(summary: dict[str, Any], c: Context) -> list[Block]:
@@ -640,7 +708,9 @@ def build_blocks(results_dir: Path, figures: list[Figure], *, lang: str,
         exp_summary = pd.read_parquet(results_dir / "summary.parquet")
         conclusions = _summary_experiment(exp_summary, manifest, c)
         results = _experiment_blocks(results_dir, manifest, c)
-        results += _why_blocks(tables.get("shortfalls"), c) + _service_blocks(summary, c)
+        results += (_why_blocks(tables.get("shortfalls"), c)
+                    + _evacuation_blocks(summary, tables, c) + _life_circle_blocks(summary, c)
+                    + _service_blocks(summary, c))
     map_figure = next((f for f in figures if f.path.stem == "map"), None)
     live_map = (_live_map(run_dir, lang, cache_dir, map_figure.number if map_figure else 0)
                 if live else None)

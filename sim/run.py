@@ -92,10 +92,33 @@ def save_run(out: Path, world: World, result: RunResult) -> Path:
                        else result.shortfalls.to_dict(orient="records")),
         "service_areas": service_table(world).to_dict(orient="records"),
         "evacuation": _evacuation(world, result.records),
+        "life_circle": _life_circle(world, tables),
         "warnings": world.warnings,
         "scenario_definition": dump_scenario(scenario),
     }
     return write_run(out, tables=tables, summary=summary)
+
+
+def _life_circle(world: World, tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:
+    """The 15-minute life-support circle of the layout (a property of the depots and
+    shelters, the same in every replication): adds the table ``life_circle`` and returns its
+    summary — shares of people within ``targets.life_circle_min`` minutes' walk of a
+    stockpile point and of a shelter with room, against ``targets.life_circle_share``."""
+    scenario = world.scenario
+    if not scenario.settlements or not (scenario.depots or scenario.shelters):
+        return None
+    from sim.walking import life_circle, life_circle_share
+    from sim.world import attach_walk
+
+    targets = scenario.targets
+    frame = life_circle(attach_walk(world), minutes=targets.life_circle_min,
+                        kmh=scenario.evacuation_settings.walk_kmh)
+    tables["life_circle"] = frame
+    share = life_circle_share(frame)
+    return {"minutes": targets.life_circle_min, "required": targets.life_circle_share,
+            "stockpile_share": share, "shelter_share": life_circle_share(frame, of="shelter"),
+            "passed": bool(share >= targets.life_circle_share - 1e-9),
+            "walk_basis": frame.attrs["basis"], "walk_kmh": frame.attrs["kmh"]}
 
 
 def _evacuation(world: World, records: Records) -> dict[str, Any] | None:

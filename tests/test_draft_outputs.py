@@ -265,3 +265,29 @@ def test_readme_shows_a_map_and_a_comparison_figure() -> None:
     for alt, path in images:
         assert (ROOT / path).stat().st_size > 20_000, path
         assert alt.startswith("图"), alt  # shown with its Chinese caption
+
+
+def test_evacuation_and_life_circle_reach_the_report_and_figures(cache_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    """The shipped evacuation scenario: the report says who went where and how full each
+    shelter got, the 15-minute circle with its verdict, and a numbered shelter figure."""
+    import json
+
+    path = ROOT / "scenarios" / "nanjing_evacuation.yaml"
+    world = build_world(load_scenario(path), cache_dir=cache_dir)
+    run = save_run(tmp_path / "run", world, run_replication(world, explain=True))
+    summary = json.loads((run / "summary.json").read_text("utf-8"))
+    circle = summary["life_circle"]
+    assert 0 <= circle["shelter_share"] <= 1 and circle["walk_basis"] == "walk"
+    assert circle["passed"] == (circle["stockpile_share"] >= circle["required"])
+    page = write_report(run, tmp_path / "r.html", cache_dir=cache_dir).read_text("utf-8")
+    text = visible(page)
+    assert "转移安置与避难场所" in text and "15分钟生活保障圈" in text
+    shelters = load_scenario(path).shelters
+    assert all((s.name or s.id) in text for s in shelters)
+    sheltered = summary["evacuation"]["people_sheltered"]
+    assert f"已入住避难场所人数：{sheltered:,}" in text
+    ids = {s.id for s in shelters} | {s.id for s in load_scenario(path).settlements}
+    assert not set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) & ids
+    plates, _ = figure_plates(run, lang="zh", cache_dir=cache_dir)
+    assert {"shelters", "life_circle"} <= {p.name for p in plates}
