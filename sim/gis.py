@@ -56,6 +56,11 @@ def export_gis(results_dir: str | Path, out_path: str | Path | None = None, *,
     delivered = tables["deliveries"].groupby("depot").qty.sum()
     sites["depots"]["delivered_units"] = [float(delivered.get(i, 0.0))
                                           for i in sites["depots"].get("编号", [])]
+    occupancy = {s["shelter"]: s for s in (summary.get("evacuation") or {}).get("shelters", [])}
+    shelter_ids = sites["shelters"].get("编号", [])
+    for column in ("capacity", "assigned", "peak", "peak_h", "peak_share"):
+        sites["shelters"][column] = [occupancy.get(i, {}).get(column, float("nan"))
+                                     for i in shelter_ids]
     incidents = tables["incidents"].assign(
         arrival_h=lambda f: f.first_arrival_h - f.call_h, duration_h=lambda f: f.done_h - f.call_h)
     points = {**sites, "helipads": _helipads(world), "incidents": incidents}

@@ -118,3 +118,22 @@ def test_rivers_are_exported_where_the_scenario_has_waterways(
     rivers = gpd.read_file(path, layer="rivers")
     assert len(rivers) == world.water.n_edges and rivers.crs.to_epsg() == 4326
     assert set(rivers.highway) <= {"river", "canal", "stream", "drain", "ditch", "riverbank"}
+
+
+def test_shelter_layer_carries_each_shelters_occupancy(tmp_path: Path) -> None:
+    """Evacuation: the shelters layer holds capacity, people assigned and the peak with its
+    time, as the run's summary has them."""
+    import json
+
+    world = build_world(load_scenario(ROOT / "scenarios" / "nanjing_evacuation.yaml"),
+                        cache_dir=tmp_path / "cache")
+    run_dir = save_run(tmp_path / "run", world, run_replication(world))
+    path = export_gis(run_dir, tmp_path / "layers.gpkg", cache_dir=tmp_path / "cache")
+    layer = gpd.read_file(path, layer="shelters").set_index("编号")
+    summary = json.loads((run_dir / "summary.json").read_text("utf-8"))["evacuation"]
+    assert len(layer) == len(summary["shelters"]) > 0
+    for row in summary["shelters"]:
+        got = layer.loc[row["shelter"]]
+        assert (got.capacity, got.assigned, got.peak) == (row["capacity"], row["assigned"],
+                                                          row["peak"])
+        assert got.peak_h == pytest.approx(row["peak_h"])
