@@ -77,6 +77,10 @@ HEADERS: dict[str, str] = {
     "capacity_people": "capacity_people", "容纳人数": "capacity_people",
     "可容纳人数": "capacity_people", "area_m2": "area_m2", "面积(m2)": "area_m2",
     "面积(㎡)": "area_m2", "有效面积(m2)": "area_m2", "有效面积(㎡)": "area_m2",
+    "m2_per_person": "m2_per_person", "人均面积(㎡)": "m2_per_person",
+    "人均面积(m2)": "m2_per_person", "category": "category", "类别": "category",
+    "场所类别": "category", "opening_delay_h": "opening_delay_h", "开放时间(h)": "opening_delay_h",
+    "intake_per_h": "intake_per_h", "入场能力(人/h)": "intake_per_h",
     # water stations
     "boats": "boats.count", "船只数": "boats.count", "船艇数": "boats.count",
     "sea": "sea", "海上": "sea", "speed_kmh": "boats.speed_kmh", "航速(km/h)": "boats.speed_kmh",

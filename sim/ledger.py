@@ -44,7 +44,9 @@ def ledger_rows(scenario: Scenario, section: str) -> list[dict[str, Any]]:
             row.update({f"{c.id}{PRODUCTION}": item.production_per_h.get(c.id)
                         for c in scenario.commodities})
         elif section == "shelters":
-            row.update({"容纳人数": item.capacity_people, "有效面积(㎡)": item.area_m2})
+            row.update({"容纳人数": item.capacity_people, "有效面积(㎡)": item.area_m2,
+                        "人均面积(㎡)": item.m2_per_person, "类别": item.category,
+                        "开放时间(h)": item.opening_delay_h, "入场能力(人/h)": item.intake_per_h})
         elif section == "team_bases":
             for group in item.teams:
                 row.update({group.type: group.count,

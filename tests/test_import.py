@@ -403,3 +403,27 @@ def test_init_writes_a_network_path_the_scenario_can_find(
                   cache).exit_code == 0
     monkeypatch.chdir(tmp_path / "maps")
     assert invoke("validate", "../drafts/d.yaml", "--cache-dir", cache).exit_code == 0
+
+
+def test_shelter_class_opening_and_intake_go_through_the_ledger(tmp_path: Path) -> None:
+    """The shelters sheet carries 类别, 开放时间, 入场能力 and 人均面积 and imports back."""
+    from sim.ledger import SHEETS
+
+    source = ROOT / "scenarios" / "nanjing_evacuation.yaml"
+    ledger = tmp_path / "台账.xlsx"
+    assert invoke("export-ledger", str(source), "--out", str(ledger)).exit_code == 0
+    base = yaml.safe_load(source.read_text(encoding="utf-8"))
+    original = base["shelters"]
+    base["shelters"] = []
+    target = tmp_path / "back.yaml"
+    target.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
+    result = invoke("import", "shelters", str(ledger), "--sheet", SHEETS["shelters"],
+                    "--into", str(target), "--force")
+    assert result.exit_code == 0, result.output
+    back = {s.id: s for s in load_scenario(target).shelters}
+    for want in load_scenario(source).shelters:
+        got = back[want.id]
+        assert (got.category, got.capacity, got.opening_delay_h, got.intake_per_h,
+                got.m2_per_person) == (want.category, want.capacity, want.opening_delay_h,
+                                       want.intake_per_h, want.m2_per_person)
+    assert len(back) == len(original)
