@@ -125,7 +125,6 @@ def validate(
     """Check a scenario (or an experiment, its base and every placement) and its sites
     against the network; warn about what cannot work as meant."""
     from sim.scenario import load_scenario, pre_run_warnings, read_yaml
-    from sim.world import build_world
 
     name, origin = escape(str(scenario)), str(scenario)
     data = read_yaml(scenario)
@@ -143,6 +142,8 @@ def validate(
         _warn(pre_run_warnings(spec))
         console.print(_t(lang, "ok_schema", name=name, what=what))
         return
+    from sim.world import build_world  # the network's libraries: not for --schema-only
+
     world = build_world(spec, cache_dir=cache_dir, origin=origin)
     warnings = list(world.warnings)
     for config in configs:

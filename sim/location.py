@@ -17,12 +17,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
+
+if TYPE_CHECKING:
+    import highspy
 
 __all__ = [
     "LocationSolution",
@@ -193,6 +195,8 @@ class _Milp:
             self.n_row = saved[0]
             for lst in (self.rr, self.rc, self.rv, self.row_lo, self.row_hi):
                 del lst[saved[1] :]
+        import highspy
+
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", float(max(time_limit_s, 1e-3)))
@@ -214,6 +218,8 @@ class _Milp:
         return tuple(int(i) for i in np.flatnonzero(y > 0.5)), status, max(gap, 0.0)
 
     def _to_highs_lp(self) -> highspy.HighsLp:
+        import highspy
+
         a = sp.csc_array(
             (
                 np.concatenate(self.rv) if self.rv else np.zeros(0),
@@ -246,6 +252,8 @@ class _Milp:
 
 
 def _status_name(status: highspy.HighsModelStatus) -> str:
+    import highspy
+
     names = {
         highspy.HighsModelStatus.kOptimal: "optimal",
         highspy.HighsModelStatus.kTimeLimit: "time_limit",

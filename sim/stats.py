@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
 __all__ = ["Interval", "bootstrap_ci", "p_best", "paired_difference", "t_ci"]
 
@@ -44,6 +43,8 @@ def t_ci(values: np.ndarray, level: float = 0.95) -> Interval:
     mean = float(x.mean())
     if n < 2 or not np.isfinite(x).all():
         return Interval(mean, math.nan, math.nan, n)
+    from scipy import stats as sps  # slow to import: only where an interval is wanted
+
     half = float(sps.t.ppf((1 + level) / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return Interval(mean, mean - half, mean + half, n)
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from scipy.sparse import csr_matrix
 
 __all__ = ["LIFE_CIRCLE_KPI", "WALK_KMH", "life_circle", "life_circle_kpis",
            "life_circle_share", "shelter_room", "walk_basis", "walk_matrix_h", "walk_network",
@@ -56,6 +57,8 @@ def walk_nodes(world: Any, site_ids: Sequence[str]) -> np.ndarray:
 def _graph(network: Any, memo: dict[Any, Any] | None) -> csr_matrix:
     """Edge lengths (m) as a CSR matrix, the shortest of parallel edges; memoised per
     network in the world's memo."""
+    from scipy.sparse import csr_matrix
+
     key = ("walk_csr", network.key, network.n_nodes, network.n_edges)
     if memo is not None and key in memo:
         return memo[key]
@@ -81,6 +84,8 @@ def walk_matrix_h(world: Any, origin_nodes: Sequence[int] | np.ndarray,
         return np.zeros((len(origin_nodes), len(dest_nodes)))
     if not (math.isfinite(kmh) and kmh > 0):
         raise ValueError(f"walking speed must be a positive number of km/h, got {kmh!r}")
+    from scipy.sparse.csgraph import dijkstra
+
     graph = _graph(walk_network(world), getattr(world, "memo", None))
     unique, rows = np.unique(origin_nodes, return_inverse=True)
     metres = dijkstra(graph, directed=False, indices=unique)
@@ -127,6 +132,8 @@ def life_circle(world: Any, *, minutes: float, kinds: Sequence[str] = ("physical
     stockpile_min, stockpile_within, shelter, shelter_name, shelter_min, shelter_within
     (minutes ``inf`` and ids '' where there is none within reach). ``frame.attrs`` holds
     ``minutes``, ``basis`` (:func:`walk_basis`) and ``kmh``."""
+    import pandas as pd
+
     if not (math.isfinite(minutes) and minutes > 0):
         raise ValueError(f"minutes must be a positive number, got {minutes!r}")
     scenario = world.scenario

@@ -18,10 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim.errors import NetworkError, ScenarioError
 from sim.jurisdiction import ServiceAreas, service_areas
@@ -36,6 +35,9 @@ from sim.network import (
 from sim.routing import TravelTimes
 from sim.scenario import SITE_FIELDS, Scenario, pre_run_warnings
 from sim.screening import screen
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["NO_FOOTWAYS", "Site", "World", "attach_walk", "build_world", "needs_walk",
            "service_table"]
@@ -279,6 +281,8 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
 def service_table(world: World) -> pd.DataFrame:
     """Each depot's service area: tier, how it was found, the settlements it serves as their
     own and their people (reported by ``validate`` and ``run``, drawn on the map)."""
+    import pandas as pd
+
     people = {s.id: s.people for s in world.scenario.settlements}
     rows = []
     for d in world.scenario.depots:
