@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.errors import ReliefsimError
-from sim.glossary import CLI_LABELS
+from sim.glossary import CLI_LABELS, REPORT_TEXT
 
 app = typer.Typer(
     help="reliefsim — disaster relief and rescue simulation on real OSM networks.",
@@ -235,7 +235,45 @@ def run(
                      km=f"{res['vehicle_km']:,.1f}", util="–" if util != util else f"{util:.0%}",
                      stockouts=f"{res['stockouts']:.0f}"))
     print_cutoffs(result.records, spec, lang)
+    print_evacuation(out, spec, lang)
     console.print(_t(lang, "records_written", out=escape(str(out))))
+
+
+def print_evacuation(run_dir: Path, scenario: Any, lang: str = "zh") -> None:
+    """转移安置: evacuees sheltered and without a place, completion, share within target,
+    each shelter's peak vs capacity; and the 15-minute life-support circle."""
+    import json
+
+    from sim.glossary import EVACUATION_LABELS
+
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    e, found, circle = EVACUATION_LABELS[lang], summary.get("evacuation"), summary.get(
+        "life_circle")
+    colon = "：" if lang == "zh" else ": "
+    if found:
+        table = Table(title=e["evacuation"], title_justify="left")
+        for key in ("shelter", "capacity", "assigned", "peak", "peak_h"):
+            table.add_column(e[key], justify="left" if key == "shelter" else "right")
+        names = _names(scenario.shelters)
+        for s in found["shelters"]:
+            table.add_row(escape(names.get(s["shelter"], s["shelter"])), f"{s['capacity']:,}",
+                          f"{s['assigned']:,}", f"{s['peak']:,}",
+                          "–" if s["peak"] == 0 else f"{s['peak_h']:.2f}")
+        console.print(table)
+        within = e["evacuation_within"].format(h=format(found["target_h"], "g"))
+        console.print(
+            f"{e['people_sheltered']}{colon}{found['people_sheltered']:,} · "
+            f"{e['people_without_place']}{colon}{found['people_without_place']:,} · "
+            f"{e['evacuation_complete_h']}{colon}{found['evacuation_complete_h']:.2f} · "
+            f"{within}{colon}{found['evacuation_within']:.1%}")
+    if circle:
+        verdict = _t(lang, "pass" if circle["passed"] else "fail")
+        basis = e["basis_walk" if circle["walk_basis"] == "walk" else "basis_road"]
+        console.print(
+            f"{escape(REPORT_TEXT[lang]['life_stock'].format(m=circle['minutes']))}{colon}"
+            f"{circle['stockpile_share']:.1%} ({verdict}) · "
+            f"{escape(REPORT_TEXT[lang]['life_shelter'].format(m=circle['minutes']))}{colon}"
+            f"{circle['shelter_share']:.1%} · {escape(basis)}")
 
 
 def print_cutoffs(records: Any, scenario: Any, lang: str = "zh") -> None:

@@ -303,3 +303,25 @@ def test_a_bad_language_is_one_clear_error(tmp_path: Path) -> None:
         result = invoke(*args, "--lang", "fr")
         assert result.exit_code == 2, args
         assert result.output == "error: --lang: 'fr' — expected one of ['en', 'zh']\n", args
+
+
+def test_run_prints_shelters_and_the_life_circle_by_name(tmp_path: Path) -> None:
+    """An evacuation run prints each shelter's capacity, people assigned and peak, the totals
+    and the 15-minute circle's shares — by name, in Chinese."""
+    from sim.scenario import load_scenario
+
+    path = ROOT / "scenarios" / "nanjing_evacuation.yaml"
+    result = invoke("run", str(path), "--out", str(tmp_path / "run"),
+                    "--cache-dir", str(tmp_path / "cache"), env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text("utf-8"))
+    scenario = load_scenario(path)
+    for row in summary["evacuation"]["shelters"]:
+        name = next(s.name for s in scenario.shelters if s.id == row["shelter"])
+        line = next(x for x in out.splitlines() if name in x)
+        assert f"{row['capacity']:,}" in line and f"{row['peak']:,}" in line
+        assert row["shelter"] not in out
+    assert f"已入住避难场所人数：{summary['evacuation']['people_sheltered']:,}" in out
+    share = summary["life_circle"]["stockpile_share"]
+    assert f"15分钟内可步行到达储备点的人口比例：{share:.1%}" in out.replace("\n", "")
