@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import threading
@@ -190,6 +191,19 @@ def _local(world: World, configs: dict[str, Scenario], seed: int, chunks: list[C
             raise
 
 
+def scheduler_timeout_s() -> float:
+    """Seconds to wait for a Dask scheduler: ``RELIEFSIM_SCHEDULER_TIMEOUT_S``, else 20."""
+    text = os.environ.get("RELIEFSIM_SCHEDULER_TIMEOUT_S", "20")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ReliefsimError(f"RELIEFSIM_SCHEDULER_TIMEOUT_S: {text!r} — expected a positive "
+                             "number of seconds")
+    return value
+
+
 def _dask(world: World, configs: dict[str, Scenario], seed: int, chunks: list[Chunk],
           address: str) -> Iterator[tuple[Chunk, dict[str, pd.DataFrame]]]:
     try:
@@ -197,7 +211,7 @@ def _dask(world: World, configs: dict[str, Scenario], seed: int, chunks: list[Ch
     except ImportError:  # pragma: no cover - dask is a declared dependency
         raise ReliefsimError("--scheduler needs dask[distributed] installed") from None
     try:
-        client = Client(address, timeout="20s")
+        client = Client(address, timeout=f"{scheduler_timeout_s():g}s")
     except OSError as exc:
         raise ReliefsimError(f"--scheduler {address}: cannot connect ({exc})") from None
     try:

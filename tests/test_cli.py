@@ -143,9 +143,11 @@ def test_run_writes_tables_summary_and_prints_targets(tmp_path: Path, cache: str
     assert summary["seed"] == 5 and len(summary["scenario_hash"]) == 16
     assert summary["versions"]["simpy"] and summary["versions"]["reliefsim"]
     # the printed verdicts are the summary's, in order (none where nothing was measured)
-    verdicts = [m for m in re.findall(r"PASS|FAIL|no such incidents", result.stdout)]
+    table, _, circle = result.stdout.partition("share of people within")
+    verdicts = [m for m in re.findall(r"PASS|FAIL|no such incidents", table)]
     assert verdicts == [{True: "PASS", False: "FAIL", None: "no such incidents"}[k["passed"]]
                         for k in summary["kpis"]]
+    assert ("PASS" if summary["life_circle"]["passed"] else "FAIL") in circle
     # the written tables are the records of the same replication run in-process
     from sim.run import run_replication
     from sim.scenario import load_scenario

@@ -61,6 +61,16 @@ def experiment_dir(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) ->
     return directory / "out"
 
 
+@pytest.fixture(scope="module")
+def html_reports(run_dir: Path, experiment_dir: Path, cache_dir: Path,
+                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The Chinese HTML report of the run and of the experiment, written once."""
+    folder = tmp_path_factory.mktemp("reports")
+    return {which: write_report(results, folder / f"{which}.html", lang="zh",
+                                cache_dir=cache_dir)
+            for which, results in (("run", run_dir), ("experiment", experiment_dir))}
+
+
 def scenario_ids() -> set[str]:
     s = load_scenario(SCENARIO)
     ids = {x.id for x in [*s.settlements, *s.depots, *s.commodities, *s.disruptions,
@@ -153,12 +163,9 @@ def test_figure_files_carry_number_caption_and_source(run_dir: Path, cache_dir: 
 
 
 @pytest.mark.parametrize("which", ["run", "experiment"])
-def test_html_report_sections_numbers_and_no_ids(which: str, run_dir: Path,
-                                                 experiment_dir: Path, cache_dir: Path,
-                                                 tmp_path: Path) -> None:
-    results = run_dir if which == "run" else experiment_dir
-    page = write_report(results, tmp_path / "r.html", lang="zh",
-                        cache_dir=cache_dir).read_text("utf-8")
+def test_html_report_sections_numbers_and_no_ids(which: str,
+                                                 html_reports: dict[str, Path]) -> None:
+    page = html_reports[which].read_text("utf-8")
     text = visible(page)
     assert not ids_in(text), ids_in(text)
     assert "∞" not in text and "inf" not in text
@@ -229,12 +236,11 @@ def test_pdf_report_is_a4_and_says_what_the_html_says(run_dir: Path, cache_dir: 
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (Debian package chromium)")
-def test_html_report_renders_in_headless_chromium_without_errors(run_dir: Path,
-                                                                 cache_dir: Path,
-                                                                 tmp_path: Path) -> None:
+def test_html_report_renders_in_headless_chromium_without_errors(
+        html_reports: dict[str, Path], tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    page_path = write_report(run_dir, tmp_path / "r.html", lang="zh", cache_dir=cache_dir)
+    page_path = html_reports["run"]
     problems: list[str] = []
     requests: list[str] = []
     with sync_playwright() as p:

@@ -917,3 +917,17 @@ def test_dask_errors_name_the_scheduler(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(ReliefsimError) as err:
         next(_dask(None, {}, 1, [], "tcp://10.0.0.9:8786"))  # type: ignore[arg-type]
     assert str(err.value) == "--scheduler needs dask[distributed] installed"
+
+
+def test_the_scheduler_timeout_comes_from_the_environment(monkeypatch) -> None:
+    from sim.batch import scheduler_timeout_s
+    from sim.errors import ReliefsimError
+
+    monkeypatch.delenv("RELIEFSIM_SCHEDULER_TIMEOUT_S", raising=False)
+    assert scheduler_timeout_s() == 20.0
+    monkeypatch.setenv("RELIEFSIM_SCHEDULER_TIMEOUT_S", "2.5")
+    assert scheduler_timeout_s() == 2.5
+    for bad in ("0", "-1", "nan", "inf", "soon"):
+        monkeypatch.setenv("RELIEFSIM_SCHEDULER_TIMEOUT_S", bad)
+        with pytest.raises(ReliefsimError, match="RELIEFSIM_SCHEDULER_TIMEOUT_S"):
+            scheduler_timeout_s()

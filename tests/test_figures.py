@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -91,10 +90,12 @@ def test_the_cjk_font_covers_every_label_without_missing_glyph_warnings(tmp_path
     assert "notosanscjk" in findfont(FontProperties(family=family)).lower()
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize(("lang", "formats"), [("zh", ("png", "svg", "pdf")), ("en", ("png",))])
 def test_run_figures_are_real_images_in_every_format(run_dir: Path, tmp_path: Path,
-                                                     cache_dir: Path, lang: str) -> None:
-    paths = make_figures(run_dir, tmp_path / lang, lang=lang, cache_dir=cache_dir)
+                                                     cache_dir: Path, lang: str,
+                                                     formats: tuple[str, ...]) -> None:
+    paths = make_figures(run_dir, tmp_path / lang, lang=lang, cache_dir=cache_dir,
+                         formats=formats)
     names = {p.stem for p in paths}
     assert names == {"map", "relief_ecdf", "arrivals", "timeline", "life_circle", "captions"}
     paths = [p for p in paths if p.suffix != ".txt"]
@@ -102,9 +103,10 @@ def test_run_figures_are_real_images_in_every_format(run_dir: Path, tmp_path: Pa
         assert path.stat().st_size > 5000, path
         if path.suffix == ".png":
             assert_real_image(path)
-    svg = (tmp_path / lang / "relief_ecdf.svg").read_text("utf-8")
-    assert "<svg" in svg
-    assert (tmp_path / lang / "map.pdf").read_bytes().startswith(b"%PDF")
+    if "svg" in formats:
+        svg = (tmp_path / lang / "relief_ecdf.svg").read_text("utf-8")
+        assert "<svg" in svg
+        assert (tmp_path / lang / "map.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_experiment_figures_include_comparison_and_sensitivity(experiment_dir: Path,
@@ -119,9 +121,9 @@ def test_experiment_figures_include_comparison_and_sensitivity(experiment_dir: P
             assert_real_image(path, min_px=500)
 
 
-def test_report_is_self_contained_and_in_chinese(experiment_dir: Path, run_dir: Path,
+def test_report_is_self_contained_and_in_chinese(run_dir: Path,
                                                  cache_dir: Path, tmp_path: Path) -> None:
-    for results in (run_dir, experiment_dir):
+    for results in (run_dir,):  # (experiments: tests/test_draft_outputs.py)
         path = write_report(results, tmp_path / f"{results.name}.html", lang="zh",
                             cache_dir=cache_dir)
         page = path.read_text("utf-8")
@@ -131,12 +133,11 @@ def test_report_is_self_contained_and_in_chinese(experiment_dir: Path, run_dir: 
         markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)  # BokehJS
         assert not re.search(r"(src|href)=\"?https?://", markup)  # (requests: test_webmap)
         assert "http://" not in markup.replace("http://www.w3.org", "")
-    assert "方案比选" in (tmp_path / "out.html").read_text("utf-8")
     english = write_report(run_dir, tmp_path / "en.html", lang="en", cache_dir=cache_dir)
     assert "Relief simulation report" in english.read_text("utf-8")
 
 
-def test_word_report_has_the_targets_ranking_and_figures(experiment_dir: Path, run_dir: Path,
+def test_word_report_has_the_targets_ranking_and_figures(run_dir: Path,
                                                          cache_dir: Path,
                                                          tmp_path: Path) -> None:
     """The .docx for a plan draft: same sections and verdicts as the HTML, figures as pictures,
@@ -169,26 +170,8 @@ def test_word_report_has_the_targets_ranking_and_figures(experiment_dir: Path, r
     fonts = doc.styles["Normal"].element.rPr.rFonts
     assert fonts.get(qn("w:eastAsia")) == "宋体"
 
-    experiment = write_report(experiment_dir, tmp_path / "exp.docx", fmt="docx",
-                              cache_dir=cache_dir)
-    doc = Document(str(experiment))
-    assert "方案比选" in "\n".join(p.text for p in doc.paragraphs)
     with pytest.raises(ReliefsimError, match="--format"):
         write_report(run_dir, tmp_path / "x.odt", fmt="odt", cache_dir=cache_dir)
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (Debian package chromium)")
-def test_report_opens_in_headless_chromium(run_dir: Path, cache_dir: Path,
-                                           tmp_path: Path) -> None:
-    page = write_report(run_dir, tmp_path / "report.html", lang="zh", cache_dir=cache_dir)
-    shot = tmp_path / "shot.png"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
-                    "--window-size=1280,1600", page.resolve().as_uri()],
-                   check=True, capture_output=True, timeout=120)
-    assert_real_image(shot, min_px=1000)
 
 
 def test_embedded_font_is_a_small_subset() -> None:

@@ -330,7 +330,9 @@ def alive(pid: int) -> bool:
     return "State:\tZ" not in status
 
 
-def test_a_failed_scheduler_leaves_nothing_behind(tmp_path: Path, cache: str) -> None:
+def test_a_failed_scheduler_leaves_nothing_behind(tmp_path: Path, cache: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELIEFSIM_SCHEDULER_TIMEOUT_S", "2")  # (20 by default)
     experiment = small_experiment(tmp_path, replications=2)
     out = tmp_path / "out"
     result = invoke("compare", str(experiment), "--out", str(out), "--cache-dir", cache,
