@@ -135,8 +135,10 @@ def test_killed_run_resumes_to_identical_results(tmp_path: Path, cache_dir: Path
     path = small_experiment(tmp_path, replications=8, chunk_size=1)
     reference = run(path, tmp_path / "reference", cache_dir)
     out = tmp_path / "killed"
+    # (a shell's background job ignores Ctrl-C, and so would the child: give it back)
     proc = subprocess.Popen(_compare_cmd(path, out, cache_dir), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not list((out / "chunks").glob("*.kpis.parquet")):
         assert proc.poll() is None, proc.communicate()
