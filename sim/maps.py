@@ -238,16 +238,8 @@ def relief_map(world: Any, relief: pd.DataFrame, closed_edges: np.ndarray, lang:
         labelled = _facilities(ax, world, style, t, lang, entries)
         settled, mappable, refs = _settlements(ax, world, relief, style, t, entries)
         labelled = settled + labelled
-        map_w, map_h = _extent(ax, world.road, labelled, cos_lat, t)
-        _colour_bar(fig, cax, mappable, float(world.scenario.targets.initial_relief_h), t)
-        legend, sizes = _legends(fig, entries, refs, style, t)
-        furniture = _furniture(ax, cos_lat, t)
-        _layout(fig, ax, cax, legend, sizes, map_w, map_h)
-        texts = [ax.text(x, y, name, fontsize=_FONT if settlement else _FONT - 1,
-                         color="black" if settlement else "0.25", ha="left", va="center",
-                         zorder=8, gid=LABEL_GID, path_effects=_halo())
-                 for x, y, name, settlement, _ in labelled]
-        _place_labels(fig, ax, texts, [(x, y, s) for x, y, *_, s in labelled], furniture)
+        _finish(fig, ax, cax, world, (mappable, float(world.scenario.targets.initial_relief_h)),
+                labelled, entries, refs, style, cos_lat, t)
     return fig
 
 
@@ -289,16 +281,8 @@ def life_circle_map(world: Any, frame: pd.DataFrame, lang: str, *, grey: bool = 
             from matplotlib.lines import Line2D
 
             entries.append((Line2D([], [], ls=""), walk["basis_road"]))
-        map_w, map_h = _extent(ax, world.road, labelled, cos_lat, t)
-        _colour_bar(fig, cax, mappable, minutes, t)
-        legend, sizes = _legends(fig, entries, refs, style, t)
-        furniture = _furniture(ax, cos_lat, t)
-        _layout(fig, ax, cax, legend, sizes, map_w, map_h)
-        texts = [ax.text(x, y, name, fontsize=_FONT if settlement else _FONT - 1,
-                         color="black" if settlement else "0.25", ha="left", va="center",
-                         zorder=8, gid=LABEL_GID, path_effects=_halo())
-                 for x, y, name, settlement, _ in labelled]
-        _place_labels(fig, ax, texts, [(x, y, s) for x, y, *_, s in labelled], furniture)
+        _finish(fig, ax, cax, world, (mappable, minutes), labelled, entries, refs, style,
+                cos_lat, t)
     return fig
 
 
@@ -705,6 +689,23 @@ _DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, 
 _DISTANCES = (2, 5, 9, 14, 20, 28, 38, 50, 65)
 """Where a label may go when adjustText left it on a marker or another label: beside its
 marker in eight directions, ever further (display pixels beyond the marker)."""
+
+
+def _finish(fig: Any, ax: Any, cax: Any, world: Any, bar: tuple[Any, float],
+            labelled: list[Any], entries: list[Any], refs: Any, style: Any, cos_lat: float,
+            t: dict[str, str]) -> None:
+    """The parts every map shares: extent, colour bar (mappable, marked value), legends,
+    scale bar and north arrow, layout, and the labels placed off each other."""
+    map_w, map_h = _extent(ax, world.road, labelled, cos_lat, t)
+    _colour_bar(fig, cax, bar[0], bar[1], t)
+    legend, sizes = _legends(fig, entries, refs, style, t)
+    furniture = _furniture(ax, cos_lat, t)
+    _layout(fig, ax, cax, legend, sizes, map_w, map_h)
+    texts = [ax.text(x, y, name, fontsize=_FONT if settlement else _FONT - 1,
+                     color="black" if settlement else "0.25", ha="left", va="center",
+                     zorder=8, gid=LABEL_GID, path_effects=_halo())
+             for x, y, name, settlement, _ in labelled]
+    _place_labels(fig, ax, texts, [(x, y, s) for x, y, *_, s in labelled], furniture)
 
 
 def _place_labels(fig: Any, ax: Any, texts: list[Any],
