@@ -35,7 +35,6 @@ FLOOR = ["typer", "rich", "pydantic", "numpy"]
 #: Libraries the validate path uses on a cache hit, and what for.
 NEEDED = {
     "yaml": "reading the scenario",
-    "networkx": "unpickling the cached graph",
     "shapely": "the graph's edge geometry",
     "scipy.spatial": "snapping sites (cKDTree)",
     "scipy.sparse.csgraph": "travel times (Dijkstra)",

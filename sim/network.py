@@ -27,8 +27,9 @@ way tagged ``foot=no|private`` or, with no ``foot=yes|designated|permissive``, c
 for roads. Osmnx sources download ``network_type="walk"``, ``.osm.pbf`` files are read whole
 (pyrosm ``"all"``) and filtered by the same rule as OSM XML.
 
-Prepared networks are pickled under ``cache_dir`` keyed by the source content, kind, speeds
-and :data:`PREPARE_VERSION`; a second load of the same source is a cache hit.
+Prepared networks are cached under ``cache_dir`` as arrays (:mod:`sim.network_cache`), keyed
+by the source content, kind, speeds and :data:`PREPARE_VERSION`; a second load of the same
+source is a cache hit, and builds the networkx graph only when a caller asks for it.
 """
 
 from __future__ import annotations
@@ -45,13 +46,12 @@ import pickle
 import re
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
 import numpy as np
 import shapely
 from scipy.sparse import coo_matrix
@@ -59,7 +59,11 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from sim.errors import NetworkError, OfflineError
-from sim.files import atomic_write, atomic_write_bytes
+from sim.files import atomic_write
+from sim.network_cache import CACHE_SUFFIX, read_cache, write_cache
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "DEFAULT_BOAT_SPEEDS_KMH",
@@ -73,6 +77,7 @@ __all__ = [
     "ClassSummary",
     "Feature",
     "Network",
+    "NetworkExtras",
     "NetworkReport",
     "cache_path_for",
     "edges_by_osmid",
@@ -89,7 +94,7 @@ __all__ = [
 ]
 
 #: Bump when preparation changes in a way that invalidates cached networks.
-PREPARE_VERSION = 2
+PREPARE_VERSION = 3  # 3: cached as arrays (sim.network_cache), not a pickled graph
 
 #: Default cache folder (relative to the current working directory).
 DEFAULT_CACHE_DIR = Path("networks") / "cache"
@@ -210,9 +215,109 @@ class NetworkReport:
     cache_path: str | None = None
 
 
+class NetworkExtras:
+    """What a :class:`Network` keeps beside its engine arrays: the edges' geometries (flat
+    ``geom_coords`` rows ``geom_offsets[i]:geom_offsets[i + 1]`` for edge ``i``; none when
+    empty), their OSM way ids (``osmid_ids`` of edge ``osmid_edge``; ``None`` when a source's
+    ids are not integers) and the networkx graph — the one preparation built, or, for a
+    cached network, built from the arrays and ``attrs_loader`` (the graph's and the edges'
+    other attributes) the first time a caller asks for it."""
+
+    def __init__(self, *, geom_offsets: np.ndarray, geom_coords: np.ndarray,
+                 osmid_edge: np.ndarray | None, osmid_ids: np.ndarray | None,
+                 graph: nx.MultiDiGraph | None = None,
+                 attrs_loader: Callable[[], tuple[dict[str, Any], list[dict[str, Any]]]]
+                 | None = None) -> None:
+        self.geom_offsets = geom_offsets
+        self.geom_coords = geom_coords
+        self.osmid_edge = osmid_edge
+        self.osmid_ids = osmid_ids
+        self.graph = graph
+        self.attrs_loader = attrs_loader
+
+    def has_geometry(self) -> np.ndarray:
+        return np.diff(self.geom_offsets) > 0
+
+    def graph_attrs_blob(self, network: Network) -> bytes:
+        """The graph's attributes and each edge's (in edge order, a geometry kept in the arrays
+        left as ``None``), pickled: what :meth:`build_graph` needs beyond the arrays."""
+        graph = network.graph
+        has_geom = self.has_geometry()
+        ids = network.node_ids
+        edges = []
+        for i, (u, v, k) in enumerate(zip(ids[network.edge_u].tolist(),
+                                          ids[network.edge_v].tolist(),
+                                          network.edge_key.tolist(), strict=True)):
+            data = dict(graph[u][v][k])
+            if has_geom[i]:
+                data["geometry"] = None
+            edges.append(data)
+        return pickle.dumps((dict(graph.graph), edges), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def build_graph(self, network: Network) -> nx.MultiDiGraph:
+        import networkx as nx
+
+        if self.attrs_loader is None:
+            raise NetworkError("this network has no graph attributes to build its graph from")
+        graph_attrs, edge_attrs = self.attrs_loader()
+        graph = nx.MultiDiGraph()
+        graph.graph.update(graph_attrs)
+        ids = network.node_ids.tolist()
+        graph.add_nodes_from(
+            (n, {"x": x, "y": y})
+            for n, x, y in zip(ids, network.lon.tolist(), network.lat.tolist(), strict=True))
+        has_geom = np.flatnonzero(self.has_geometry())
+        if has_geom.size:
+            counts = np.diff(self.geom_offsets)[has_geom]
+            lines = shapely.linestrings(np.asarray(self.geom_coords),
+                                        indices=np.repeat(np.arange(has_geom.size), counts))
+            for i, line in zip(has_geom.tolist(), lines.tolist(), strict=True):
+                edge_attrs[i]["geometry"] = line
+        node_ids = network.node_ids
+        graph.add_edges_from(zip(node_ids[network.edge_u].tolist(),
+                                 node_ids[network.edge_v].tolist(),
+                                 network.edge_key.tolist(), edge_attrs, strict=True))
+        return graph
+
+
+def _edge_extras(graph: nx.MultiDiGraph, rows: Sequence[tuple[Any, ...]]) -> NetworkExtras:
+    """Geometry and way-id arrays of the prepared graph's edges (``rows``: u, v, key, …)."""
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    coords: list[np.ndarray] = []
+    edge_idx: list[int] = []
+    osmids: list[int] = []
+    ids_ok = True
+    for i, (u, v, k, *_) in enumerate(rows):
+        data = graph[u][v][k]
+        geom = data.get("geometry")
+        n = 0
+        if geom is not None:
+            xy = np.asarray(geom.coords, dtype=np.float64)
+            if xy.ndim == 2 and xy.shape[1] == 2 and len(xy):
+                coords.append(xy)
+                n = len(xy)
+        offsets[i + 1] = offsets[i] + n
+        if ids_ok:
+            ids = data.get("osmid", [])
+            try:
+                for oid in ids if isinstance(ids, list) else [ids]:
+                    osmids.append(int(oid))
+                    edge_idx.append(i)
+            except (TypeError, ValueError):
+                ids_ok = False
+    return NetworkExtras(
+        geom_offsets=offsets,
+        geom_coords=np.concatenate(coords) if coords else np.zeros((0, 2), dtype=np.float64),
+        osmid_edge=np.array(edge_idx, dtype=np.int64) if ids_ok else None,
+        osmid_ids=np.array(osmids, dtype=np.int64) if ids_ok else None,
+        graph=graph,
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class Network:
-    """A prepared network: osmnx-compatible graph plus flat arrays for the engine.
+    """A prepared network: flat arrays for the engine plus, on demand, an osmnx-compatible
+    ``networkx.MultiDiGraph`` (:attr:`graph`).
 
     ``edge_u``/``edge_v`` are node *indices* into ``node_ids``/``lon``/``lat`` (sorted by
     OSM id).  ``edge_highway`` is the ``highway`` class (the ``waterway`` class for
@@ -220,7 +325,6 @@ class Network:
     edge_key[i]]``.
     """
 
-    graph: nx.MultiDiGraph
     node_ids: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
@@ -233,6 +337,20 @@ class Network:
     report: NetworkReport
     key: str
     kind: str = "road"
+    extras: NetworkExtras | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The networkx graph (nodes with ``x``/``y``, edges with ``length``,
+        ``travel_time``, ``speed_kph``, the class, ``osmid``, ``geometry`` …); a cached
+        network builds it on first use (about a second for a county), so only callers that
+        need it pay."""
+        extras = self.extras
+        if extras is None:
+            raise NetworkError("this network was made without its graph")
+        if extras.graph is None:
+            extras.graph = extras.build_graph(self)
+        return extras.graph
 
     @property
     def n_nodes(self) -> int:
@@ -253,7 +371,7 @@ class Network:
         return idx
 
     def edge_data(self, edge: int) -> dict[str, Any]:
-        """The graph attribute dict of edge index ``edge``."""
+        """The graph attribute dict of edge index ``edge`` (builds the graph)."""
         u, v = self.node_ids[self.edge_u[edge]], self.node_ids[self.edge_v[edge]]
         return self.graph[int(u)][int(v)][int(self.edge_key[edge])]
 
@@ -270,16 +388,26 @@ class Network:
 
     @cached_property
     def _edge_lines_m(self) -> np.ndarray:
-        lines = []
-        for i in range(self.n_edges):
-            geom = self.edge_data(i).get("geometry")
-            if geom is None:
-                u, v = self.edge_u[i], self.edge_v[i]
-                coords = np.array([[self.lon[u], self.lat[u]], [self.lon[v], self.lat[v]]])
-            else:
-                coords = np.asarray(geom.coords)
-            lines.append(shapely.linestrings(_project(self, coords)))
-        return np.array(lines, dtype=object)
+        if self.extras is None:
+            raise NetworkError("this network was made without its edge geometries")
+        offsets = np.asarray(self.extras.geom_offsets)
+        counts = np.diff(offsets)
+        has_geom = counts > 0
+        # each edge's points: its geometry's, or its two end nodes'
+        n_pts = np.where(has_geom, counts, 2)
+        starts = np.concatenate([[0], np.cumsum(n_pts)[:-1]])
+        coords = np.empty((int(n_pts.sum()), 2), dtype=np.float64)
+        plain = np.flatnonzero(~has_geom)
+        u, v = self.edge_u[plain], self.edge_v[plain]
+        coords[starts[plain]] = np.column_stack([self.lon[u], self.lat[u]])
+        coords[starts[plain] + 1] = np.column_stack([self.lon[v], self.lat[v]])
+        shaped = np.flatnonzero(has_geom)
+        if shaped.size:  # the geometries lie in edge order in geom_coords: shift each one
+            shift = np.repeat(starts[shaped] - offsets[shaped], counts[shaped])
+            coords[np.arange(shift.size) + shift] = np.asarray(self.extras.geom_coords)
+        lines = shapely.linestrings(_project(self, coords),
+                                    indices=np.repeat(np.arange(self.n_edges), n_pts))
+        return np.asarray(lines, dtype=object)
 
     @cached_property
     def _edge_tree(self) -> shapely.STRtree:
@@ -287,6 +415,8 @@ class Network:
 
     @cached_property
     def _edge_osmids(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.extras is not None and self.extras.osmid_edge is not None:
+            return np.asarray(self.extras.osmid_edge), np.asarray(self.extras.osmid_ids)
         edge_idx: list[int] = []
         osmids: list[int] = []
         for i in range(self.n_edges):
@@ -675,6 +805,8 @@ def haversine_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray:
 
 def _graph_from_ways(raw: _RawOSM, kind: str, speeds: Mapping[str, float]) -> nx.MultiDiGraph:
     """Unsimplified MultiDiGraph (one edge per way segment and direction) with speeds."""
+    import networkx as nx
+
     seg_u: list[int] = []
     seg_v: list[int] = []
     seg_attrs: list[dict[str, Any]] = []
@@ -733,6 +865,8 @@ def _graph_from_ways(raw: _RawOSM, kind: str, speeds: Mapping[str, float]) -> nx
 def _prepare_loaded_graph(graph: nx.MultiDiGraph, kind: str,
                           speeds: Mapping[str, float]) -> nx.MultiDiGraph:
     """Filter an existing (graphml/downloaded) graph and (re)assign speeds and times."""
+    import networkx as nx
+
     out = nx.MultiDiGraph(**graph.graph)
     out.graph.setdefault("crs", "epsg:4326")
     for u, v, data in graph.edges(data=True):
@@ -791,6 +925,8 @@ def _simplify(graph: nx.MultiDiGraph, kind: str) -> nx.MultiDiGraph:
 
 def _build_network(graph: nx.MultiDiGraph, *, kind: str, source: str, key: str) -> Network:
     """Largest strongly connected component → final graph, arrays and report."""
+    import networkx as nx
+
     if graph.number_of_edges() == 0:
         what = {"road": "drivable highway", "water": "waterway=river|canal",
                 "walk": "walkable highway"}[kind]
@@ -874,9 +1010,10 @@ def _build_network(graph: nx.MultiDiGraph, *, kind: str, source: str, key: str) 
     for arr in arrays:
         arr.setflags(write=False)
     return Network(
-        graph=final, node_ids=node_ids, lon=lon, lat=lat, edge_u=edge_u.astype(np.int64),
+        node_ids=node_ids, lon=lon, lat=lat, edge_u=edge_u.astype(np.int64),
         edge_v=edge_v.astype(np.int64), edge_key=edge_key, edge_length_m=edge_length_m,
         edge_time_h=edge_time_h, edge_highway=edge_highway, report=report, key=key, kind=kind,
+        extras=_edge_extras(final, rows),
     )
 
 
@@ -1027,27 +1164,7 @@ def cache_path_for(
 def _cache_file(src: _Source, kind: str, key: str,
                 cache_dir: str | os.PathLike[str] | None) -> Path:
     folder = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR
-    return folder / f"{_slug(src.label)}-{kind}-{key[:16]}.pkl"
-
-
-def _read_cache(path: Path, key: str) -> Network | None:
-    try:
-        with path.open("rb") as fh:
-            network = pickle.load(fh)
-    except FileNotFoundError:
-        return None
-    except Exception:  # a corrupt or incompatible cache file is rebuilt
-        return None
-    if not isinstance(network, Network) or network.key != key:
-        return None
-    return network
-
-
-def _write_cache(path: Path, network: Network) -> None:
-    try:
-        atomic_write_bytes(path, pickle.dumps(network, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError as exc:
-        warnings.warn(f"could not cache the prepared network at {path}: {exc}", stacklevel=3)
+    return folder / f"{_slug(src.label)}-{kind}-{key[:16]}{CACHE_SUFFIX}"
 
 
 @contextlib.contextmanager
@@ -1171,7 +1288,7 @@ def load_network(
     speeds = _merged_speeds(kind, speeds_kmh)
     key = _cache_key(src, kind, speeds)
     path = _cache_file(src, kind, key, cache_dir)
-    cached = _read_cache(path, key)
+    cached = read_cache(path, key, Network)
     if cached is not None:
         report = dataclasses.replace(cached.report, source=src.label, cache_hit=True,
                                      cache_path=str(path))
@@ -1180,7 +1297,7 @@ def load_network(
     network = dataclasses.replace(
         network, report=dataclasses.replace(network.report, cache_path=str(path))
     )
-    _write_cache(path, network)
+    write_cache(path, network)
     return network
 
 

@@ -215,11 +215,49 @@ def test_cache_corrupt_file_is_rebuilt(write_osm, tmp_path):
     path = write_osm(NODES, WAYS)
     cache_file = cache_path_for(path, cache_dir=tmp_path)
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    cache_file.write_bytes(b"not a pickle")
+    cache_file.write_bytes(b"not a cache file")
     net = load_network(path, cache_dir=tmp_path)
     assert not net.report.cache_hit
-    rebuilt = pickle.loads(cache_file.read_bytes())
+    rebuilt = load_network(path, cache_dir=tmp_path)
+    assert rebuilt.report.cache_hit
     assert np.array_equal(rebuilt.node_ids, net.node_ids) and rebuilt.key == net.key
+
+
+def test_cache_holds_arrays_and_rebuilds_the_same_graph(write_osm, tmp_path):
+    """The cache stores arrays (an uncompressed .npz, memory-mapped when read), no pickled
+    graph; the graph a cache hit builds on demand equals the one preparation made, attribute
+    for attribute and in the same order; the geometry helpers agree without it."""
+    path = write_osm(NODES, WAYS)
+    first = load_network(path, cache_dir=tmp_path)
+    cache_file = cache_path_for(path, cache_dir=tmp_path)
+    assert cache_file.suffix == ".npz"
+    with np.load(cache_file, allow_pickle=False) as npz:  # no object arrays in it
+        assert {"node_ids", "edge_u", "edge_time_h", "edge_highway"} <= set(npz.files)
+    second = load_network(path, cache_dir=tmp_path)
+    assert second.report.cache_hit and second.extras is not None
+    assert second.extras.graph is None  # not built until asked for
+    assert not second.node_ids.flags.writeable
+    g1, g2 = first.graph, second.graph
+    assert g2.graph == g1.graph
+    assert list(g2.nodes(data=True)) == list(g1.nodes(data=True))
+    e1, e2 = list(g1.edges(keys=True, data=True)), list(g2.edges(keys=True, data=True))
+    assert [e[:3] for e in e2] == [e[:3] for e in e1]
+    for (*_, d1), (*_, d2) in zip(e1, e2, strict=True):
+        assert list(d2) == list(d1) and d2 == d1
+    for a, b in zip(first._edge_osmids, second._edge_osmids, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert all(a.equals_exact(b, 0) for a, b in zip(first._edge_lines_m, second._edge_lines_m,
+                                                       strict=True))
+    again = pickle.loads(pickle.dumps(second))  # a cached network still pickles (workers)
+    assert again.graph.number_of_edges() == g1.number_of_edges()
+
+
+def test_old_pickled_cache_is_ignored(write_osm, tmp_path):
+    path = write_osm(NODES, WAYS)
+    net = load_network(path, cache_dir=tmp_path)
+    stale = cache_path_for(path, cache_dir=tmp_path).with_suffix(".pkl")
+    stale.write_bytes(pickle.dumps(net))
+    assert load_network(path, cache_dir=tmp_path).report.cache_hit  # the .npz, not the .pkl
 
 
 def test_cache_key_follows_content(write_osm, tmp_path):

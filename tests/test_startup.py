@@ -76,6 +76,7 @@ def test_validate_on_a_warm_cache_imports_no_heavy_library(scenario: Path, cache
     modules = modules_after("validate", str(scenario), "--cache-dir", cache)
     assert "sim.world" in modules  # the network path was taken
     assert loaded(modules, HEAVY) == []
+    assert "networkx" not in modules  # the cache holds arrays: no graph is built (#20, item 5)
 
 
 def test_validate_of_an_experiment_imports_no_heavy_library(cache: str) -> None:
