@@ -33,21 +33,59 @@ RIVER_DETOUR = 1.4
 """Fallback when a scenario has no waterway graph: river distance = straight line × this."""
 
 
-@dataclass(eq=False)
 class Unit:
-    """One team, boat or helicopter and where it is based."""
+    """One team, boat or helicopter and where it is based. ``free`` keeps the free counts of
+    its :class:`Base` and team up to date (relief sets it too, for helicopters)."""
 
-    name: str
-    team: str
-    base: str
-    mode: str  # road | river | sea | air
-    road_node: int
-    water_node: int
-    lon: float
-    lat: float
-    speed_kmh: float
-    mobilisation_h: float
-    free: bool = True
+    __slots__ = ("_free", "base", "group", "lat", "lon", "mobilisation_h", "mode", "name",
+                 "road_node", "speed_kmh", "team", "water_node")
+
+    def __init__(self, name: str, team: str, base: str, mode: str, road_node: int,
+                 water_node: int, lon: float, lat: float, speed_kmh: float,
+                 mobilisation_h: float, free: bool = True) -> None:
+        self.name, self.team, self.base = name, team, base
+        self.mode = mode  # road | river | sea | air
+        self.road_node, self.water_node, self.lon, self.lat = road_node, water_node, lon, lat
+        self.speed_kmh, self.mobilisation_h, self._free = speed_kmh, mobilisation_h, free
+        self.group: Base | None = None
+
+    @property
+    def free(self) -> bool:
+        return self._free
+
+    @free.setter
+    def free(self, value: bool) -> None:
+        if value != self._free:
+            self._free = value
+            if self.group is not None:
+                step = 1 if value else -1
+                self.group.n_free += step
+                self.group.team.n_free += step
+
+    def __repr__(self) -> str:
+        return f"Unit({self.name!r}, free={self._free})"
+
+
+@dataclass(eq=False)
+class Team:
+    """The bases with units of one team type, in the order the scenario lists them."""
+
+    bases: list[Base] = field(default_factory=list)
+    n_free: int = 0
+
+
+@dataclass(eq=False)
+class Base:
+    """The units of one team type at one base that share mode, mobilisation and speed: they
+    are the same distance from any scene, so dispatch looks at the base once, and sends its
+    free unit first by name (the tie-break between equally near units)."""
+
+    team: Team
+    units: list[Unit]  # by name
+    n_free: int = 0
+
+    def first_free(self) -> Unit:
+        return next(u for u in self.units if u._free)
 
 
 @dataclass(eq=False)
@@ -86,9 +124,7 @@ class Rescue:
             env, world, roads, policy, records)
         self.kinds = {t.id: t for t in world.scenario.incident_types}
         self.units = _units(world)
-        self.units_by_team: dict[str, list[Unit]] = {}
-        for unit in self.units:
-            self.units_by_team.setdefault(unit.team, []).append(unit)
+        self.teams = _teams(self.units)
         self.off_road = [u for u in self.units if u.mode != "road"]
         self._off_road_h: dict[str, dict[str, float]] = {}  # by incident, then unit
         self.needs: list[Need] = []
@@ -97,8 +133,7 @@ class Rescue:
         self._seq = 0
         self._wakeup = env.event()
         env.process(self._dispatcher())
-        for incident in incidents:
-            env.process(self._incident(incident))
+        env.process(self._calls(incidents))
 
     def poke(self) -> None:
         if not self._wakeup.triggered:
@@ -106,8 +141,16 @@ class Rescue:
 
     # -- incidents ------------------------------------------------------------------------------
 
-    def _incident(self, incident: Incident) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(incident.call_h)
+    def _calls(self, incidents: list[Incident]) -> Generator[simpy.Event, Any, None]:
+        """Each incident (ordered by call time) becomes a process when its call comes in, at
+        exactly its call time."""
+        env = self.env
+        for incident in incidents:
+            if incident.call_h > env.now:
+                yield env.timeout(_delay_to(env.now, incident.call_h))
+            self._call(incident)
+
+    def _call(self, incident: Incident) -> None:
         kind = self.kinds[incident.type]
         state = IncidentState(incident, kind, ready=self.env.event(), done=self.env.event())
         for need in kind.needs:
@@ -118,6 +161,10 @@ class Rescue:
         state.main_missing = sum(n.count for n in kind.needs if n.main)
         self.active.append(state)
         self.poke()
+        self.env.process(self._incident(state))
+
+    def _incident(self, state: IncidentState) -> Generator[simpy.Event, Any, None]:
+        incident, kind = state.incident, state.kind
         yield state.ready
         state.contained_h = self.env.now
         state.area_ha = _fire_area(state, self.env.now)
@@ -145,28 +192,44 @@ class Rescue:
             yield self._wakeup
             self._wakeup = self.env.event()
             while True:
-                self.needs = [n for n in self.needs if n.remaining > 0]
-                choice = self.policy.choose(self.needs, self._options)
+                # Needs whose team has no free unit have no options: the policy need not
+                # look at them (the same choice, without asking for each).
+                teams = self.teams
+                open_ = [n for n in self.needs if (t := teams.get(n.team)) and t.n_free]
+                choice = self.policy.choose(open_, self._options) if open_ else None
                 if choice is None:
                     break
                 need, option = choice
                 need.remaining -= 1
+                if need.remaining == 0:
+                    self.needs.remove(need)
                 unit = option.resource
                 unit.free = False
                 self.env.process(self._mission(unit, need.incident, need.main))
 
     def _options(self, need: Need) -> list[Option]:
+        """For each base of the need's team with a free unit that serves the incident: its
+        first free unit by name, and the time to the scene (mobilisation + travel). Units at
+        one base are equally near, so this gives the nearest unit (ties by name) as looking
+        at every unit would."""
         state = need.incident
         incident = state.incident
         found = []
-        for unit in self.units_by_team.get(need.team, ()):
-            if not unit.free or not _serves(unit, state.kind):
+        time_h = self.roads.time_h
+        for base in self.teams[need.team].bases:
+            if not base.n_free:
                 continue
-            if unit.mode == "road":
-                t = self.roads.time_h(unit.road_node, incident.road_node)
-            else:
-                t = self._travel_h(unit, incident)
+            unit = base.units[0]
+            if unit.mode != "road":  # few: each its own distance, as computed per unit
+                if _serves(unit, state.kind):
+                    for unit in base.units:
+                        if unit._free and (t := self._travel_h(unit, incident)) < math.inf:
+                            found.append(Option(unit, unit.mobilisation_h + t, unit.name))
+                continue
+            t = time_h(unit.road_node, incident.road_node)
             if t < math.inf:
+                if not unit._free:
+                    unit = base.first_free()
                 found.append(Option(unit, unit.mobilisation_h + t, unit.name))
         return found
 
@@ -247,6 +310,39 @@ def _serves(unit: Unit, kind: IncidentType) -> bool:
     if unit.mode == "road" or unit.mode == "air":
         return True
     return (unit.mode == "sea") == (kind.mode == "sea")
+
+
+def _delay_to(now: float, at: float) -> float:
+    """The timeout delay that makes SimPy's clock (``now + delay``) land exactly on ``at``."""
+    delay = at - now
+    for _ in range(8):
+        reached = now + delay
+        if reached == at:
+            break
+        delay = math.nextafter(delay, math.inf if reached < at else -math.inf)
+    return delay
+
+
+def _teams(units: list[Unit]) -> dict[str, Team]:
+    """The units grouped by team type, then by base (with mode, mobilisation and speed)."""
+    teams: dict[str, Team] = {}
+    bases: dict[tuple[str, str, str, float, float], Base] = {}
+    for unit in units:
+        team = teams.setdefault(unit.team, Team())
+        key = (unit.team, unit.base, unit.mode, unit.mobilisation_h,
+               unit.speed_kmh if unit.mode != "road" else 0.0)
+        base = bases.get(key)
+        if base is None:
+            base = bases[key] = Base(team, [])
+            team.bases.append(base)
+        base.units.append(unit)
+        unit.group = base
+        if unit.free:
+            base.n_free += 1
+            team.n_free += 1
+    for base in bases.values():
+        base.units.sort(key=lambda u: u.name)
+    return teams
 
 
 def _units(world: World) -> list[Unit]:
