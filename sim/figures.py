@@ -431,7 +431,8 @@ def _life_circle_plates(world: Any, lang: str, prefix: str) -> list[Plate]:
         from sim.world import attach_walk
 
         attach_walk(world)
-        frame = life_circle(world, minutes=float(scenario.targets.life_circle_min))
+        frame = life_circle(world, minutes=float(scenario.targets.life_circle_min),
+                            kmh=scenario.evacuation_settings.walk_kmh)
         return life_circle_map(world, frame, lang)
 
     return [Plate(f"{prefix}life_circle", caption("life_circle", lang), draw)]

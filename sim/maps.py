@@ -20,7 +20,8 @@ within the limit; words from :data:`sim.glossary.WALK_LABELS`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from sim.errors import ReliefsimError
 from sim.fonts import use_cjk_font
 from sim.glossary import MAP_LABELS, WALK_LABELS, label
 from sim.scenario import TIERS
+from sim.walking import WALK_KMH
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -209,6 +211,27 @@ _Labelled = list[tuple[float, float, str, bool, float]]
 """Named markers: lon, lat, name, settlement?, marker area (pt²)."""
 
 
+def _checked(lang: str) -> str:
+    if lang not in MAP_LABELS or not MAP_LABELS[lang]:
+        raise ReliefsimError(f"lang: {lang!r} — expected one of {sorted(MAP_LABELS)}")
+    return lang
+
+
+@contextmanager
+def _canvas() -> Iterator[tuple[Any, Any, Any]]:
+    """A map figure (map axes and colour-bar axes) in the maps' style, CJK font loaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    use_cjk_font()
+    with plt.rc_context({"font.size": _FONT, "axes.grid": False, "axes.spines.top": True,
+                         "axes.spines.right": True, "hatch.linewidth": 0.6}):
+        fig = plt.figure(figsize=(9.0, 6.0))
+        yield fig, fig.add_axes((0.1, 0.1, 0.6, 0.8)), fig.add_axes((0.75, 0.1, 0.02, 0.8))
+
+
 def relief_map(world: Any, relief: pd.DataFrame, closed_edges: np.ndarray, lang: str, *,
                grey: bool = False) -> Figure:
     """The plan map of one run (see the module docstring); returns the figure.
@@ -216,21 +239,9 @@ def relief_map(world: Any, relief: pd.DataFrame, closed_edges: np.ndarray, lang:
     ``relief``: the person-relief table (settlement, initial_h, effective_h, people; inf =
     never relieved in the horizon). ``closed_edges``: indices of the road edges that the
     run's closures close."""
-    if lang not in MAP_LABELS or not MAP_LABELS[lang]:
-        raise ReliefsimError(f"lang: {lang!r} — expected one of {sorted(MAP_LABELS)}")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    use_cjk_font()
-    t, style = MAP_LABELS[lang], _style(grey)
+    t, style = MAP_LABELS[_checked(lang)], _style(grey)
     cos_lat = math.cos(math.radians(float(np.mean(world.road.lat))))
-    with plt.rc_context({"font.size": _FONT, "axes.grid": False, "axes.spines.top": True,
-                         "axes.spines.right": True, "hatch.linewidth": 0.6}):
-        fig = plt.figure(figsize=(9.0, 6.0))
-        ax = fig.add_axes((0.1, 0.1, 0.6, 0.8))
-        cax = fig.add_axes((0.75, 0.1, 0.02, 0.8))
+    with _canvas() as (fig, ax, cax):
         entries: _Entries = []
         _networks(ax, world, np.asarray(closed_edges, dtype=int), style, t, entries)
         _areas(ax, world.scenario, cos_lat, style, t, entries)
@@ -250,28 +261,16 @@ def life_circle_map(world: Any, frame: pd.DataFrame, lang: str, *, grey: bool = 
     ``frame``: :func:`sim.walking.life_circle` of ``world`` (its ``attrs["minutes"]`` is the
     limit). Without a walking network (``frame.attrs["basis"] == "road"``) the legend says
     that people walk on the roads."""
-    if lang not in MAP_LABELS or not MAP_LABELS[lang]:
-        raise ReliefsimError(f"lang: {lang!r} — expected one of {sorted(MAP_LABELS)}")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    use_cjk_font()
     minutes = float(frame.attrs.get("minutes", world.scenario.targets.life_circle_min))
-    walk = WALK_LABELS[lang]
+    walk = WALK_LABELS[_checked(lang)]
     t = {**MAP_LABELS[lang], "relief_time": walk["walk_minutes"]}
     style = _style(grey)
     cos_lat = math.cos(math.radians(float(np.mean(world.road.lat))))
-    with plt.rc_context({"font.size": _FONT, "axes.grid": False, "axes.spines.top": True,
-                         "axes.spines.right": True, "hatch.linewidth": 0.6}):
-        fig = plt.figure(figsize=(9.0, 6.0))
-        ax = fig.add_axes((0.1, 0.1, 0.6, 0.8))
-        cax = fig.add_axes((0.75, 0.1, 0.02, 0.8))
+    with _canvas() as (fig, ax, cax):
         entries: _Entries = []
         _networks(ax, world, np.zeros(0, dtype=int), style, t, entries)
-        _walk_circles(ax, world, minutes, float(frame.attrs.get("kmh", 4.5)), grey, walk,
-                      entries)
+        _walk_circles(ax, world, minutes, float(frame.attrs.get("kmh", WALK_KMH)), grey,
+                      walk, entries)
         labelled = _facilities(ax, world, style, t, lang, entries)
         labelled += _shelters(ax, world, grey, walk, entries)
         settled, mappable, refs = _walk_settlements(ax, world, frame, minutes, style, grey,

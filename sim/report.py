@@ -400,9 +400,7 @@ def _evacuation_blocks(summary: dict[str, Any], tables: dict[str, pd.DataFrame],
              f"{e['evacuation_complete_h']}{colon}{c.hours(found['evacuation_complete_h'])}",
              f"{e['evacuation_within'].format(h=format(found['target_h'], 'g'))}{colon}"
              f"{_pct(found['evacuation_within'])}",
-             e["basis_walk" if found.get("walk_basis") == "walk" else "basis_road"]
-             + (f"（{found['walk_kmh']:g} km/h）" if c.lang == "zh"
-                else f" ({found['walk_kmh']:g} km/h)")]
+             _walk_basis(found, c)]
     shelters: list[list[Cell]] = [
         [c.name(s["shelter"]), e.get(f"category_{s.get('category')}", "–")
          if s.get("category") else "–", f"{s['capacity']:,}", f"{s['assigned']:,}",
@@ -425,14 +423,22 @@ def _evacuation_blocks(summary: dict[str, Any], tables: dict[str, pd.DataFrame],
     return blocks
 
 
-def _life_circle_blocks(summary: dict[str, Any], c: Context) -> list[Block]:
-    """15分钟生活保障圈: shares of people within a walk of a stockpile point and a shelter."""
+def _walk_basis(found: dict[str, Any], c: Context) -> str:
+    """What walking times were measured on, and at what speed."""
     from sim.glossary import EVACUATION_LABELS
 
+    e = EVACUATION_LABELS[c.lang]
+    text = e["basis_walk" if found.get("walk_basis") == "walk" else "basis_road"]
+    kmh = f"{found['walk_kmh']:g} km/h"
+    return f"{text}（{kmh}）" if c.lang == "zh" else f"{text} ({kmh})"
+
+
+def _life_circle_blocks(summary: dict[str, Any], c: Context) -> list[Block]:
+    """15分钟生活保障圈: shares of people within a walk of a stockpile point and a shelter."""
     found = summary.get("life_circle")
     if not found:
         return []
-    t, e = c.t, EVACUATION_LABELS[c.lang]
+    t = c.t
     colon = "：" if c.lang == "zh" else ": "
     verdict = t["pass"] if found["passed"] else t["fail"]
     return [Heading(t["life_circle_h"], 2), Paragraph([
@@ -442,9 +448,7 @@ def _life_circle_blocks(summary: dict[str, Any], c: Context) -> list[Block]:
         f"({t['required']} {_pct(found['required'])}) — {verdict}",
         f"{t['life_shelter'].format(m=found['minutes'])}{colon}"
         f"{_pct(found['shelter_share'])}",
-        e["basis_walk" if found.get("walk_basis") == "walk" else "basis_road"]
-        + (f"（{found['walk_kmh']:g} km/h）" if c.lang == "zh"
-           else f" ({found['walk_kmh']:g} km/h)")])]
+        _walk_basis(found, c)])]
 
 
 def _service_blocks(summary: dict[str, Any], c: Context) -> list[Block]:

@@ -107,17 +107,17 @@ def _life_circle(world: World, tables: dict[str, pd.DataFrame]) -> dict[str, Any
     scenario = world.scenario
     if not scenario.settlements or not (scenario.depots or scenario.shelters):
         return None
-    from sim.walking import life_circle, life_circle_share
+    from sim.walking import life_circle, life_circle_kpi, life_circle_share
     from sim.world import attach_walk
 
     targets = scenario.targets
     frame = life_circle(attach_walk(world), minutes=targets.life_circle_min,
                         kmh=scenario.evacuation_settings.walk_kmh)
     tables["life_circle"] = frame
-    share = life_circle_share(frame)
+    kpi = life_circle_kpi(frame, targets)
     return {"minutes": targets.life_circle_min, "required": targets.life_circle_share,
-            "stockpile_share": share, "shelter_share": life_circle_share(frame, of="shelter"),
-            "passed": bool(share >= targets.life_circle_share - 1e-9),
+            "stockpile_share": kpi.share_within,
+            "shelter_share": life_circle_share(frame, of="shelter"), "passed": bool(kpi.passed),
             "walk_basis": frame.attrs["basis"], "walk_kmh": frame.attrs["kmh"]}
 
 

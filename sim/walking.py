@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from scipy.sparse import csr_matrix
 
-__all__ = ["LIFE_CIRCLE_KPI", "WALK_KMH", "life_circle", "life_circle_kpis",
+__all__ = ["LIFE_CIRCLE_KPI", "WALK_KMH", "life_circle", "life_circle_kpi", "life_circle_kpis",
            "life_circle_share", "shelter_room", "walk_basis", "walk_matrix_h", "walk_network",
            "walk_nodes", "walk_times_h"]
 
@@ -182,12 +182,18 @@ def life_circle_kpis(world: Any, *, kinds: Sequence[str] = ("physical",),
     ``targets.life_circle_min``, passed when it reaches ``targets.life_circle_share``;
     ``never`` the people who cannot reach any stockpile point on foot. Empty without
     settlements. A property of the layout, the same in every replication."""
-    from sim.metrics import EPS, Kpi, weighted_quantile
-
     targets = world.scenario.targets
     if not world.scenario.settlements:
         return []
-    frame = life_circle(world, minutes=float(targets.life_circle_min), kinds=kinds, kmh=kmh)
+    return [life_circle_kpi(life_circle(world, minutes=float(targets.life_circle_min),
+                                        kinds=kinds, kmh=kmh), targets)]
+
+
+def life_circle_kpi(frame: pd.DataFrame, targets: Any) -> Any:
+    """The KPI ``life_circle_15min`` of a :func:`life_circle` frame measured with
+    ``targets.life_circle_min`` (see :func:`life_circle_kpis`)."""
+    from sim.metrics import EPS, Kpi, weighted_quantile
+
     values, weights = frame.stockpile_min.to_numpy(float), frame.people.to_numpy(float)
     n = float(weights.sum())
     finite = np.isfinite(values)
@@ -195,7 +201,7 @@ def life_circle_kpis(world: Any, *, kinds: Sequence[str] = ("physical",),
     mean = float(np.average(values[finite], weights=weights[finite])) if served > 0 else math.nan
     share = life_circle_share(frame)
     required = float(targets.life_circle_share)
-    return [Kpi(LIFE_CIRCLE_KPI, "市民15分钟生活保障圈（步行至储备点）",
-                float(targets.life_circle_min), "min", n, n - served, mean,
-                weighted_quantile(values, weights, 0.5), weighted_quantile(values, weights, 0.95),
-                float(values.max()), share, required, share >= required - EPS)]
+    return Kpi(LIFE_CIRCLE_KPI, "市民15分钟生活保障圈（步行至储备点）",
+               float(targets.life_circle_min), "min", n, n - served, mean,
+               weighted_quantile(values, weights, 0.5), weighted_quantile(values, weights, 0.95),
+               float(values.max()), share, required, share >= required - EPS)
