@@ -332,14 +332,26 @@ class Relief:
         planned on trucks that are out are reserved: later requests plan around them (truck
         queues) and around the stock they take. Loads planned on idle trucks are sent; a
         request whose loads all wait for trucks that are out waits for them. One pass suffices:
-        sending a load never makes an earlier request's plan send one.
+        sending a load never makes an earlier request's plan send one. Once no depot has an
+        idle truck and stock and no helicopter is free, nothing more can leave: the rest of
+        the requests are only checked for escalation (the pass's cost follows the loads it
+        sends, not the requests waiting).
         """
         now = self.env.now
         free: dict[int, list[float]] = {}  # per depot: when each truck is free (reservations)
         left: dict[tuple[int, str], float] = {}  # stock not yet reserved
         stale, self._stale = self._stale, set()
         free_at: dict[int, float] = {}  # when each depot's first truck is free
-        for r in list(self.requests):
+        ready = {id(d) for d in self.depots if _can_load(d)}
+        pending = list(self.requests)
+        for i, r in enumerate(pending):
+            if not ready and not any(u.free for u, _ in self.aircraft):
+                for rest in pending[i:]:
+                    if (rest.commodity in stale or rest.commodity in self._stale) and (
+                            self._may_escalate(rest)):
+                        while self._escalate(rest, self.estimate(rest, free_at)):
+                            pass
+                return
             while r.remaining > EPS:
                 sources = self.estimate(r, free_at)
                 if r.commodity in stale or r.commodity in self._stale:
@@ -349,8 +361,11 @@ class Relief:
                 if depot is None:
                     if not (self.aircraft and r.settlement in self.cut_since and self._fly(r)):
                         break
+                    ready = {id(d) for d in self.depots if _can_load(d)}
                     continue
                 truck, load = self._dispatch(r, depot)
+                if not _can_load(depot):
+                    ready.discard(id(depot))
                 free_at.pop(id(depot), None)
                 heapq.heappush(free[id(depot)], depot.back_h[truck])
                 for loaded, qty in load:
@@ -462,16 +477,20 @@ class Relief:
         """Check escalation for the open requests whose commodity's sources changed."""
         stale, self._stale = self._stale, set()
         for r in self.requests:
-            if r.commodity in stale:
+            if r.commodity in stale and self._may_escalate(r):
                 while self._escalate(r, self.estimate(r)):
                     pass
+
+    def _may_escalate(self, r: Request) -> bool:
+        """Whether ``r`` has a next tier to open and is not already waiting for it."""
+        return not r.escalating and r.rank in self._next_rank
 
     def _escalate(self, r: Request, sources: list[Source]) -> bool:
         """Open the next tier for ``r`` when the open tiers cannot serve it: their usable,
         reachable stock cannot cover the need (stock at a depot without trucks is never
         usable), or — with ``dispatch.escalate_if_late`` — they would deliver it after the
         deadline. A tier without delay opens at once (True: ``r`` may now use it)."""
-        if r.escalating or r.rank not in self._next_rank:
+        if not self._may_escalate(r):
             return False
         usable = [s for s in sources if s.depot.spec.trucks.count]
         stock = sum(s.depot.level(r.commodity) for s in usable)
@@ -705,6 +724,12 @@ class Relief:
                 self.records.ledger.append(LedgerRecord(
                     depot=point, commodity=c, initial=initial, produced=0.0,
                     delivered=initial - left, in_transit=0.0, remaining=left, activated=True))
+
+
+def _can_load(depot: DepotState) -> bool:
+    """Whether a truck could leave ``depot`` now: an idle one, and stock to load."""
+    return bool(depot.trucks.items) and depot.active and any(
+        box.level > EPS for box in depot.stock.values())
 
 
 def _earliest(source: Source) -> tuple[float, str]:
