@@ -1,43 +1,160 @@
-"""Experiment throughput: replications per second on 1 vs 2 local workers, and the one-off
-preparation cost (network, engines) against the per-replication cost.
+"""Experiments at scale (#20, item 4): a 1,000-replication experiment of the Nanjing scenario.
 
-Run: ``python benchmarks/bench_experiment.py`` (goal: ≥ 1.7× on 2 cores).
+Run: ``python benchmarks/bench_experiment.py [--replications 1000] [--workers 1 2]``.
+
+The experiment is ``experiments/nanjing_street_points.yaml`` (4 placements × 2 rainstorm
+variants = 8 configurations) at ``--replications`` each, without its sequential stopping
+rule, run as a planner runs ``reliefsim compare`` (simulation, the results store, then the
+summary and one example run per configuration), each worker count in a fresh process.
+Printed next to the goals, side by side in one run:
+
+- replications per second on 2 workers over 1 (goal ≥ 1.8×);
+- peak memory of the whole process tree (the command and its workers, polled every 20 ms;
+  goal ≤ 300 MB) and the largest single process;
+- files left in the results directory (goal ≤ 50), and how many of them are the example
+  runs (a fixed set per configuration, whatever the number of replications);
+- where a replication's time goes, measured in one process on the same replications: the
+  simulation itself, then the KPIs (``run_replication`` minus the simulation), the tables of a
+  chunk and writing them (goal: KPIs, tables and storage together ≤ the simulation).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from sim.batch import run_experiment
-from sim.experiment import load_experiment
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPERIMENT = ROOT / "experiments" / "helsinki_depot_sites.yaml"
+EXPERIMENT = ROOT / "experiments" / "nanjing_street_points.yaml"
+GOALS = {"speed_up": 1.8, "peak_mb": 300, "files": 50, "overhead": 1.0}
+
+
+def _experiment(replications: int):  # type: ignore[no-untyped-def]
+    from sim.experiment import load_experiment
+
+    experiment, base = load_experiment(EXPERIMENT)
+    return experiment.model_copy(update={"replications": replications, "sequential": None}), base
+
+
+def child(replications: int, workers: int, out: Path, cache: Path) -> None:
+    """Run the experiment as ``reliefsim compare`` does and print its timings as JSON."""
+    from sim.batch import run_experiment
+    from sim.compare import finish_experiment
+
+    experiment, base = _experiment(replications)
+    start = time.perf_counter()
+    run = run_experiment(experiment, base, out, workers=workers, cache_dir=cache)
+    simulated = time.perf_counter()
+    finish_experiment(run, cache_dir=cache)
+    print(json.dumps({**run.timings, "run_s": simulated - start,
+                      "finish_s": time.perf_counter() - simulated}))
+
+
+def measure(replications: int, workers: int, cache: Path) -> dict:
+    """One worker count in a fresh process: its timings, peak memory and files."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--child", str(replications), str(workers), str(out),
+             str(cache)], stdout=subprocess.PIPE, text=True)
+        root = psutil.Process(proc.pid)
+        peak_tree = peak_one = 0
+        while proc.poll() is None:
+            try:
+                rss = [p.memory_info().rss for p in [root, *root.children(recursive=True)]]
+            except psutil.Error:
+                rss = []
+            peak_tree, peak_one = max(peak_tree, sum(rss)), max(peak_one, max(rss, default=0))
+            time.sleep(0.02)
+        stdout, _ = proc.communicate()
+        if proc.returncode:
+            raise SystemExit(f"the experiment failed (exit {proc.returncode})")
+        files = [p for p in out.rglob("*") if p.is_file()]
+        examples = [p for p in files if "runs" in p.relative_to(out).parts[:1]]
+        return {**json.loads(stdout.splitlines()[-1]), "peak_tree_mb": peak_tree / 2**20,
+                "peak_one_mb": peak_one / 2**20, "files": len(files),
+                "example_files": len(examples)}
+
+
+def cost_split(replications: int, cache: Path) -> dict[str, float]:
+    """Seconds per replication of the simulation, the KPIs, the chunk tables and writing them,
+    on the first configuration (in this process)."""
+    from sim.batch import Chunk, ExperimentRun, _write_chunk, run_chunk
+    from sim.experiment import configurations
+    from sim.model import simulate
+    from sim.run import drawn_world, run_replication
+    from sim.world import build_world
+
+    experiment, base = _experiment(replications)
+    config = configurations(experiment, base)[0]
+    world = build_world(base, cache_dir=cache).with_scenario(config.scenario)
+    seed, reps = experiment.master_seed, range(replications)
+    worlds = [drawn_world(world, seed, r) for r in reps]
+    start = time.perf_counter()
+    for r, w in zip(reps, worlds, strict=True):
+        simulate(w, seed=seed, replication=r)
+    sim_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for r in reps:
+        run_replication(world, seed=seed, replication=r)
+    replication_s = time.perf_counter() - start
+    size = experiment.chunk_size
+    chunks = [Chunk(config.id, a, min(a + size, replications)) for a in range(0, replications, size)]
+    start = time.perf_counter()
+    produced = [(chunk, run_chunk(world, chunk, seed=seed)) for chunk in chunks]
+    chunk_s = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        run = ExperimentRun(Path(tmp), experiment, base, [], "hash")
+        run.chunk_dir.mkdir()
+        start = time.perf_counter()
+        for chunk, tables in produced:
+            _write_chunk(run, chunk, tables)
+        run.fold()
+        write_s = time.perf_counter() - start
+    n = replications
+    return {"simulation": sim_s / n, "kpis": (replication_s - sim_s) / n,
+            "tables": (chunk_s - replication_s) / n, "storage": write_s / n}
 
 
 def main() -> None:
-    experiment, base = load_experiment(EXPERIMENT)
-    experiment = experiment.model_copy(update={"replications": 40, "chunk_size": 5})
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--replications", type=int, default=1000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--split", type=int, default=200,
+                        help="replications for the cost split (0: skip it)")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        reps, workers, out, cache = args.child
+        child(int(reps), int(workers), Path(out), Path(cache))
+        return
     cache = ROOT / "networks" / "cache"
+    n = args.replications * 8
+    print(f"{EXPERIMENT.name}: 8 configurations × {args.replications} replications = {n:,}")
     rates = {}
-    for workers in (1, 2):
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            run = run_experiment(experiment, base, Path(tmp) / "out", workers=workers,
-                                 cache_dir=cache)
-            total = time.perf_counter() - start
-        reps = run.timings["replications_simulated"]
-        rates[workers] = reps / run.timings["simulate_s"]
-        print(f"{workers} worker(s): {reps} replications in {run.timings['simulate_s']:.2f} s "
-              f"→ {rates[workers]:.1f} replications/s (total {total:.2f} s)")
-        if workers == 1:
-            per_rep = run.timings["simulate_s"] / reps
-            print(f"  preparation (network + engines, once): {run.timings['prepare_s']:.3f} s "
-                  f"= {run.timings['prepare_s'] / per_rep:.1f} replications' worth; "
-                  f"per replication {per_rep * 1000:.1f} ms")
-    print(f"speed-up on 2 workers: {rates[2] / rates[1]:.2f}× (goal ≥ 1.7×)")
+    for workers in args.workers:
+        m = measure(args.replications, workers, cache)
+        rates[workers] = m["replications_simulated"] / m["simulate_s"]
+        print(f"{workers} worker(s): {m['replications_simulated']:,} replications in "
+              f"{m['simulate_s']:.1f} s → {rates[workers]:.1f}/s; summary and example runs "
+              f"{m['finish_s']:.1f} s; peak memory {m['peak_tree_mb']:.0f} MB in all "
+              f"(goal ≤ {GOALS['peak_mb']} MB), largest process {m['peak_one_mb']:.0f} MB; "
+              f"{m['files']} files (goal ≤ {GOALS['files']}), {m['example_files']} of them "
+              f"the example runs")
+    if 1 in rates and 2 in rates:
+        print(f"speed-up on 2 workers: {rates[2] / rates[1]:.2f}× (goal ≥ {GOALS['speed_up']}×)")
+    if args.split:
+        split = cost_split(args.split, cache)
+        rest = split["kpis"] + split["tables"] + split["storage"]
+        print("per replication: " + ", ".join(f"{k} {v * 1000:.2f} ms" for k, v in split.items())
+              + f" → KPIs, tables and storage = {rest / split['simulation']:.2f}× the simulation "
+              f"(goal ≤ {GOALS['overhead']}×)")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim.errors import ReliefsimError
 from sim.experiment import (
@@ -45,6 +47,10 @@ __all__ = ["Chunk", "ExperimentRun", "half_width", "load_results", "run_experime
 
 CHUNK_TABLES = ("relief", "incidents", "resources", "kpis")
 """Files of one chunk, in write order: ``kpis`` last marks the chunk complete."""
+FOLDED = "all"
+"""``chunks/all.TABLE.parquet``: finished chunks folded into one file per table; the chunks it
+holds are listed in the metadata of ``all.kpis.parquet``, written last."""
+_CHUNKS_KEY = b"reliefsim.chunks"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,13 @@ class Chunk:
     @property
     def name(self) -> str:
         return f"{self.config}__r{self.start:05d}-{self.stop - 1:05d}"
+
+    @classmethod
+    def parse(cls, name: str) -> Chunk:
+        """The chunk called ``name`` (the inverse of :attr:`name`)."""
+        config, _, span = name.rpartition("__r")
+        first, _, last = span.partition("-")
+        return cls(config, int(first), int(last) + 1)
 
 
 @dataclass
@@ -76,8 +89,34 @@ class ExperimentRun:
     def chunk_dir(self) -> Path:
         return self.out / "chunks"
 
-    def done(self, chunk: Chunk) -> bool:
-        return (self.chunk_dir / f"{chunk.name}.kpis.parquet").exists()
+    def done(self, chunk: Chunk, folded: Collection[str] | None = None) -> bool:
+        """Whether ``chunk`` is finished: its own KPI file, or folded (``folded``: the
+        chunks in the folded files, read here when not given)."""
+        if (self.chunk_dir / f"{chunk.name}.kpis.parquet").exists():
+            return True
+        return chunk.name in (folded_chunks(self.chunk_dir) if folded is None else folded)
+
+    def fold(self) -> None:
+        """Fold the finished chunk files into one Parquet file per table, then delete them
+        (a few files whatever the number of replications). Each folded file is replaced
+        atomically and ``all.kpis.parquet``, written last, lists the chunks folded: an
+        interrupted fold leaves every result readable once and is redone next time."""
+        listed = folded_chunks(self.chunk_dir)
+        stems = _unfolded(self.chunk_dir, listed)
+        if not stems:
+            return
+        chunks = sorted({*listed, *stems})
+        for name in CHUNK_TABLES:
+            frame = _read_store(self.chunk_dir, name, listed, stems)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if name == "kpis":
+                table = table.replace_schema_metadata(
+                    {**(table.schema.metadata or {}), _CHUNKS_KEY: json.dumps(chunks).encode()})
+            atomic_write(self.chunk_dir / f"{FOLDED}.{name}.parquet",
+                         lambda tmp, t=table: pq.write_table(t, tmp))
+        for stem in stems:
+            for name in CHUNK_TABLES:  # kpis last: a chunk is never half-deleted and finished
+                (self.chunk_dir / f"{stem}.{name}.parquet").unlink(missing_ok=True)
 
     def finished_any(self) -> bool:
         return self.chunk_dir.is_dir() and any(self.chunk_dir.glob("*.kpis.parquet"))
@@ -309,7 +348,8 @@ def _simulate(run: ExperimentRun, world: World, scenarios: dict[str, Scenario], 
     simulated = 0
     while True:
         chunks = _chunks(configs, done_reps, target, experiment.chunk_size)
-        todo = [c for c in chunks if not run.done(c)]
+        folded = set(folded_chunks(run.chunk_dir))
+        todo = [c for c in chunks if not run.done(c, folded)]
         total = sum(c.stop - c.start for c in chunks)
         finished = total - sum(c.stop - c.start for c in todo)
         if progress:
@@ -324,6 +364,7 @@ def _simulate(run: ExperimentRun, world: World, scenarios: dict[str, Scenario], 
             simulated += chunk.stop - chunk.start
             if progress:
                 progress(finished, total)
+        run.fold()
         run.timings["simulate_s"] = run.timings.get("simulate_s", 0.0) + time.perf_counter() - t0
         done_reps = target
         seq = experiment.sequential
@@ -348,14 +389,44 @@ def half_width(run: ExperimentRun, replications: int) -> float:
     return max(widths) if widths else 0.0
 
 
+def folded_chunks(chunk_dir: Path) -> list[str]:
+    """The chunks held by the folded files (none before the first fold)."""
+    path = chunk_dir / f"{FOLDED}.kpis.parquet"
+    if not path.exists():
+        return []
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta.get(_CHUNKS_KEY, b"[]"))
+
+
+def _unfolded(chunk_dir: Path, listed: Collection[str]) -> list[str]:
+    """Finished chunks with their own files that the folded files do not hold."""
+    stems = (p.name.removesuffix(".kpis.parquet") for p in chunk_dir.glob("*.kpis.parquet"))
+    return sorted(s for s in stems if s != FOLDED and s not in listed)
+
+
+def _read_store(chunk_dir: Path, name: str, listed: Collection[str], stems: list[str]
+                ) -> pd.DataFrame:
+    """Table ``name`` of the chunks ``listed`` as folded and of the chunk files ``stems``."""
+    parts = []
+    path = chunk_dir / f"{FOLDED}.{name}.parquet"
+    if listed and path.exists():
+        frame = pd.read_parquet(path)
+        held = {(c.config, r) for c in map(Chunk.parse, listed) for r in range(c.start, c.stop)}
+        keep = [(c, int(r)) in held for c, r in zip(frame.config, frame.replication, strict=True)]
+        parts.append(frame[keep])  # rows of an interrupted fold's chunks are not held yet
+    parts += [pd.read_parquet(chunk_dir / f"{stem}.{name}.parquet") for stem in stems]
+    parts = [p for p in parts if len(p)] or parts[:1]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def load_results(out: Path, replications: int | None = None) -> dict[str, pd.DataFrame]:
-    """All finished chunks of a results directory, concatenated per table and sorted."""
+    """Every finished chunk of a results directory (folded or not), per table, sorted."""
     chunk_dir = Path(out) / "chunks"
-    done = sorted(p.name.removesuffix(".kpis.parquet") for p in chunk_dir.glob("*.kpis.parquet"))
+    listed = folded_chunks(chunk_dir)
+    stems = _unfolded(chunk_dir, listed)
     tables = {}
     for name in CHUNK_TABLES:
-        parts = [pd.read_parquet(chunk_dir / f"{stem}.{name}.parquet") for stem in done]
-        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        frame = _read_store(chunk_dir, name, listed, stems)
         if replications is not None and len(frame):
             frame = frame[frame.replication < replications]
         if len(frame):

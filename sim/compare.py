@@ -14,8 +14,8 @@ from sim.batch import ExperimentRun, half_width, load_results
 from sim.cost import pareto_front, scenario_cost
 from sim.experiment import aep_weights, censored_mean, replication_values
 from sim.files import atomic_write_bytes, register
-from sim.results import write_json, write_tables
-from sim.run import run_replication, save_run
+from sim.results import write_examples, write_json, write_tables
+from sim.run import run_outputs, run_replication
 from sim.stats import bootstrap_ci, p_best, paired_difference, t_ci
 from sim.world import build_world
 
@@ -208,10 +208,12 @@ def finish_experiment(run: ExperimentRun, *, cache_dir: Path | None = None) -> p
         atomic_write_bytes(run.out / f"{name}.parquet", tables[name].to_parquet(index=False))
     register(run.out, ["relief.parquet", "incidents.parquet", "runs"], "experiment")
     world = build_world(run.base, cache_dir=cache_dir)
+    examples = {}
     for config in run.configs:
         placed = world.with_scenario(config.scenario)
         result = run_replication(placed, seed=run.experiment.master_seed, replication=0)
-        save_run(run.out / "runs" / config.id, placed, result)
+        examples[config.id] = run_outputs(placed, result)
+    write_examples(run.out / "runs", examples)
     manifest_path = run.out / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     seq = run.experiment.sequential

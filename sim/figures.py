@@ -24,6 +24,7 @@ from sim.errors import ReliefsimError
 from sim.files import atomic_write_bytes, publish_dir
 from sim.fonts import use_cjk_font
 from sim.glossary import CAPTIONS, FIGURE_LABELS, kpi_label, label, source_line, variant_label
+from sim.results import read_example
 from sim.scenario import TIERS, Scenario, parse_scenario
 
 __all__ = ["LABELS", "Plate", "figure_plates", "make_figures", "render", "save_figure",
@@ -353,11 +354,14 @@ def baseline_run(results_dir: Path) -> Path:
 def read_run(run_dir: Path) -> tuple[dict[str, Any], Scenario, dict[str, pd.DataFrame]]:
     """A run directory's summary, scenario and tables."""
     summary_path = run_dir / "summary.json"
-    if not summary_path.exists():
+    if summary_path.exists():
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        tables = {p.stem: pd.read_parquet(p) for p in run_dir.glob("*.parquet")}
+    elif (example := read_example(run_dir)) is not None:  # an experiment's example run
+        summary, tables = example
+    else:
         raise ReliefsimError(f"{run_dir}: not a run directory (no summary.json)")
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
     scenario = parse_scenario(summary["scenario_definition"], origin=str(summary_path))
-    tables = {p.stem: pd.read_parquet(p) for p in run_dir.glob("*.parquet")}
     return summary, scenario, tables
 
 

@@ -25,7 +25,7 @@ from sim.uncertainty import draw, drawn_values, is_uncertain
 from sim.walking import walk_basis
 from sim.world import World, service_table
 
-__all__ = ["RunResult", "drawn_world", "run_replication", "save_run"]
+__all__ = ["RunResult", "drawn_world", "run_outputs", "run_replication", "save_run"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,13 @@ def drawn_world(world: World, seed: int, replication: int) -> World:
 
 def save_run(out: Path, world: World, result: RunResult) -> Path:
     """Write records (Parquet + CSV), KPIs and summary.json (hash, seed, versions)."""
+    tables, summary = run_outputs(world, result)
+    return write_run(out, tables=tables, summary=summary)
+
+
+def run_outputs(world: World, result: RunResult
+                ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """A run's tables (records, relief, KPIs, shortfalls) and its summary."""
     scenario = world.scenario
     tables: dict[str, pd.DataFrame] = dict(result.records.tables())
     tables["relief"] = result.relief
@@ -96,7 +103,7 @@ def save_run(out: Path, world: World, result: RunResult) -> Path:
         "warnings": world.warnings,
         "scenario_definition": dump_scenario(scenario),
     }
-    return write_run(out, tables=tables, summary=summary)
+    return tables, summary
 
 
 def _life_circle(world: World, tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:

@@ -111,6 +111,43 @@ def test_placements_see_identical_incident_streams(tmp_path: Path, cache_dir: Pa
     assert per_rep.nunique() == len(per_rep)  # replications differ from each other
 
 
+def test_results_are_a_few_files_and_each_example_run_reads_as_its_own_run(
+        tmp_path: Path, cache_dir: Path) -> None:
+    """Chunks are folded (one file per table) and the example runs of all configurations
+    share one folder, yet ``runs/CONFIG`` reads exactly as a run saved on its own."""
+    from sim.experiment import configurations
+    from sim.figures import read_run
+    from sim.run import run_replication, save_run
+    from sim.world import build_world
+
+    path = small_experiment(tmp_path, replications=6, chunk_size=1)
+    out = tmp_path / "out"
+    run(path, out, cache_dir)
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert [f for f in files if f.startswith("chunks")] == [
+        f"chunks/all.{name}.parquet" for name in ("incidents", "kpis", "relief", "resources")]
+    examples = [f for f in files if f.startswith("runs")]
+    assert "runs/examples.json" in examples and not any(f.count("/") > 1 for f in examples)
+    assert len(files) <= 50
+
+    experiment, base = load_experiment(path)
+    world = build_world(base, cache_dir=cache_dir)
+    for config in configurations(experiment, base):
+        placed = world.with_scenario(config.scenario)
+        alone = tmp_path / f"alone-{config.id}"
+        save_run(alone, placed, run_replication(placed, seed=experiment.master_seed,
+                                                replication=0))
+        summary, scenario, tables = read_run(out / "runs" / config.id)
+        summary_alone, scenario_alone, tables_alone = read_run(alone)
+        assert scenario == scenario_alone and sorted(tables) == sorted(tables_alone)
+        for key in ("seed", "replication", "kpis", "resources", "scenario_hash"):
+            assert summary[key] == summary_alone[key], key
+        for name, table in tables_alone.items():
+            pd.testing.assert_frame_equal(tables[name], table, check_dtype=False, obj=name)
+    with pytest.raises(ReliefsimError, match="not a run directory"):
+        read_run(out / "runs" / "no_such_configuration")
+
+
 def test_refuses_to_mix_or_overwrite(tmp_path: Path, cache_dir: Path) -> None:
     path = small_experiment(tmp_path, replications=2)
     run(path, tmp_path / "out", cache_dir)

@@ -180,7 +180,10 @@ def test_resume_simulates_exactly_the_missing_chunks(
     base = parse_scenario(default_data)
     out = tmp_path / "out"
     spy = Spy(monkeypatch)
+    fold = ExperimentRun.fold
+    monkeypatch.setattr(ExperimentRun, "fold", lambda self: None)  # keep the chunk files
     first = run_experiment(spec, base, out, cache_dir=cache_dir)
+    monkeypatch.setattr(ExperimentRun, "fold", fold)
     assert first.timings["replications_simulated"] == 12 and len(spy.calls) == 12
     reference = load_results(out)
     hashes = {c.id: scenario_hash(c.scenario) for c in first.configs}
@@ -201,10 +204,71 @@ def test_resume_simulates_exactly_the_missing_chunks(
     again = load_results(out)
     for name, table in reference.items():
         pd.testing.assert_frame_equal(again[name], table, obj=name)
+    # folded: one file per table, whatever the number of chunks
+    assert sorted(p.name for p in chunks.iterdir()) == sorted(
+        f"all.{name}.parquet" for name in sim.batch.CHUNK_TABLES)
 
     spy.calls.clear()
     finished = run_experiment(spec, base, out, cache_dir=cache_dir, resume=True)
     assert spy.calls == [] and finished.timings["replications_simulated"] == 0
+
+
+def test_an_interrupted_fold_loses_and_repeats_nothing(
+        tmp_path: Path, cache_dir: Path, default_data: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folded chunks count as done; a fold that fails half-way (disk full after two of its
+    four files) leaves every replication readable exactly once, and the next run finishes
+    it without simulating anything again."""
+    placements = [{"name": "current"}, {"name": "fewer", "remove": ["kluuvi_point"]}]
+    base = parse_scenario(default_data)
+    six = experiment(placements, replications=6, chunk_size=1)
+    reference = load_results(run_experiment(six, base, tmp_path / "ref", cache_dir=cache_dir).out)
+    assert reference["relief"].replication.nunique() == 6 and len(reference["incidents"])
+
+    out = tmp_path / "out"
+    spy = Spy(monkeypatch)
+    real_run = sim.batch.run_replication
+
+    def stops_at_4(world, *, seed, replication):  # type: ignore[no-untyped-def]
+        if replication == 4:
+            raise KeyboardInterrupt
+        return real_run(world, seed=seed, replication=replication)
+
+    monkeypatch.setattr(sim.batch, "run_replication", stops_at_4)
+    with pytest.raises(KeyboardInterrupt):  # current: replications 0-3 done, in chunk files
+        run_experiment(six, base, out, cache_dir=cache_dir)
+    monkeypatch.setattr(sim.batch, "run_replication", real_run)
+    assert len(list((out / "chunks").glob("*.parquet"))) == 4 * 4
+    ExperimentRun(out, six, base, [], "hash").fold()
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == sorted(
+        f"all.{name}.parquet" for name in sim.batch.CHUNK_TABLES)
+    assert sim.batch.folded_chunks(out / "chunks") == [
+        f"current__plan__base__r0000{r}-0000{r}" for r in range(4)]
+
+    real_write = sim.batch.atomic_write
+
+    def disk_full(path: Path, write):  # type: ignore[no-untyped-def]
+        if path.name == "all.resources.parquet":
+            raise OSError("No space left on device")
+        return real_write(path, write)
+
+    spy.calls.clear()
+    monkeypatch.setattr(sim.batch, "atomic_write", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        run_experiment(six, base, out, cache_dir=cache_dir, resume=True)
+    monkeypatch.setattr(sim.batch, "atomic_write", real_write)
+    assert sorted(r for _, r in spy.calls) == [0, 1, 2, 3, 4, 4, 5, 5]  # only the missing
+    assert len(list((out / "chunks").glob("*__r*.parquet"))) == 8 * 4  # not yet folded
+    for name, table in load_results(out).items():  # relief: 6 replications in all.*, read once
+        pd.testing.assert_frame_equal(table, reference[name], obj=name)
+
+    spy.calls.clear()
+    finished = run_experiment(six, base, out, cache_dir=cache_dir, resume=True)
+    assert spy.calls == [] and finished.timings["replications_simulated"] == 0
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == sorted(
+        f"all.{name}.parquet" for name in sim.batch.CHUNK_TABLES)
+    for name, table in load_results(out).items():
+        pd.testing.assert_frame_equal(table, reference[name], obj=name)
 
 
 # -- (c) rankings, P(best) and paired differences point the right way --------------------------
