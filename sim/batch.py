@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.errors import ReliefsimError
@@ -98,22 +99,25 @@ class ExperimentRun:
 
     def fold(self) -> None:
         """Fold the finished chunk files into one Parquet file per table, then delete them
-        (a few files whatever the number of replications). Each folded file is replaced
-        atomically and ``all.kpis.parquet``, written last, lists the chunks folded: an
-        interrupted fold leaves every result readable once and is redone next time."""
+        (a few files whatever the number of replications), streaming: memory holds one batch
+        of rows, not the table. Each folded file is replaced atomically and
+        ``all.kpis.parquet``, written last, lists the chunks folded: an interrupted fold
+        leaves every result readable once and is redone next time."""
         listed = folded_chunks(self.chunk_dir)
         stems = _unfolded(self.chunk_dir, listed)
         if not stems:
             return
         chunks = sorted({*listed, *stems})
         for name in CHUNK_TABLES:
-            frame = _read_store(self.chunk_dir, name, listed, stems)
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            target = self.chunk_dir / f"{FOLDED}.{name}.parquet"
+            old = target if listed and target.exists() else None
+            parts = [self.chunk_dir / f"{stem}.{name}.parquet" for stem in stems]
+            schema = _schema([old, *parts] if old else parts)
             if name == "kpis":
-                table = table.replace_schema_metadata(
-                    {**(table.schema.metadata or {}), _CHUNKS_KEY: json.dumps(chunks).encode()})
-            atomic_write(self.chunk_dir / f"{FOLDED}.{name}.parquet",
-                         lambda tmp, t=table: pq.write_table(t, tmp))
+                schema = schema.with_metadata(
+                    {**(schema.metadata or {}), _CHUNKS_KEY: json.dumps(chunks).encode()})
+            atomic_write(target, lambda tmp, o=old, p=parts, sc=schema:
+                         _write_folded(tmp, sc, o, listed, p))
         for stem in stems:
             for name in CHUNK_TABLES:  # kpis last: a chunk is never half-deleted and finished
                 (self.chunk_dir / f"{stem}.{name}.parquet").unlink(missing_ok=True)
@@ -380,7 +384,8 @@ def _simulate(run: ExperimentRun, world: World, scenarios: dict[str, Scenario], 
 def half_width(run: ExperimentRun, replications: int) -> float:
     """Largest 95 % CI half-width of the experiment's KPI statistic over configurations (the
     precision reached; a share as a fraction, a time in hours)."""
-    values = replication_values(load_results(run.out, replications)["kpis"], run.experiment)
+    kpis = load_results(run.out, replications, tables=("kpis",))["kpis"]
+    values = replication_values(kpis, run.experiment)
     widths = []
     for _, series in values.groupby("config"):
         x = series.value.to_numpy()
@@ -404,32 +409,88 @@ def _unfolded(chunk_dir: Path, listed: Collection[str]) -> list[str]:
     return sorted(s for s in stems if s != FOLDED and s not in listed)
 
 
-def _read_store(chunk_dir: Path, name: str, listed: Collection[str], stems: list[str]
-                ) -> pd.DataFrame:
-    """Table ``name`` of the chunks ``listed`` as folded and of the chunk files ``stems``."""
+def _held(listed: Collection[str]) -> set[tuple[str, int]]:
+    """(configuration, replication) of the chunks ``listed``."""
+    return {(c.config, r) for c in map(Chunk.parse, listed) for r in range(c.start, c.stop)}
+
+
+def _only_held(table: pa.Table, held: set[tuple[str, int]]) -> pa.Table:
+    """The rows of ``table`` of replications in ``held`` (an interrupted fold may have
+    written rows of chunks it did not get to list)."""
+    def key(config: Any, replication: Any) -> Any:
+        return pc.binary_join_element_wise(config, replication, "\x1f")
+
+    keys = key(pc.cast(table.column("config"), pa.string()),
+               pc.cast(table.column("replication"), pa.int64()).cast(pa.string()))
+    wanted = pa.array([f"{c}\x1f{r}" for c, r in held], type=pa.string())
+    return table.filter(pc.is_in(keys, value_set=wanted))
+
+
+def _schema(paths: list[Path]) -> pa.Schema:
+    """One schema for the parts of a table (a column empty in one chunk is null-typed there,
+    whole numbers in one and fractions in another become fractions)."""
+    schemas = [pq.read_schema(p) for p in paths]
+    return pa.unify_schemas(schemas, promote_options="permissive").with_metadata(
+        schemas[0].metadata)
+
+
+_BATCH_ROWS = 65_536
+
+
+def _write_folded(tmp: Path, schema: pa.Schema, old: Path | None, listed: Collection[str],
+                  parts: list[Path]) -> None:
+    """Stream the held rows of ``old`` and then every chunk file ``parts`` into ``tmp``."""
+    held = _held(listed)
+    batch: list[pa.Table] = []
+
+    def tables() -> Iterator[pa.Table]:
+        if old is not None:
+            source = pq.ParquetFile(old)
+            for i in range(source.num_row_groups):
+                yield _only_held(source.read_row_group(i), held)
+        for part in parts:
+            yield pq.read_table(part)
+
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for table in tables():
+            batch.append(table.select(schema.names).cast(schema))
+            if sum(t.num_rows for t in batch) >= _BATCH_ROWS:
+                writer.write_table(pa.concat_tables(batch))
+                batch.clear()
+        if batch:
+            writer.write_table(pa.concat_tables(batch))
+
+
+def _read_store(chunk_dir: Path, name: str, listed: Collection[str], stems: list[str],
+                filters: list[tuple[str, str, Any]] | None = None) -> pd.DataFrame:
+    """Table ``name`` of the chunks ``listed`` as folded and of the chunk files ``stems``
+    (rows matching ``filters``, as pyarrow takes them)."""
     parts = []
     path = chunk_dir / f"{FOLDED}.{name}.parquet"
     if listed and path.exists():
-        frame = pd.read_parquet(path)
-        held = {(c.config, r) for c in map(Chunk.parse, listed) for r in range(c.start, c.stop)}
-        keep = [(c, int(r)) in held for c, r in zip(frame.config, frame.replication, strict=True)]
-        parts.append(frame[keep])  # rows of an interrupted fold's chunks are not held yet
-    parts += [pd.read_parquet(chunk_dir / f"{stem}.{name}.parquet") for stem in stems]
+        table = pq.read_table(path, filters=filters)
+        parts.append(_only_held(table, _held(listed)).to_pandas())
+    parts += [pd.read_parquet(chunk_dir / f"{stem}.{name}.parquet", filters=filters)
+              for stem in stems]
     parts = [p for p in parts if len(p)] or parts[:1]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def load_results(out: Path, replications: int | None = None) -> dict[str, pd.DataFrame]:
-    """Every finished chunk of a results directory (folded or not), per table, sorted."""
+def load_results(out: Path, replications: int | None = None, *,
+                 tables: Collection[str] = CHUNK_TABLES, config: str | None = None
+                 ) -> dict[str, pd.DataFrame]:
+    """The finished chunks of a results directory (folded or not): each of ``tables``, of
+    the first ``replications`` and of one ``config`` if given, sorted."""
     chunk_dir = Path(out) / "chunks"
     listed = folded_chunks(chunk_dir)
     stems = _unfolded(chunk_dir, listed)
-    tables = {}
-    for name in CHUNK_TABLES:
-        frame = _read_store(chunk_dir, name, listed, stems)
-        if replications is not None and len(frame):
-            frame = frame[frame.replication < replications]
+    filters = [("config", "==", config)] if config is not None else []
+    if replications is not None:
+        filters.append(("replication", "<", replications))
+    loaded = {}
+    for name in tables:
+        frame = _read_store(chunk_dir, name, listed, stems, filters or None)
         if len(frame):
             frame = frame.sort_values(["config", "replication"], kind="stable")
-        tables[name] = frame.reset_index(drop=True)
-    return tables
+        loaded[name] = frame.reset_index(drop=True)
+    return loaded

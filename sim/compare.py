@@ -13,7 +13,7 @@ import pandas as pd
 from sim.batch import ExperimentRun, half_width, load_results
 from sim.cost import pareto_front, scenario_cost
 from sim.experiment import aep_weights, censored_mean, replication_values
-from sim.files import atomic_write_bytes, register
+from sim.files import register
 from sim.results import write_examples, write_json, write_tables
 from sim.run import run_outputs, run_replication
 from sim.stats import bootstrap_ci, p_best, paired_difference, t_ci
@@ -200,13 +200,11 @@ def _p_best(run: ExperimentRun, by_config: dict[str, pd.Series]) -> dict[str, fl
 def finish_experiment(run: ExperimentRun, *, cache_dir: Path | None = None) -> pd.DataFrame:
     """Aggregate finished chunks into summary tables, one example run per configuration
     (replication 0, for maps and time lines), and mark the manifest complete."""
-    tables = load_results(run.out, run.replications)
+    tables = load_results(run.out, run.replications, tables=("kpis", "resources"))
     summary = summarise(run, tables)
     write_tables(run.out, {"summary": summary, "replications": tables["kpis"],
                            "resources": tables["resources"]}, kind="experiment")
-    for name in ("relief", "incidents"):
-        atomic_write_bytes(run.out / f"{name}.parquet", tables[name].to_parquet(index=False))
-    register(run.out, ["relief.parquet", "incidents.parquet", "runs"], "experiment")
+    register(run.out, ["runs"], "experiment")
     world = build_world(run.base, cache_dir=cache_dir)
     examples = {}
     for config in run.configs:

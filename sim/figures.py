@@ -467,14 +467,15 @@ def experiment_plates(exp_dir: Path, *, lang: str, cache_dir: Path | None) -> li
     if "cost_wan" in summary and (summary.cost_wan > 0).any():
         plates.append(Plate("pareto", caption("pareto", lang, kpi=name),
                             lambda: pareto(summary, kpi, lang)))
-    relief = pd.read_parquet(exp_dir / "relief.parquet")
-    incidents = pd.read_parquet(exp_dir / "incidents.parquet")
+    from sim.batch import load_results
+
+    base_tables = load_results(exp_dir, manifest.get("replications"),
+                               tables=("relief", "incidents"), config=base_config)
     plates += [
         Plate("relief_ecdf_all_replications", caption("relief_ecdf_all_replications", lang),
-              lambda: relief_ecdf(relief[relief.config == base_config], scenario, lang)),
+              lambda: relief_ecdf(base_tables["relief"], scenario, lang)),
         Plate("arrivals_all_replications", caption("arrivals_all_replications", lang),
-              lambda: arrival_times(incidents[incidents.config == base_config], scenario,
-                                    lang)),
+              lambda: arrival_times(base_tables["incidents"], scenario, lang)),
     ]
     return plates + run_plates(exp_dir / "runs" / base_config, lang=lang, cache_dir=cache_dir,
                                prefix="baseline_run/")
