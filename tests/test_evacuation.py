@@ -392,7 +392,8 @@ def test_sheltered_people_are_supplied_at_the_shelter_own_stock_first(place) -> 
     deliveries = records.table("deliveries")
     at_school = deliveries[deliveries.settlement == "school"]
     own = at_school[at_school.depot == "school"]
-    assert own[["time_h", "commodity", "qty"]].values.tolist() == [[arrival, "kit", 30.0]]
+    assert own[["time_h", "dispatched_h", "commodity", "qty"]].values.tolist() == [
+        [arrival, arrival, "kit", 30.0]]
     trucked = at_school[at_school.depot == "district"]
     assert (trucked.dispatched_h >= arrival - 1e-9).all()
     assert trucked.groupby("commodity").qty.sum().to_dict() == pytest.approx(
@@ -434,6 +435,94 @@ def test_evacuees_get_goods_only_once_admitted(place) -> None:
     got = np.repeat(relief.initial_h.to_numpy(), relief.people.to_numpy())
     assert got.min() >= 5.0 - 1e-9
     assert (got >= np.array(admitted) - 1e-9).all() and (got <= np.array(admitted) + 0.1).all()
+    # their needs arise at the shelter when the first of them gets there (ordered at 0, so
+    # well within the first hour), not when it opens
+    assert [n.time_h for n in records.shelter_needs] == [records.evacuation[0].arrive_first_h]
+    assert records.shelter_needs[0].time_h < 1.0
+
+
+def test_a_shelter_stock_of_one_kit_is_used_and_a_zero_stock_is_not_booked(place) -> None:
+    data = scenario(
+        [{"id": "school", "location": JINLING_SCHOOL, "capacity_people": 200,
+          "stock": {"kit": 1, "quilt": 0}, "intake_per_h": None}],
+        [{"id": "wulaocun", "location": WULAOCUN, "people": 10,
+          "evacuation": {"order_h": 0.0, "depart_over_h": 0.0}}],
+        commodities=[KIT, QUILT],
+        depots=[{"id": "district", "tier": "county", "location": DISTRICT,
+                 "stock": {"kit": 100, "quilt": 100}, "trucks": {"count": 1}}])
+    records = simulate(place(data))
+    deliveries = records.table("deliveries")
+    own = deliveries[deliveries.depot == "school"]
+    assert own[["commodity", "qty"]].values.tolist() == [["kit", 1.0]]
+    ledger = records.table("ledger")
+    assert ledger[ledger.depot == "school"][["commodity", "initial", "delivered"]
+                                            ].values.tolist() == [["kit", 1.0, 1.0]]
+    trucked = deliveries[deliveries.depot == "district"]
+    assert trucked.groupby("commodity").qty.sum().to_dict() == pytest.approx(
+        {"kit": 9, "quilt": 10})
+
+
+def unowned(**dispatch: Any) -> dict[str, Any]:
+    """Everyone of 五老村 walks to the school; the only depot (county tier) belongs to another
+    district (with one person of its own, supplied at once), so no depot is 五老村's own (its
+    first tier is unknown)."""
+    return scenario(
+        [{"id": "school", "location": JINLING_SCHOOL, "capacity_people": 200,
+          "intake_per_h": None}],
+        [{"id": "wulaocun", "location": WULAOCUN, "people": 10, "area": "玄武区",
+          "evacuation": {"order_h": 3.0, "depart_over_h": 0.0}},
+         {"id": "chaotiangong", "location": CHAOTIANGONG, "people": 1, "area": "秦淮区"}],
+        depots=[{"id": "district", "tier": "county", "area": "秦淮区", "location": DISTRICT,
+                 "stock": {"kit": 100}, "trucks": {"count": 1}}],
+        dispatch=dispatch)
+
+
+def test_a_shelter_whose_people_no_depot_owns_starts_at_the_lowest_tier_there_is(place) -> None:
+    """The school's requests start at the county tier (the lowest with a depot), where the
+    other district's depot supports them (if earlier than an own depot: there is none)."""
+    world = place(unowned())
+    assert world.service.first_tier("wulaocun") is None
+    records = simulate(world)
+    trucked = records.table("deliveries").query("settlement == 'school'")
+    assert set(trucked.depot) == {"district"} and trucked.qty.sum() == pytest.approx(10)
+
+
+def test_support_after_a_delay_reaches_a_shelter_when_the_delay_is_over(place) -> None:
+    """With support only after 2 h of waiting, the other district's truck leaves for the
+    school exactly 2 h after its needs arise (nothing else happens then to prompt it)."""
+    world = place(unowned(support="after_delay", support_delay_h=2.0))
+    records = simulate(world)
+    arrival = records.shelter_needs[0].time_h
+    assert arrival > 3.0
+    trucked = records.table("deliveries").query("settlement == 'school'")
+    assert trucked.dispatched_h.min() == pytest.approx(arrival + 2.0, abs=1e-9)
+    assert trucked.qty.sum() == pytest.approx(10)
+
+
+def test_a_shelters_secondary_need_keeps_its_later_target(place) -> None:
+    """The village point loads for 8.5 h: too late for the kit's 8 h target, so the kit
+    escalates to the town depot, but in time for the quilt's 10 h target, so the quilt stays
+    with the village point."""
+    data = scenario(
+        [{"id": "school", "location": JINLING_SCHOOL, "capacity_people": 200,
+          "intake_per_h": None}],
+        [{"id": "wulaocun", "location": WULAOCUN, "people": 10, "area": "玄武区",
+          "evacuation": {"order_h": 0.0, "depart_over_h": 0.0}}],
+        commodities=[KIT, QUILT],
+        depots=[{"id": "village_point", "tier": "village", "area": "玄武区",
+                 "location": HANZHONGMEN, "stock": {"kit": 100, "quilt": 100},
+                 "trucks": {"count": 1, "load_h": 8.5, "unload_h": 0.25}},
+                {"id": "town_depot", "tier": "town", "area": "玄武区", "location": DISTRICT,
+                 "stock": {"kit": 100, "quilt": 100},
+                 "trucks": {"count": 1, "load_h": 0.1, "unload_h": 0.1}}])
+    world = place(data)
+    records = simulate(world)
+    at_school = records.table("deliveries").query("settlement == 'school'")
+    sources = at_school.groupby("commodity").depot.unique().to_dict()
+    assert {c: list(d) for c, d in sources.items()} == {
+        "kit": ["town_depot"], "quilt": ["village_point"]}
+    quilt = at_school[at_school.commodity == "quilt"]
+    assert (quilt.time_h - quilt.dispatched_h).max() < 10.0  # in time for its target
 
 
 # == buses ====================================================================================
@@ -468,10 +557,14 @@ def test_buses_carry_at_most_their_seats_and_everyone_arrives(place) -> None:
     assert (loads.people <= 7).all() and loads.people.sum() == 100
     assert env.started["_bus"] == 3  # one process per bus, none per person
     assert sum(env.started.values()) < 30
-    assert set(loads.bus) <= {f"district/bus{k}" for k in (1, 2, 3)}
+    assert set(loads.bus) == {f"district/bus{k}" for k in (1, 2, 3)}  # none holds two loads
     world.roads.set_state()
-    drive, _ = world.roads.matrix([world.node("wulaocun")], [world.node("square")])
-    np.testing.assert_allclose(loads.arrive_h - loads.depart_h, drive[0, 0] + 3 / 60, atol=1e-9)
+    nodes = [world.node(s) for s in ("district", "wulaocun", "square")]
+    hours, km = world.roads.matrix(nodes, nodes)
+    np.testing.assert_allclose(loads.arrive_h - loads.depart_h, hours[1, 2] + 3 / 60, atol=1e-9)
+    for _, trips in loads.groupby("bus"):  # out from the depot, then from the shelter
+        np.testing.assert_allclose(trips.km, [km[0, 1] + km[1, 2]]
+                                   + [km[2, 1] + km[1, 2]] * (len(trips) - 1), rtol=1e-9)
     np.testing.assert_allclose(loads.depart_h - loads.board_h, 6 / 60, atol=1e-9)
     ready = 0.5 + 0.5 * loads.people.cumsum() / 100  # the load's last person is ready
     assert (loads.board_h >= ready - 1e-9).all()
@@ -481,6 +574,30 @@ def test_buses_carry_at_most_their_seats_and_everyone_arrives(place) -> None:
     assert (group.mode, group.admitted, group.arrive_last_h) == ("bus", 100, loads.arrive_h.max())
     # the group's needs arise at the shelter with its first load
     assert [(n.time_h, n.people) for n in records.shelter_needs] == [(loads.arrive_h.min(), 100)]
+
+
+def test_bus_loads_go_through_the_door_person_by_person(place) -> None:
+    """Bus loads (7 each) reach a shelter admitting 20 people an hour: every recorded batch
+    of evacuees ends at its last person's admission worked out by hand, person by person."""
+    data = scenario(
+        [{"id": "square", "location": CHAOTIANGONG, "capacity_people": 1000,
+          "intake_per_h": 20}],
+        [{"id": "wulaocun", "location": WULAOCUN, "people": 40,
+          "evacuation": {"order_h": 0.5, "share": 0.5, "mode": "bus", "depart_over_h": 0.0}}],
+        depots=[{"id": "district", "tier": "county", "location": DISTRICT, "stock": {}}],
+        evacuation={"buses": [{"base": "district", "count": 2, "seats": 7}]})
+    records = simulate(place(data))
+    loads = records.table("bus_loads")
+    arrivals = sorted(t for t, n in zip(loads.arrive_h, loads.people, strict=True)
+                      for _ in range(n))
+    hand = np.array(door_by_hand(arrivals, 0.0, 20.0))
+    runs = records.table("evacuees")
+    ends = np.cumsum(runs.people.to_numpy())
+    assert ends[-1] == 20
+    np.testing.assert_allclose(runs.admitted_h, hand[ends - 1], atol=1e-9)
+    starts = np.r_[0, ends[:-1]]
+    assert (runs.admitted_h.to_numpy() - hand[starts] <= RUN_STEP_H + 1e-9).all()
+    assert len(runs) > len(loads)  # a load of 7 takes 21 minutes to get in: several batches
 
 
 # == the shipped scenario =====================================================================
