@@ -437,6 +437,14 @@ def _schema(paths: list[Path]) -> pa.Schema:
 _BATCH_ROWS = 65_536
 
 
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with the columns of ``schema`` in its order and types (a column it lacks:
+    all null)."""
+    columns = [table.column(f.name) if f.name in table.column_names
+               else pa.nulls(table.num_rows, f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema.remove_metadata()).cast(schema)
+
+
 def _write_folded(tmp: Path, schema: pa.Schema, old: Path | None, listed: Collection[str],
                   parts: list[Path]) -> None:
     """Stream the held rows of ``old`` and then every chunk file ``parts`` into ``tmp``."""
@@ -453,7 +461,7 @@ def _write_folded(tmp: Path, schema: pa.Schema, old: Path | None, listed: Collec
 
     with pq.ParquetWriter(tmp, schema) as writer:
         for table in tables():
-            batch.append(table.select(schema.names).cast(schema))
+            batch.append(_conform(table, schema))
             if sum(t.num_rows for t in batch) >= _BATCH_ROWS:
                 writer.write_table(pa.concat_tables(batch))
                 batch.clear()
