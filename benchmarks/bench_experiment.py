@@ -85,7 +85,7 @@ def measure(replications: int, workers: int, cache: Path) -> dict:
 def cost_split(replications: int, cache: Path) -> dict[str, float]:
     """Seconds per replication of the simulation, the KPIs, the chunk tables and writing them,
     on the first configuration (in this process)."""
-    from sim.batch import Chunk, ExperimentRun, _write_chunk, run_chunk
+    from sim.batch import Chunk, ExperimentRun, run_chunk, write_chunk
     from sim.experiment import configurations
     from sim.model import simulate
     from sim.run import drawn_world, run_replication
@@ -114,7 +114,7 @@ def cost_split(replications: int, cache: Path) -> dict[str, float]:
         run.chunk_dir.mkdir()
         start = time.perf_counter()
         for chunk, tables in produced:
-            _write_chunk(run, chunk, tables)
+            write_chunk(run.chunk_dir, chunk, tables)
         run.fold()
         write_s = time.perf_counter() - start
     n = replications

@@ -155,22 +155,29 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _init_local_worker(world: World, configs: dict[str, Scenario], seed: int,
-                       parent: int) -> None:
+                       parent: int, chunk_dir: Path | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and shuts us down
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    _init_worker(world, configs, seed)
+    _init_worker(world, configs, seed, chunk_dir)
 
 
-def _init_worker(world: World, configs: dict[str, Scenario], seed: int) -> None:
+def _init_worker(world: World, configs: dict[str, Scenario], seed: int,
+                 chunk_dir: Path | None = None) -> None:
     _WORKER.clear()
-    _WORKER.update(world=world, configs=configs, seed=seed, placed={})
+    _WORKER.update(world=world, configs=configs, seed=seed, placed={}, chunk_dir=chunk_dir)
 
 
-def _chunk_in_worker(chunk: Chunk) -> dict[str, pd.DataFrame]:
+def _chunk_in_worker(chunk: Chunk) -> dict[str, pd.DataFrame] | None:
+    """The chunk's tables; with a chunk folder (local workers), written there by the worker
+    itself (None returned: the parent has no tables to receive and write)."""
     placed = _WORKER["placed"]
     if chunk.config not in placed:
         placed[chunk.config] = _WORKER["world"].with_scenario(_WORKER["configs"][chunk.config])
-    return run_chunk(placed[chunk.config], chunk, seed=_WORKER["seed"])
+    tables = run_chunk(placed[chunk.config], chunk, seed=_WORKER["seed"])
+    if _WORKER.get("chunk_dir") is None:
+        return tables
+    write_chunk(_WORKER["chunk_dir"], chunk, tables)
+    return None
 
 
 def _chunk_on_dask(payload: tuple[World, dict[str, Scenario], int], chunk: Chunk
@@ -209,15 +216,16 @@ def run_chunk(world: World, chunk: Chunk, *, seed: int) -> dict[str, pd.DataFram
 
 
 def _local(world: World, configs: dict[str, Scenario], seed: int, chunks: list[Chunk],
-           workers: int) -> Iterator[tuple[Chunk, dict[str, pd.DataFrame]]]:
+           workers: int, chunk_dir: Path) -> Iterator[tuple[Chunk, dict[str, pd.DataFrame] | None]]:
+    """Chunks on this machine; each worker writes its chunks' files into ``chunk_dir``."""
     if workers <= 1:
-        _init_worker(world, configs, seed)
+        _init_worker(world, configs, seed, chunk_dir)
         for chunk in chunks:
             yield chunk, _chunk_in_worker(chunk)
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_local_worker,
-                             initargs=(world, configs, seed, os.getpid())) as pool:
-        pending: dict[Future[dict[str, pd.DataFrame]], Chunk] = {}
+                             initargs=(world, configs, seed, os.getpid(), chunk_dir)) as pool:
+        pending: dict[Future[dict[str, pd.DataFrame] | None], Chunk] = {}
         queue = list(chunks)
         try:
             while queue or pending:
@@ -270,9 +278,10 @@ def _dask(world: World, configs: dict[str, Scenario], seed: int, chunks: list[Ch
 # -- the results store ------------------------------------------------------------------------
 
 
-def _write_chunk(run: ExperimentRun, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> None:
+def write_chunk(chunk_dir: Path, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> None:
+    """Write a chunk's tables, each atomically, ``kpis`` last (it marks the chunk done)."""
     for name in CHUNK_TABLES:
-        atomic_write(run.chunk_dir / f"{chunk.name}.{name}.parquet",
+        atomic_write(chunk_dir / f"{chunk.name}.{name}.parquet",
                      lambda tmp, frame=tables[name]: frame.to_parquet(tmp, index=False))
 
 
@@ -361,9 +370,11 @@ def _simulate(run: ExperimentRun, world: World, scenarios: dict[str, Scenario], 
         t0 = time.perf_counter()
         stream = (_dask(world, scenarios, experiment.master_seed, todo, scheduler)
                   if scheduler else
-                  _local(world, scenarios, experiment.master_seed, todo, workers))
+                  _local(world, scenarios, experiment.master_seed, todo, workers,
+                         run.chunk_dir))
         for chunk, tables in stream:
-            _write_chunk(run, chunk, tables)
+            if tables is not None:  # from Dask: written here
+                write_chunk(run.chunk_dir, chunk, tables)
             finished += chunk.stop - chunk.start
             simulated += chunk.stop - chunk.start
             if progress:
