@@ -338,10 +338,8 @@ def kpi_table(items: list[Kpi]) -> pd.DataFrame:
 
 
 def resource_summary(records: Records, scenario: Scenario) -> dict[str, float]:
-    """Unmet demand, stock-outs, vehicle-km and utilisation of one replication."""
-    ledger = records.table("ledger")
-    deliveries = records.table("deliveries")
-    trips = records.table("trips")
+    """Unmet demand, stock-outs, vehicle-km and utilisation of one replication (on the record
+    lists themselves: a replication's tables are small, and this runs for every one)."""
     needed = {c.id: sum(s.people for s in records.settlements) * c.per_person
               for c in scenario.commodities}
     sheltered = sum(g.people for g in records.evacuation if g.shelter)
@@ -350,21 +348,21 @@ def resource_summary(records: Records, scenario: Scenario) -> dict[str, float]:
         for c in scenario.commodities:
             needed[c.id] += (sheltered - arrived) * c.per_person + sum(
                 n.people * c.per_person for n in records.shelter_needs if n.day == 0 or c.daily)
-    delivered = deliveries.groupby("commodity").qty.sum().to_dict()
-    horizon = records.horizon_h
+    loads: dict[str, list[float]] = {}
+    for d in records.deliveries:
+        loads.setdefault(d.commodity, []).append(d.qty)
+    delivered = {c: math.fsum(qty) for c, qty in loads.items()}
     trucks = sum(d.trucks.count for d in scenario.depots)
-    units = len(trips[trips.kind != "truck"].vehicle.unique()) if len(trips) else 0
-    truck_trips = trips[trips.kind == "truck"]
-    team_trips = trips[trips.kind != "truck"]
+    truck_h = math.fsum(t.end_h - t.start_h for t in records.trips if t.kind == "truck")
+    team_trips = [t for t in records.trips if t.kind != "truck"]
     summary = {
         "people_affected": float(sum(s.people for s in records.settlements) + sheltered),
-        "stockouts": float(((ledger.remaining <= EPS) & (ledger.initial + ledger.produced > 0)
-                            ).sum()),
-        "vehicle_km": float(trips.km.sum()) if len(trips) else 0.0,
-        "truck_utilisation": float((truck_trips.end_h - truck_trips.start_h).sum()
-                                   / (trucks * horizon)) if trucks else math.nan,
-        "team_busy_h": float((team_trips.end_h - team_trips.start_h).sum()),
-        "teams_used": float(units),
+        "stockouts": float(sum(row.remaining <= EPS and row.initial + row.produced > 0
+                               for row in records.ledger)),
+        "vehicle_km": math.fsum(t.km for t in records.trips),
+        "truck_utilisation": truck_h / (trucks * records.horizon_h) if trucks else math.nan,
+        "team_busy_h": math.fsum(t.end_h - t.start_h for t in team_trips),
+        "teams_used": float(len({t.vehicle for t in team_trips})),
     }
     for c, need in needed.items():
         summary[f"unmet_{c}"] = max(need - delivered.get(c, 0.0), 0.0)
