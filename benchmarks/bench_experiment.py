@@ -108,7 +108,8 @@ def cost_split(replications: int, cache: Path) -> dict[str, float]:
         run_replication(world, seed=seed, replication=r)
     replication_s = time.perf_counter() - start
     size = experiment.chunk_size
-    chunks = [Chunk(config.id, a, min(a + size, replications)) for a in range(0, replications, size)]
+    chunks = [Chunk(config.id, a, min(a + size, replications))
+              for a in range(0, replications, size)]
     start = time.perf_counter()
     produced = [(chunk, run_chunk(world, chunk, seed=seed)) for chunk in chunks]
     chunk_s = time.perf_counter() - start

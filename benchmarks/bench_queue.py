@@ -61,7 +61,7 @@ def reliefsim_run(customers: int) -> tuple[float, np.ndarray, np.ndarray, np.nda
 def ciw_run(call: np.ndarray, work: np.ndarray) -> tuple[float, np.ndarray]:
     """Ciw on the same customers: seconds and waits in arrival order."""
     gaps = np.diff(call, prepend=0.0).tolist()
-    network = ciw.create_network(arrival_distributions=[ciw.dists.Sequential(gaps + [1e12])],
+    network = ciw.create_network(arrival_distributions=[ciw.dists.Sequential([*gaps, 1e12])],
                                  service_distributions=[ciw.dists.Sequential(work.tolist())],
                                  number_of_servers=[SERVERS])
     start = time.perf_counter()

@@ -8,6 +8,7 @@ A scenario is one frozen :class:`Scenario` object. Every error a user can make i
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -139,8 +140,10 @@ class _Model(BaseModel):
         return value
 
 
+@functools.cache
 def _admits_bool(annotation: Any) -> bool:
-    """Whether a field's type takes booleans itself or validates them in a nested record."""
+    """Whether a field's type takes booleans itself or validates them in a nested record
+    (asked for every field of every record read: cached per type)."""
     if annotation is bool or annotation is Any:
         return True
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

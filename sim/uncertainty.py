@@ -21,6 +21,7 @@ numbers.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -354,14 +355,20 @@ def _short(value: Any) -> str:
 # -- drawing ---------------------------------------------------------------------------------
 
 
+@functools.cache
+def _distribution_reader() -> Any:
+    """The validator of a distribution (built once: building it costs more than a draw)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Distribution)
+
+
 def drawn_values(uncertain: dict[str, Any], seed: int, replication: int
                  ) -> dict[str, float | int]:
     """Each uncertain input's value in one replication, from its own stream."""
-    from pydantic import TypeAdapter
-
     from sim.model.streams import stream
 
-    adapter: TypeAdapter[Any] = TypeAdapter(Distribution)
+    adapter = _distribution_reader()
     out: dict[str, float | int] = {}
     for path, spec in sorted(uncertain.items()):
         dist = adapter.validate_python(spec)
