@@ -816,7 +816,11 @@ def gis(
 
 
 def _results(path: Path) -> Path:
-    if not path.is_dir():
+    """A run or experiment results folder, or an experiment's example run (OUT/runs/CONFIG,
+    kept with the others in one folder)."""
+    from sim.results import EXAMPLES
+
+    if not (path.is_dir() or (path.parent / EXAMPLES).is_file()):
         raise ReliefsimError(f"{path}: results directory not found")
     return path
 

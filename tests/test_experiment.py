@@ -148,6 +148,17 @@ def test_results_are_a_few_files_and_each_example_run_reads_as_its_own_run(
             pd.testing.assert_frame_equal(tables[name], table, check_dtype=False, obj=name)
     with pytest.raises(ReliefsimError, match="not a run directory"):
         read_run(out / "runs" / "no_such_configuration")
+    # the commands that take a results folder take an example run too
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    first = configurations(experiment, base)[0].id
+    result = CliRunner().invoke(app, ["gis", str(out / "runs" / first), "--out",
+                                      str(tmp_path / "example.gpkg"), "--cache-dir",
+                                      str(cache_dir)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "example.gpkg").stat().st_size > 0
 
 
 def test_refuses_to_mix_or_overwrite(tmp_path: Path, cache_dir: Path) -> None:
