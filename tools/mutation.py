@@ -43,6 +43,8 @@ LINE = re.compile(r"^\s*(?P<name>[\w.]+__mutmut_\d+): (?P<status>[\w ]+?)\s*$")
 
 
 SAMPLE_SEED = 20261126
+TEST_TIMEOUT_S = 60
+"""Seconds one test may take under a mutant (every test of the selection takes < 20 s)."""
 
 
 def all_mutants() -> list[str]:
@@ -84,7 +86,10 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 def run(minutes: float, children: int, modules: list[str], fraction: float | None = None
         ) -> None:
-    env = {**os.environ, "RELIEFSIM_SHARED_DATA": str(ROOT.parent / "shared" / "data")}
+    env = {**os.environ, "RELIEFSIM_SHARED_DATA": str(ROOT.parent / "shared" / "data"),
+           # a mutant that hangs one test fails it within a minute (pytest-timeout), instead
+           # of waiting out mutmut's budget for all the tests of its function
+           "PYTEST_ADDOPTS": f"--timeout={TEST_TIMEOUT_S}"}
     names = [f"sim.{m.removeprefix('sim.')}.*" for m in modules]
     if fraction is not None:
         done = results()
