@@ -171,7 +171,8 @@ def _chunk_in_worker(chunk: Chunk) -> dict[str, pd.DataFrame] | None:
     """The chunk's tables; with a chunk folder (local workers), written there by the worker
     itself (None returned: the parent has no tables to receive and write)."""
     placed = _WORKER["placed"]
-    if chunk.config not in placed:
+    if chunk.config not in placed:  # chunks come configuration by configuration: keep one
+        placed.clear()              # placed world (its travel-time caches) at a time
         placed[chunk.config] = _WORKER["world"].with_scenario(_WORKER["configs"][chunk.config])
     tables = run_chunk(placed[chunk.config], chunk, seed=_WORKER["seed"])
     if _WORKER.get("chunk_dir") is None:
