@@ -143,6 +143,8 @@ class ExperimentRun:
 # -- one chunk (runs in a worker) -------------------------------------------------------------
 
 _WORKER: dict[str, Any] = {}
+PLACED_KEPT = 2
+"""Placed worlds a worker keeps (an 8-configuration experiment kept all eight: 459 MB)."""
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -171,8 +173,9 @@ def _chunk_in_worker(chunk: Chunk) -> dict[str, pd.DataFrame] | None:
     """The chunk's tables; with a chunk folder (local workers), written there by the worker
     itself (None returned: the parent has no tables to receive and write)."""
     placed = _WORKER["placed"]
-    if chunk.config not in placed:  # chunks come configuration by configuration: keep one
-        placed.clear()              # placed world (its travel-time caches) at a time
+    if chunk.config not in placed:  # chunks come (mostly) configuration by configuration:
+        while len(placed) >= PLACED_KEPT:  # keep the latest placed worlds, not all of them
+            del placed[next(iter(placed))]  # (each holds its own travel-time caches)
         placed[chunk.config] = _WORKER["world"].with_scenario(_WORKER["configs"][chunk.config])
     tables = run_chunk(placed[chunk.config], chunk, seed=_WORKER["seed"])
     if _WORKER.get("chunk_dir") is None:
