@@ -16,6 +16,10 @@ settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase
 
 #: Reference data for tests (CI has it at ../shared); never copied into the repository.
 #: ``RELIEFSIM_SHARED_DATA`` points elsewhere (mutation testing runs from a copy of the repo).
+# Command output is read at a fixed width, whatever runs the tests (a terminal, a pipe, or a
+# pytest-xdist worker, where rich cannot see a terminal and would fold tables at 80 columns).
+os.environ.setdefault("COLUMNS", "250")
+
 SHARED_DATA = Path(os.environ.get("RELIEFSIM_SHARED_DATA")
                    or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
