@@ -107,7 +107,7 @@ class ExperimentRun:
         stems = _unfolded(self.chunk_dir, listed)
         if not stems:
             return
-        chunks = sorted({*listed, *stems})
+        chunks, held = sorted({*listed, *stems}), _held(listed)
         for name in CHUNK_TABLES:
             target = self.chunk_dir / f"{FOLDED}.{name}.parquet"
             old = target if listed and target.exists() else None
@@ -117,7 +117,7 @@ class ExperimentRun:
                 schema = schema.with_metadata(
                     {**(schema.metadata or {}), _CHUNKS_KEY: json.dumps(chunks).encode()})
             atomic_write(target, lambda tmp, o=old, p=parts, sc=schema:
-                         _write_folded(tmp, sc, o, listed, p))
+                         _write_folded(tmp, sc, o, held, p))
         for stem in stems:
             for name in CHUNK_TABLES:  # kpis last: a chunk is never half-deleted and finished
                 (self.chunk_dir / f"{stem}.{name}.parquet").unlink(missing_ok=True)
@@ -424,21 +424,19 @@ def _unfolded(chunk_dir: Path, listed: Collection[str]) -> list[str]:
     return sorted(s for s in stems if s != FOLDED and s not in listed)
 
 
-def _held(listed: Collection[str]) -> set[tuple[str, int]]:
-    """(configuration, replication) of the chunks ``listed``."""
-    return {(c.config, r) for c in map(Chunk.parse, listed) for r in range(c.start, c.stop)}
+def _held(listed: Collection[str]) -> pa.Array:
+    """The replications of the chunks ``listed``, as keys "configuration␟replication"."""
+    return pa.array([f"{c.config}\x1f{r}" for c in map(Chunk.parse, listed)
+                     for r in range(c.start, c.stop)], type=pa.string())
 
 
-def _only_held(table: pa.Table, held: set[tuple[str, int]]) -> pa.Table:
+def _only_held(table: pa.Table, held: pa.Array) -> pa.Table:
     """The rows of ``table`` of replications in ``held`` (an interrupted fold may have
     written rows of chunks it did not get to list)."""
-    def key(config: Any, replication: Any) -> Any:
-        return pc.binary_join_element_wise(config, replication, "\x1f")
-
-    keys = key(pc.cast(table.column("config"), pa.string()),
-               pc.cast(table.column("replication"), pa.int64()).cast(pa.string()))
-    wanted = pa.array([f"{c}\x1f{r}" for c, r in held], type=pa.string())
-    return table.filter(pc.is_in(keys, value_set=wanted))
+    keys = pc.binary_join_element_wise(
+        pc.cast(table.column("config"), pa.string()),
+        pc.cast(table.column("replication"), pa.int64()).cast(pa.string()), "\x1f")
+    return table.filter(pc.is_in(keys, value_set=held))
 
 
 def _schema(paths: list[Path]) -> pa.Schema:
@@ -460,11 +458,11 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema.remove_metadata()).cast(schema)
 
 
-def _write_folded(tmp: Path, schema: pa.Schema, old: Path | None, listed: Collection[str],
+def _write_folded(tmp: Path, schema: pa.Schema, old: Path | None, held: pa.Array,
                   parts: list[Path]) -> None:
     """Stream the held rows of ``old`` and then every chunk file ``parts`` into ``tmp``."""
-    held = _held(listed)
     batch: list[pa.Table] = []
+    rows = 0
 
     def tables() -> Iterator[pa.Table]:
         if old is not None:
@@ -477,22 +475,23 @@ def _write_folded(tmp: Path, schema: pa.Schema, old: Path | None, listed: Collec
     with pq.ParquetWriter(tmp, schema) as writer:
         for table in tables():
             batch.append(_conform(table, schema))
-            if sum(t.num_rows for t in batch) >= _BATCH_ROWS:
+            rows += table.num_rows
+            if rows >= _BATCH_ROWS:
                 writer.write_table(pa.concat_tables(batch))
-                batch.clear()
+                batch, rows = [], 0
         if batch:
             writer.write_table(pa.concat_tables(batch))
 
 
-def _read_store(chunk_dir: Path, name: str, listed: Collection[str], stems: list[str],
+def _read_store(chunk_dir: Path, name: str, held: pa.Array, stems: list[str],
                 filters: list[tuple[str, str, Any]] | None = None) -> pd.DataFrame:
-    """Table ``name`` of the chunks ``listed`` as folded and of the chunk files ``stems``
-    (rows matching ``filters``, as pyarrow takes them)."""
+    """Table ``name`` of the replications ``held`` as folded and of the chunk files
+    ``stems`` (rows matching ``filters``, as pyarrow takes them)."""
     parts = []
     path = chunk_dir / f"{FOLDED}.{name}.parquet"
-    if listed and path.exists():
+    if len(held) and path.exists():
         table = pq.read_table(path, filters=filters)
-        parts.append(_only_held(table, _held(listed)).to_pandas())
+        parts.append(_only_held(table, held).to_pandas())
     parts += [pd.read_parquet(chunk_dir / f"{stem}.{name}.parquet", filters=filters)
               for stem in stems]
     parts = [p for p in parts if len(p)] or parts[:1]
@@ -506,13 +505,13 @@ def load_results(out: Path, replications: int | None = None, *,
     the first ``replications`` and of one ``config`` if given, sorted."""
     chunk_dir = Path(out) / "chunks"
     listed = folded_chunks(chunk_dir)
-    stems = _unfolded(chunk_dir, listed)
+    stems, held = _unfolded(chunk_dir, listed), _held(listed)
     filters = [("config", "==", config)] if config is not None else []
     if replications is not None:
         filters.append(("replication", "<", replications))
     loaded = {}
     for name in tables:
-        frame = _read_store(chunk_dir, name, listed, stems, filters or None)
+        frame = _read_store(chunk_dir, name, held, stems, filters or None)
         if len(frame):
             frame = frame.sort_values(["config", "replication"], kind="stable")
         loaded[name] = frame.reset_index(drop=True)

@@ -274,7 +274,7 @@ def extract(data: dict[str, Any], origin: str,
     """``data`` with each inline distribution replaced by its central value and recorded under
     ``uncertain`` (merged with any given there); ``validate`` (raising ScenarioError) checks
     the scenario with each input at its lowest and highest value."""
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import ValidationError
 
     from sim.errors import ScenarioError
 
@@ -284,7 +284,7 @@ def extract(data: dict[str, Any], origin: str,
     given = data.get("uncertain") or {}
     if not isinstance(given, dict):
         raise ScenarioError(f"{origin}: uncertain: expected a mapping of path → distribution")
-    adapter: TypeAdapter[Any] = TypeAdapter(Distribution)
+    adapter = _distribution_reader()
     dists: dict[str, Any] = {}
     for path, spec in {**given, **found}.items():
         try:

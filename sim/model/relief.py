@@ -346,11 +346,7 @@ class Relief:
         pending = list(self.requests)
         for i, r in enumerate(pending):
             if not ready and not any(u.free for u, _ in self.aircraft):
-                for rest in pending[i:]:
-                    if (rest.commodity in stale or rest.commodity in self._stale) and (
-                            self._may_escalate(rest)):
-                        while self._escalate(rest, self.estimate(rest, free_at)):
-                            pass
+                self._escalate_where(pending[i:], stale | self._stale, free_at)
                 return
             while r.remaining > EPS:
                 sources = self.estimate(r, free_at)
@@ -476,9 +472,15 @@ class Relief:
     def _escalate_stale(self) -> None:
         """Check escalation for the open requests whose commodity's sources changed."""
         stale, self._stale = self._stale, set()
-        for r in self.requests:
-            if r.commodity in stale and self._may_escalate(r):
-                while self._escalate(r, self.estimate(r)):
+        self._escalate_where(self.requests, stale)
+
+    def _escalate_where(self, requests: list[Request], commodities: Collection[str],
+                        free_at: dict[int, float] | None = None) -> None:
+        """Open every tier each of ``requests`` of ``commodities`` needs now (see
+        :meth:`_escalate`; ``free_at`` as :meth:`estimate` takes it)."""
+        for r in requests:
+            if r.commodity in commodities and self._may_escalate(r):
+                while self._escalate(r, self.estimate(r, free_at)):
                     pass
 
     def _may_escalate(self, r: Request) -> bool:
