@@ -16,13 +16,15 @@ import os
 import signal
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,7 +39,7 @@ from sim.experiment import (
     replication_values,
 )
 from sim.files import MARKER, atomic_write, claim_dir, register
-from sim.metrics import kpi_table
+from sim.metrics import Kpi
 from sim.results import package_versions, write_json
 from sim.run import run_replication
 from sim.scenario import Scenario, scenario_hash
@@ -169,7 +171,7 @@ def _init_worker(world: World, configs: dict[str, Scenario], seed: int,
     _WORKER.update(world=world, configs=configs, seed=seed, placed={}, chunk_dir=chunk_dir)
 
 
-def _chunk_in_worker(chunk: Chunk) -> dict[str, pd.DataFrame] | None:
+def _chunk_in_worker(chunk: Chunk) -> dict[str, pa.Table] | None:
     """The chunk's tables; with a chunk folder (local workers), written there by the worker
     itself (None returned: the parent has no tables to receive and write)."""
     placed = _WORKER["placed"]
@@ -185,7 +187,7 @@ def _chunk_in_worker(chunk: Chunk) -> dict[str, pd.DataFrame] | None:
 
 
 def _chunk_on_dask(payload: tuple[World, dict[str, Scenario], int], chunk: Chunk
-                   ) -> dict[str, pd.DataFrame]:
+                   ) -> dict[str, pa.Table]:
     world, configs, seed = payload
     if _WORKER.get("payload") is not payload:
         _init_worker(world, configs, seed)
@@ -193,34 +195,73 @@ def _chunk_on_dask(payload: tuple[World, dict[str, Scenario], int], chunk: Chunk
     return _chunk_in_worker(chunk)
 
 
-def run_chunk(world: World, chunk: Chunk, *, seed: int) -> dict[str, pd.DataFrame]:
-    """Simulate the chunk's replications; tidy tables keyed by configuration and replication."""
-    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in CHUNK_TABLES}
+_STR, _F64, _I64 = pa.large_string(), pa.float64(), pa.int64()
+_KPI_TYPES = {"str": _STR, "float": _F64, "bool | None": pa.bool_()}
+_SCHEMAS = {
+    "relief": pa.schema({"config": _STR, "replication": _I64, "settlement": _STR,
+                         "initial_h": _F64, "effective_h": _F64, "people": _I64}),
+    "incidents": pa.schema({"config": _STR, "replication": _I64, "incident": _STR,
+                            "type": _STR, "mode": _STR, "call_h": _F64, "arrival_h": _F64,
+                            "duration_h": _F64, "area_ha": _F64}),
+    "kpis": pa.schema({"config": _STR, "replication": _I64,
+                       **{f.name: _KPI_TYPES[f.type] for f in fields(Kpi)}}),
+}
+"""Columns and types of the chunk tables (``resources`` takes its columns from its rows)."""
+
+
+def run_chunk(world: World, chunk: Chunk, *, seed: int) -> dict[str, pa.Table]:
+    """Simulate the chunk's replications; tidy tables keyed by configuration and replication,
+    built column by column (one Arrow table each, not a DataFrame per replication)."""
+    parts: dict[str, dict[str, list[Any]]] = {name: defaultdict(list) for name in _SCHEMAS}
+    resources = []
     for r in range(chunk.start, chunk.stop):
         result = run_replication(world, seed=seed, replication=r)
-        records = result.records
-        incidents = records.table("incidents")
-        incidents["arrival_h"] = incidents.first_arrival_h - incidents.call_h
-        incidents["duration_h"] = incidents.done_h - incidents.call_h
-        tables = {
-            "kpis": kpi_table(result.kpis),
-            "relief": result.relief.copy(),
-            "incidents": incidents[["incident", "type", "mode", "call_h", "arrival_h",
-                                    "duration_h", "area_ha"]],
-            "resources": pd.DataFrame([result.resources]),
-        }
-        for name, frame in tables.items():
-            frame.insert(0, "replication", r)
-            frame.insert(0, "config", chunk.config)
-            frames[name].append(frame)
-    return {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
+        relief, incidents = result.relief, result.records.incidents
+        _add(parts["relief"], r, {
+            "settlement": relief.settlement.tolist(), "initial_h": relief.initial_h.to_numpy(),
+            "effective_h": relief.effective_h.to_numpy(), "people": relief.people.to_numpy()})
+        _add(parts["incidents"], r, {
+            "incident": [i.incident for i in incidents], "type": [i.type for i in incidents],
+            "mode": [i.mode for i in incidents], "call_h": [i.call_h for i in incidents],
+            "arrival_h": [i.first_arrival_h - i.call_h for i in incidents],
+            "duration_h": [i.done_h - i.call_h for i in incidents],
+            "area_ha": [i.area_ha for i in incidents]})
+        _add(parts["kpis"], r, {f: [getattr(k, f) for k in result.kpis]
+                                for f in _SCHEMAS["kpis"].names[2:]})
+        resources.append(result.resources)
+    tables = {name: _table(chunk.config, parts[name], schema)
+              for name, schema in _SCHEMAS.items()}
+    names = dict.fromkeys(k for row in resources for k in row)  # some only with evacuation
+    tables["resources"] = _table(chunk.config, {
+        "replication": [np.arange(chunk.start, chunk.stop)],
+        **{k: [[row.get(k) for row in resources]] for k in names}},
+        pa.schema({"config": _STR, "replication": _I64} | dict.fromkeys(names, _F64)))
+    return tables
+
+
+def _add(columns: dict[str, list[Any]], replication: int, rows: dict[str, Any]) -> None:
+    """Append one replication's rows (a sequence per column) to a chunk's columns."""
+    columns["replication"].append(np.full(len(next(iter(rows.values()))), replication))
+    for name, values in rows.items():
+        columns[name].append(values)
+
+
+def _table(config: str, columns: dict[str, list[Any]], schema: pa.Schema) -> pa.Table:
+    """A chunk's table from its parts per column (missing numbers and NaN stored as null, as
+    pandas stores them)."""
+    replication = np.concatenate(columns["replication"])
+    arrays = [pa.array(np.full(len(replication), config, dtype=object), _STR),
+              pa.array(replication, _I64)]
+    arrays += [pa.concat_arrays([pa.array(part, f.type, from_pandas=True)  # NaN: null
+                                 for part in columns[f.name]]) for f in list(schema)[2:]]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 # -- backends ---------------------------------------------------------------------------------
 
 
 def _local(world: World, configs: dict[str, Scenario], seed: int, chunks: list[Chunk],
-           workers: int, chunk_dir: Path) -> Iterator[tuple[Chunk, dict[str, pd.DataFrame] | None]]:
+           workers: int, chunk_dir: Path) -> Iterator[tuple[Chunk, dict[str, pa.Table] | None]]:
     """Chunks on this machine; each worker writes its chunks' files into ``chunk_dir``."""
     if workers <= 1:
         _init_worker(world, configs, seed, chunk_dir)
@@ -229,7 +270,7 @@ def _local(world: World, configs: dict[str, Scenario], seed: int, chunks: list[C
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_local_worker,
                              initargs=(world, configs, seed, os.getpid(), chunk_dir)) as pool:
-        pending: dict[Future[dict[str, pd.DataFrame] | None], Chunk] = {}
+        pending: dict[Future[dict[str, pa.Table] | None], Chunk] = {}
         queue = list(chunks)
         try:
             while queue or pending:
@@ -260,7 +301,7 @@ def scheduler_timeout_s() -> float:
 
 
 def _dask(world: World, configs: dict[str, Scenario], seed: int, chunks: list[Chunk],
-          address: str) -> Iterator[tuple[Chunk, dict[str, pd.DataFrame]]]:
+          address: str) -> Iterator[tuple[Chunk, dict[str, pa.Table]]]:
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - dask is a declared dependency
@@ -282,11 +323,11 @@ def _dask(world: World, configs: dict[str, Scenario], seed: int, chunks: list[Ch
 # -- the results store ------------------------------------------------------------------------
 
 
-def write_chunk(chunk_dir: Path, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> None:
+def write_chunk(chunk_dir: Path, chunk: Chunk, tables: dict[str, pa.Table]) -> None:
     """Write a chunk's tables, each atomically, ``kpis`` last (it marks the chunk done)."""
     for name in CHUNK_TABLES:
         atomic_write(chunk_dir / f"{chunk.name}.{name}.parquet",
-                     lambda tmp, frame=tables[name]: frame.to_parquet(tmp, index=False))
+                     lambda tmp, table=tables[name]: pq.write_table(table, tmp))
 
 
 def _open_store(out: Path, experiment: Experiment, base: Scenario, configs: list[Config],

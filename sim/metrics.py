@@ -65,11 +65,11 @@ def person_relief(records: Records, scenario: Scenario) -> pd.DataFrame:
             np.maximum(effective, reached, out=effective)
             if main:
                 np.maximum(initial, reached, out=initial)
-        keep = np.r_[(initial[1:] != initial[:-1]) | (effective[1:] != effective[:-1]), True]
+        keep = np.append((initial[1:] != initial[:-1]) | (effective[1:] != effective[:-1]), True)
         ends, times = _handed_out(bounds[keep], initial[keep], effective[keep],
                                   handout_rate(scenario.handout, s.people,
                                                points.get(s.settlement)))
-        counts = np.diff(np.r_[0, ends])
+        counts = np.diff(ends, prepend=0)
         parts.append((s.settlement, times, counts))
     parts += _shelter_relief(records, scenario, delivered)
     return pd.DataFrame({
@@ -146,7 +146,7 @@ def _shelter_relief(records: Records, scenario: Scenario,
                 np.maximum(effective, reached, out=effective)
                 if main:
                     np.maximum(initial, reached, out=initial)
-            rows.append((np.diff(np.r_[0, k]), initial, effective,
+            rows.append((np.diff(k, prepend=0), initial, effective,
                          np.full(len(k), onset.get(g.settlement, 0.0))))
         people, initial, effective, start_h = (np.concatenate(x) for x in zip(*rows, strict=True))
         order = np.lexsort((effective, initial))
@@ -154,7 +154,7 @@ def _shelter_relief(records: Records, scenario: Scenario,
         ends, times, run = _handout_batches(np.cumsum(people[order]), initial[order],
                                             effective[order], rate)
         times = np.maximum(times - start_h[order][run][:, None], 0.0)
-        parts.append((shelter, times, np.diff(np.r_[0, ends])))
+        parts.append((shelter, times, np.diff(ends, prepend=0)))
     return parts
 
 
@@ -183,7 +183,7 @@ def _handout_batches(ends: np.ndarray, initial: np.ndarray, effective: np.ndarra
     """:func:`_handed_out`, also giving each batch's run (index into ``ends``)."""
     if rate == math.inf:
         return ends, np.column_stack([initial, effective]), np.arange(len(ends))
-    starts = np.r_[0, ends[:-1]]
+    starts = np.concatenate(([0], ends[:-1]))
     batch = max(1, math.ceil(rate * HANDOUT_STEP_H))
     pieces = np.maximum(1, np.ceil((ends - starts) / batch)).astype(np.int64)
     run = np.repeat(np.arange(len(ends)), pieces)
@@ -205,8 +205,11 @@ def _people_covered(cum: np.ndarray, per_person: float, people: int) -> np.ndarr
     need = lambda k: k * per_person - EPS * np.maximum(1.0, k)  # noqa: E731
     k = np.clip(np.floor(cum / (per_person - EPS)), 0, people)
     for _ in range(4):  # the estimate is off by at most one or two from rounding
+        was = k
         k = np.where((k < people) & (need(k + 1) <= cum), k + 1, k)
         k = np.where((k > 0) & (need(k) > cum), k - 1, k)
+        if np.array_equal(k, was):  # settled (mostly at once: this runs for every delivery)
+            break
     return k.astype(np.int64)
 
 
@@ -272,23 +275,25 @@ def kpis(records: Records, scenario: Scenario, relief: pd.DataFrame | None = Non
         _time_kpi("effective_relief", "受灾人员基本生活得到有效救助时间", t.effective_relief_h,
                   t.time_share_required, relief.effective_h.to_numpy(), people),
     ]
-    incidents = records.table("incidents")
-    arrival = (incidents.first_arrival_h - incidents.call_h).to_numpy()
-    river = (incidents["mode"] == "river").to_numpy()
-    sea = (incidents["mode"] == "sea").to_numpy()
+    incidents = records.incidents  # arrays from the records (this runs every replication)
+    call = np.array([i.call_h for i in incidents], dtype=float)
+    arrival = np.array([i.first_arrival_h for i in incidents], dtype=float) - call
+    mode = np.array([i.mode for i in incidents], dtype=object)
+    kind = np.array([i.type for i in incidents], dtype=object)
+    river, sea = mode == "river", mode == "sea"
     out.append(_time_kpi("inland_river_arrival", "内河应急处置现场到达时间",
                          t.inland_river_arrival_h, t.time_share_required, arrival[river]))
     out.append(_time_kpi("sea_arrival", "海域(12海里以内)应急处置现场到达时间",
                          t.sea_arrival_h, t.time_share_required, arrival[sea]))
     fire_types = {k.id for k in scenario.incident_types if k.fire is not None}
-    fires = incidents.type.isin(fire_types).to_numpy()
+    fires = np.array([i.type in fire_types for i in incidents], dtype=bool)
+    done = np.array([i.done_h for i in incidents], dtype=float) - call
     out.append(_time_kpi("fires_out_24h", "24小时森林火灾扑灭率", t.fire_out_h, t.fire_out_share,
-                         (incidents.done_h - incidents.call_h).to_numpy()[fires]))
-    for kind in scenario.incident_types:
-        if kind.target_h is not None:
-            mask = (incidents.type == kind.id).to_numpy()
-            out.append(_time_kpi(f"{kind.id}_arrival", f"{kind.name or kind.id}现场到达时间",
-                                 kind.target_h, t.time_share_required, arrival[mask]))
+                         done[fires]))
+    for k in scenario.incident_types:
+        if k.target_h is not None:
+            out.append(_time_kpi(f"{k.id}_arrival", f"{k.name or k.id}现场到达时间",
+                                 k.target_h, t.time_share_required, arrival[kind == k.id]))
     if records.evacuation:
         evacuees = records.table("evacuees")
         out.append(_time_kpi("evacuation", KPI_LABELS["evacuation"][0], t.evacuation_h,
