@@ -15,7 +15,7 @@ Printed next to the goals, side by side in one run:
   runs (a fixed set per configuration, whatever the number of replications);
 - where a replication's time goes, measured in one process on the same replications: the
   simulation itself, drawing its uncertain inputs (a new validated scenario per replication),
-  the KPIs (``run_replication`` minus both), the tables of a chunk and writing them (goal:
+  the KPIs (person relief, targets, resources), the chunk tables and writing them (goal:
   KPIs, tables and storage together ≤ the simulation).
 """
 
@@ -83,25 +83,34 @@ def measure(replications: int, workers: int, cache: Path) -> dict:
                 "example_files": len(examples)}
 
 
-def _split_round(world, experiment, base, chunks, seed: int, reps: range  # type: ignore[no-untyped-def]
-                 ) -> dict[str, float]:
-    """One round of the cost split: seconds to draw, simulate, replicate, chunk and store."""
-    from sim.batch import ExperimentRun, run_chunk, write_chunk
+def _split_round(world, experiment, base, chunks, seed: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """One round of the cost split: seconds to draw the inputs, simulate, measure the KPIs
+    (person relief, targets, resources), build the chunk tables and store them."""
+    from sim.batch import ChunkTables, ExperimentRun, write_chunk
+    from sim.metrics import kpis, person_relief, resource_summary
     from sim.model import simulate
-    from sim.run import drawn_world, run_replication
+    from sim.run import RunResult, drawn_world
 
     clock = time.perf_counter
+    reps = range(chunks[0].start, chunks[-1].stop)
     start = clock()
     worlds = [drawn_world(world, seed, r) for r in reps]
     drawn = clock()
-    for r, w in zip(reps, worlds, strict=True):
-        simulate(w, seed=seed, replication=r)
+    records = [simulate(w, seed=seed, replication=r) for r, w in zip(reps, worlds, strict=True)]
     simulated = clock()
-    for r in reps:
-        run_replication(world, seed=seed, replication=r)
-    replicated = clock()
-    produced = [(chunk, run_chunk(world, chunk, seed=seed)) for chunk in chunks]
-    chunked = clock()
+    results = []
+    for r, w, rec in zip(reps, worlds, records, strict=True):
+        relief = person_relief(rec, w.scenario)
+        results.append(RunResult(seed, r, w.scenario.dispatch.policy, rec, relief,
+                                 kpis(rec, w.scenario, relief), resource_summary(rec, w.scenario)))
+    measured = clock()
+    produced = []
+    for chunk in chunks:
+        tables = ChunkTables(chunk.config)
+        for r in range(chunk.start, chunk.stop):
+            tables.add(r, results[r])
+        produced.append((chunk, tables.tables()))
+    tabled = clock()
     with tempfile.TemporaryDirectory() as tmp:
         run = ExperimentRun(Path(tmp), experiment, base, [], "hash")
         run.chunk_dir.mkdir()
@@ -109,15 +118,13 @@ def _split_round(world, experiment, base, chunks, seed: int, reps: range  # type
             write_chunk(run.chunk_dir, chunk, tables)
         run.fold()
         stored = clock()
-    return {"draw": drawn - start, "simulate": simulated - drawn,
-            "replicate": replicated - simulated, "chunks": chunked - replicated,
-            "store": stored - chunked}
+    return {"simulation": simulated - drawn, "inputs drawn": drawn - start,
+            "kpis": measured - simulated, "tables": tabled - measured, "storage": stored - tabled}
 
 
 def cost_split(replications: int, cache: Path, rounds: int = 3) -> dict[str, float]:
     """Seconds per replication of the simulation, the KPIs, the chunk tables and writing them,
-    on the first configuration (in this process; each part the best of ``rounds``, measured
-    in turn so that a busy moment of the machine does not land on one part only)."""
+    on the first configuration (in this process; each part the best of ``rounds``)."""
     from sim.batch import Chunk
     from sim.experiment import configurations
     from sim.world import build_world
@@ -125,20 +132,14 @@ def cost_split(replications: int, cache: Path, rounds: int = 3) -> dict[str, flo
     experiment, base = _experiment(replications)
     config = configurations(experiment, base)[0]
     world = build_world(base, cache_dir=cache).with_scenario(config.scenario)
-    seed, reps = experiment.master_seed, range(replications)
     size = experiment.chunk_size
     chunks = [Chunk(config.id, a, min(a + size, replications))
               for a in range(0, replications, size)]
-
     best: dict[str, float] = {}
     for _ in range(rounds):
-        times = _split_round(world, experiment, base, chunks, seed, reps)
+        times = _split_round(world, experiment, base, chunks, experiment.master_seed)
         best = {k: min(v, best.get(k, v)) for k, v in times.items()}
-    n = replications
-    return {"simulation": best["simulate"] / n, "inputs drawn": best["draw"] / n,
-            "kpis": max(best["replicate"] - best["simulate"] - best["draw"], 0) / n,
-            "tables": max(best["chunks"] - best["replicate"], 0) / n,
-            "storage": best["store"] / n}
+    return {k: v / replications for k, v in best.items()}
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ from sim.experiment import (
 from sim.files import MARKER, atomic_write, claim_dir, register
 from sim.metrics import Kpi
 from sim.results import package_versions, write_json
-from sim.run import run_replication
+from sim.run import RunResult, run_replication
 from sim.scenario import Scenario, scenario_hash
 from sim.stats import bootstrap_ci, t_ci
 from sim.world import World, build_world
@@ -210,40 +210,54 @@ _SCHEMAS = {
 
 
 def run_chunk(world: World, chunk: Chunk, *, seed: int) -> dict[str, pa.Table]:
-    """Simulate the chunk's replications; tidy tables keyed by configuration and replication,
-    built column by column (one Arrow table each, not a DataFrame per replication)."""
-    parts: dict[str, dict[str, list[Any]]] = {name: defaultdict(list) for name in _SCHEMAS}
-    resources = []
+    """Simulate the chunk's replications; tidy tables keyed by configuration and replication."""
+    tables = ChunkTables(chunk.config)
     for r in range(chunk.start, chunk.stop):
-        result = run_replication(world, seed=seed, replication=r)
+        tables.add(r, run_replication(world, seed=seed, replication=r))
+    return tables.tables()
+
+
+class ChunkTables:
+    """A chunk's tables, built column by column as its replications finish (one Arrow table
+    per table at the end, not a DataFrame per replication)."""
+
+    def __init__(self, config: str) -> None:
+        self.config = config
+        self.parts: dict[str, dict[str, list[Any]]] = {name: defaultdict(list)
+                                                       for name in _SCHEMAS}
+        self.resources: dict[int, dict[str, float]] = {}
+
+    def add(self, replication: int, result: RunResult) -> None:
         relief, incidents = result.relief, result.records.incidents
-        _add(parts["relief"], r, {
+        self._add("relief", replication, {
             "settlement": relief.settlement.tolist(), "initial_h": relief.initial_h.to_numpy(),
             "effective_h": relief.effective_h.to_numpy(), "people": relief.people.to_numpy()})
-        _add(parts["incidents"], r, {
+        self._add("incidents", replication, {
             "incident": [i.incident for i in incidents], "type": [i.type for i in incidents],
             "mode": [i.mode for i in incidents], "call_h": [i.call_h for i in incidents],
             "arrival_h": [i.first_arrival_h - i.call_h for i in incidents],
             "duration_h": [i.done_h - i.call_h for i in incidents],
             "area_ha": [i.area_ha for i in incidents]})
-        _add(parts["kpis"], r, {f: [getattr(k, f) for k in result.kpis]
-                                for f in _SCHEMAS["kpis"].names[2:]})
-        resources.append(result.resources)
-    tables = {name: _table(chunk.config, parts[name], schema)
-              for name, schema in _SCHEMAS.items()}
-    names = dict.fromkeys(k for row in resources for k in row)  # some only with evacuation
-    tables["resources"] = _table(chunk.config, {
-        "replication": [np.arange(chunk.start, chunk.stop)],
-        **{k: [[row.get(k) for row in resources]] for k in names}},
-        pa.schema({"config": _STR, "replication": _I64} | dict.fromkeys(names, _F64)))
-    return tables
+        self._add("kpis", replication, {f: [getattr(k, f) for k in result.kpis]
+                                        for f in _SCHEMAS["kpis"].names[2:]})
+        self.resources[replication] = result.resources
 
+    def _add(self, table: str, replication: int, rows: dict[str, Any]) -> None:
+        columns = self.parts[table]
+        columns["replication"].append(np.full(len(next(iter(rows.values()))), replication))
+        for name, values in rows.items():
+            columns[name].append(values)
 
-def _add(columns: dict[str, list[Any]], replication: int, rows: dict[str, Any]) -> None:
-    """Append one replication's rows (a sequence per column) to a chunk's columns."""
-    columns["replication"].append(np.full(len(next(iter(rows.values()))), replication))
-    for name, values in rows.items():
-        columns[name].append(values)
+    def tables(self) -> dict[str, pa.Table]:
+        tables = {name: _table(self.config, self.parts[name], schema)
+                  for name, schema in _SCHEMAS.items()}
+        rows = self.resources.values()
+        names = dict.fromkeys(k for row in rows for k in row)  # some only with evacuation
+        tables["resources"] = _table(self.config, {
+            "replication": [np.fromiter(self.resources, dtype=np.int64)],
+            **{k: [[row.get(k) for row in rows]] for k in names}},
+            pa.schema({"config": _STR, "replication": _I64} | dict.fromkeys(names, _F64)))
+        return tables
 
 
 def _table(config: str, columns: dict[str, list[Any]], schema: pa.Schema) -> pa.Table:
