@@ -31,6 +31,7 @@ import random
 import re
 import subprocess
 import sys
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -90,26 +91,37 @@ def run(minutes: float, children: int, modules: list[str], fraction: float | Non
            # a mutant that hangs one test fails it within a minute (pytest-timeout), instead
            # of waiting out mutmut's budget for all the tests of its function
            "PYTEST_ADDOPTS": f"--timeout={TEST_TIMEOUT_S}"}
-    names = [f"sim.{m.removeprefix('sim.')}.*" for m in modules]
-    if fraction is not None:
-        done = results()
-        names = sorted(n for n in sample(fraction, modules) if done.get(n, "not checked")
-                       in ("not checked", "no result"))
-        if not names:
-            print("every sampled mutant has a result")
+    deadline = time.monotonic() + minutes * 60
+    for _ in range(2):  # a second pass when mutmut regenerated changed functions' mutants
+        names = [f"sim.{m.removeprefix('sim.')}.*" for m in modules]
+        if fraction is not None:
+            done = results()
+            names = sorted(n for n in sample(fraction, modules) if done.get(n, "not checked")
+                           in ("not checked", "no result"))
+            if not names:
+                print("every sampled mutant has a result")
+                return
+        if not _mutmut(names, children, env, deadline - time.monotonic()) or fraction is None:
             return
+
+
+def _mutmut(names: list[str], children: int, env: dict[str, str], seconds: float) -> bool:
+    """Run mutmut on ``names`` for at most ``seconds``; whether it finished."""
     log = ROOT / "mutants" / "last_run.log"
     try:
         with log.open("w", encoding="utf-8") as out:
             done = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
                                    str(children), *names], cwd=ROOT, env=env,
-                                  timeout=minutes * 60, stdout=out, stderr=subprocess.STDOUT,
-                                  check=False)
-        if done.returncode:
-            tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-            print(f"mutmut stopped with exit code {done.returncode} (log: {log}):\n{tail}")
+                                  timeout=max(seconds, 1), stdout=out,
+                                  stderr=subprocess.STDOUT, check=False)
     except subprocess.TimeoutExpired:
-        print(f"time limit of {minutes:g} min reached; run again to continue")
+        print("time limit reached; run again to continue")
+        return False
+    if done.returncode:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        print(f"mutmut stopped with exit code {done.returncode} (log: {log}):\n{tail}")
+        return False
+    return True
 
 
 def results() -> dict[str, str]:
