@@ -9,7 +9,7 @@ Then where the rest goes, measured inside fresh processes (so two noisy process 
 never subtracted): what each library the validate path really uses on a cache hit costs on
 top of the floor ("alone") and on top of the floor and all the others ("left out": what
 dropping it alone would save) — the YAML reader, the network's graph and geometry, the k-d
-tree for snapping, the sparse Dijkstra, pandas for the service-area table — the floor with
+tree for snapping, the sparse Dijkstra — the floor with
 all of them (the floor of validate as the code stands), and reliefsim's own part once they
 are loaded (importing its modules, then the command itself).
 
@@ -38,7 +38,6 @@ NEEDED = {
     "shapely": "the graph's edge geometry",
     "scipy.spatial": "snapping sites (cKDTree)",
     "scipy.sparse.csgraph": "travel times (Dijkstra)",
-    "pandas": "the service-area table",
 }
 #: Libraries that share most of their imports, also left out together.
 GROUPS = {"scipy (both)": ("scipy.spatial", "scipy.sparse.csgraph")}

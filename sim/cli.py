@@ -162,7 +162,7 @@ def print_service_areas(world: Any, lang: str = "zh") -> None:
     from sim.world import service_table
 
     rows = service_table(world)
-    if rows.empty or not world.scenario.settlements:
+    if not rows or not world.scenario.settlements:
         return
     names = _names(world.scenario.settlements)
     kinds = {d.id: d.kind for d in world.scenario.depots}
@@ -170,7 +170,7 @@ def print_service_areas(world: Any, lang: str = "zh") -> None:
     for key in ("depot", "tier", "basis", "served", "people"):
         table.add_column(_t(lang, key), overflow="fold",
                          justify="right" if key == "people" else "left")
-    for r in rows.itertuples():
+    for r in rows:
         kind = kinds.get(r.depot, "physical")  # 协议储备 / 产能储备 said under the tier
         tier = escape(label("tier", r.tier, lang)) + (
             "" if kind == "physical" else f"\n[dim]{escape(label('kind', kind, lang))}[/]")

@@ -96,9 +96,8 @@ def _service_areas(world: World) -> Any:
 
     from sim.world import service_table
 
-    table = service_table(world)
     rows, geoms = [], []
-    for r in table.itertuples():
+    for r in service_table(world):
         points = [world.sites[i] for i in (r.depot, *r.settlements)]
         geoms.append(MultiPoint([(p.lon, p.lat) for p in points]).convex_hull.buffer(
             SERVICE_MARGIN_DEG))

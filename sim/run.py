@@ -97,7 +97,7 @@ def run_outputs(world: World, result: RunResult
         "drawn_inputs": drawn_values(scenario.uncertain, result.seed, result.replication),
         "shortfalls": ([] if result.shortfalls is None
                        else result.shortfalls.to_dict(orient="records")),
-        "service_areas": service_table(world).to_dict(orient="records"),
+        "service_areas": [row._asdict() for row in service_table(world)],
         "evacuation": _evacuation(world, result.records),
         "life_circle": _life_circle(world, tables),
         "warnings": world.warnings,

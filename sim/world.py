@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,9 +35,6 @@ from sim.network import (
 from sim.routing import TravelTimes
 from sim.scenario import SITE_FIELDS, Scenario, pre_run_warnings
 from sim.screening import screen
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["NO_FOOTWAYS", "Site", "World", "attach_walk", "build_world", "needs_walk",
            "service_table"]
@@ -278,20 +275,29 @@ def _place(scenario: Scenario, road: Network, water: Network | None, *, origin: 
     return world
 
 
-def service_table(world: World) -> pd.DataFrame:
-    """Each depot's service area: tier, how it was found, the settlements it serves as their
-    own and their people (reported by ``validate`` and ``run``, drawn on the map)."""
-    import pandas as pd
+class ServiceRow(NamedTuple):
+    """One depot's service area (a row of :func:`service_table`)."""
 
+    depot: str
+    name: str
+    tier: str
+    area: str
+    basis: str
+    settlements: list[str]
+    people: int
+
+
+def service_table(world: World) -> list[ServiceRow]:
+    """Each depot's service area: tier, how it was found, the settlements it serves as their
+    own and their people (reported by ``validate`` and ``run``, drawn on the map; plain rows,
+    so that ``validate`` does not load pandas)."""
     people = {s.id: s.people for s in world.scenario.settlements}
     rows = []
     for d in world.scenario.depots:
         served = world.service.served_by(d.id)
-        rows.append({"depot": d.id, "name": d.name, "tier": d.tier, "area": d.area,
-                     "basis": world.service.basis.get(d.id, ""), "settlements": served,
-                     "people": sum(people[s] for s in served)})
-    return pd.DataFrame(rows, columns=["depot", "name", "tier", "area", "basis", "settlements",
-                                       "people"])
+        rows.append(ServiceRow(d.id, d.name, d.tier, d.area, world.service.basis.get(d.id, ""),
+                               served, sum(people[s] for s in served)))
+    return rows
 
 
 def _service(scenario: Scenario, sites: dict[str, Site], roads: TravelTimes) -> ServiceAreas:

@@ -94,10 +94,10 @@ def test_service_areas_follow_units_and_else_travel_time(place, world: World) ->
         nearest = min(("cA", "cB"), key=lambda d: (drive(
             variant, SUPPLIER if d == "cA" else CITY_WAREHOUSE, site), d))
         assert owners[s]["county"] == (nearest,)
-    table = service_table(variant).set_index("depot")
-    assert table.loc["v1", "basis"] == "area" and table.loc["cA", "basis"] == "travel time"
-    assert table.loc["t1", "settlements"] == ["s1", "s2"]
-    assert table.people.sum() == 10 + 20 + 30  # every settlement once per tier
+    table = {row.depot: row for row in service_table(variant)}
+    assert table["v1"].basis == "area" and table["cA"].basis == "travel time"
+    assert table["t1"].settlements == ["s1", "s2"]
+    assert sum(row.people for row in table.values()) == 10 + 20 + 30  # each once per tier
 
 
 def support_case(rule: str, **rules: Any) -> dict[str, Any]:

@@ -77,6 +77,7 @@ def test_validate_on_a_warm_cache_imports_no_heavy_library(scenario: Path, cache
     assert "sim.world" in modules  # the network path was taken
     assert loaded(modules, HEAVY) == []
     assert "networkx" not in modules  # the cache holds arrays: no graph is built (#20, item 5)
+    assert "pandas" not in modules  # the service-area table is plain rows
 
 
 def test_validate_of_an_experiment_imports_no_heavy_library(cache: str) -> None:
