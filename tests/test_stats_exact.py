@@ -254,3 +254,26 @@ def test_p_best_tie_tolerance_is_absolute_and_tiny() -> None:
     assert p_best(big, lower_is_better=True) == {"a": 1.0, "b": 0.0}
     small = {"a": np.full(4, 0.5), "b": np.full(4, 0.5 + 1e-10)}
     assert p_best(small, lower_is_better=True) == {"a": 1.0, "b": 0.0}
+
+
+@pytest.mark.parametrize("n", [2, 13, 1000])
+def test_resampling_in_blocks_gives_the_values_of_all_at_once(
+        n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bootstrap and P(best) resample in blocks to bound memory (8 options × 1,000
+    replications × 4,000 resamples would take 256 MB at once): any block size, one that
+    does not divide the 4,000 resamples included, gives exactly the values of one block."""
+    import sim.stats
+
+    rng = np.random.default_rng(n)
+    options = {f"o{i}": rng.normal(size=n) for i in range(8)}
+    x = rng.exponential(size=n)
+
+    def everything() -> tuple:
+        return (p_best(options, lower_is_better=True), p_best(options, lower_is_better=False),
+                bootstrap_ci(x), bootstrap_ci(x, statistic="quantile:0.9"))
+
+    monkeypatch.setattr(sim.stats, "BLOCK", 10**9)
+    at_once = everything()
+    for block in (1, 7, 250):
+        monkeypatch.setattr(sim.stats, "BLOCK", block)
+        assert everything() == at_once
