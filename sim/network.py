@@ -37,7 +37,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import itertools
 import json
 import lzma
 import math
@@ -54,13 +53,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from sim.errors import NetworkError, OfflineError
 from sim.files import atomic_write
-from sim.network_cache import CACHE_SUFFIX, read_cache, write_cache
+from sim.network_cache import CACHE_SUFFIX, BlobLoader, read_cache, write_cache
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -241,6 +238,8 @@ class NetworkExtras:
     def graph_attrs_blob(self, network: Network) -> bytes:
         """The graph's attributes and each edge's (in edge order, a geometry kept in the arrays
         left as ``None``), pickled: what :meth:`build_graph` needs beyond the arrays."""
+        if isinstance(self.attrs_loader, BlobLoader):  # prepared or cached: pickled already
+            return self.attrs_loader.blob.tobytes()
         graph = network.graph
         has_geom = self.has_geometry()
         ids = network.node_ids
@@ -278,40 +277,6 @@ class NetworkExtras:
                                  node_ids[network.edge_v].tolist(),
                                  network.edge_key.tolist(), edge_attrs, strict=True))
         return graph
-
-
-def _edge_extras(graph: nx.MultiDiGraph, rows: Sequence[tuple[Any, ...]]) -> NetworkExtras:
-    """Geometry and way-id arrays of the prepared graph's edges (``rows``: u, v, key, …)."""
-    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    coords: list[np.ndarray] = []
-    edge_idx: list[int] = []
-    osmids: list[int] = []
-    ids_ok = True
-    for i, (u, v, k, *_) in enumerate(rows):
-        data = graph[u][v][k]
-        geom = data.get("geometry")
-        n = 0
-        if geom is not None:
-            xy = np.asarray(geom.coords, dtype=np.float64)
-            if xy.ndim == 2 and xy.shape[1] == 2 and len(xy):
-                coords.append(xy)
-                n = len(xy)
-        offsets[i + 1] = offsets[i] + n
-        if ids_ok:
-            ids = data.get("osmid", [])
-            try:
-                for oid in ids if isinstance(ids, list) else [ids]:
-                    osmids.append(int(oid))
-                    edge_idx.append(i)
-            except (TypeError, ValueError):
-                ids_ok = False
-    return NetworkExtras(
-        geom_offsets=offsets,
-        geom_coords=np.concatenate(coords) if coords else np.zeros((0, 2), dtype=np.float64),
-        osmid_edge=np.array(edge_idx, dtype=np.int64) if ids_ok else None,
-        osmid_ids=np.array(osmids, dtype=np.int64) if ids_ok else None,
-        graph=graph,
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -803,65 +768,6 @@ def haversine_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray:
     return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
-def _graph_from_ways(raw: _RawOSM, kind: str, speeds: Mapping[str, float]) -> nx.MultiDiGraph:
-    """Unsimplified MultiDiGraph (one edge per way segment and direction) with speeds."""
-    import networkx as nx
-
-    seg_u: list[int] = []
-    seg_v: list[int] = []
-    seg_attrs: list[dict[str, Any]] = []
-    seg_dir: list[int] = []
-    for way_id, refs, tags in raw.ways:
-        cls = _way_class(tags, kind)
-        if cls is None:
-            continue
-        direction = _direction(tags) if kind == "road" else 0  # water, walk: two-way
-        maxspeed = parse_maxspeed_kmh(tags.get("maxspeed")) if kind == "road" else None
-        attrs: dict[str, Any] = {"osmid": way_id}
-        if kind != "water":
-            attrs["highway"] = cls
-            if kind == "road" and tags.get("maxspeed") is not None:
-                attrs["maxspeed"] = str(tags["maxspeed"])
-        else:
-            attrs["waterway"] = cls
-        if tags.get("name"):
-            attrs["name"] = str(tags["name"])
-        attrs["speed_kph"] = maxspeed if maxspeed is not None else speeds[cls]
-        attrs["_has_maxspeed"] = maxspeed is not None
-        # split the way at nodes missing from the extract
-        present = [r if r in raw.coords else None for r in refs]
-        for a, b in itertools.pairwise(present):
-            if a is None or b is None or a == b:
-                continue
-            seg_u.append(a)
-            seg_v.append(b)
-            seg_attrs.append(attrs)
-            seg_dir.append(direction)
-    if not seg_u:
-        return nx.MultiDiGraph()
-    u = np.array(seg_u, dtype=np.int64)
-    v = np.array(seg_v, dtype=np.int64)
-    cu = np.array([raw.coords[i] for i in seg_u])
-    cv = np.array([raw.coords[i] for i in seg_v])
-    length = haversine_m(cu[:, 0], cu[:, 1], cv[:, 0], cv[:, 1])
-    graph = nx.MultiDiGraph(crs="epsg:4326", simplified=False)
-    used = np.unique(np.concatenate([u, v]))
-    graph.add_nodes_from(
-        (int(n), {"x": raw.coords[int(n)][0], "y": raw.coords[int(n)][1]}) for n in used
-    )
-    edges = []
-    for i, attrs in enumerate(seg_attrs):
-        seg_len = float(length[i])
-        data = {**attrs, "length": seg_len, "travel_time": seg_len / (attrs["speed_kph"] / 3.6)}
-        a, b, d = int(u[i]), int(v[i]), seg_dir[i]
-        if d >= 0:
-            edges.append((a, b, {**data, "oneway": d == 1, "reversed": False}))
-        if d <= 0:
-            edges.append((b, a, {**data, "oneway": d == -1, "reversed": True}))
-    graph.add_edges_from(edges)
-    return graph
-
-
 def _prepare_loaded_graph(graph: nx.MultiDiGraph, kind: str,
                           speeds: Mapping[str, float]) -> nx.MultiDiGraph:
     """Filter an existing (graphml/downloaded) graph and (re)assign speeds and times."""
@@ -906,115 +812,6 @@ def _sorted_attr(value: Any) -> Any:
         except TypeError:
             return value
     return value
-
-
-def _simplify(graph: nx.MultiDiGraph, kind: str) -> nx.MultiDiGraph:
-    """Simplify road graphs; waterways keep every node, since boats launch and incidents
-    happen anywhere along a river, not only at its junctions."""
-    import osmnx as ox
-
-    if kind == "water" or graph.graph.get("simplified") or graph.number_of_edges() == 0:
-        return graph
-    differ = ["waterway"] if kind == "water" else ["highway"]
-    aggs = {"length": sum, "travel_time": sum, "_has_maxspeed": all}
-    return ox.simplify_graph(graph, edge_attrs_differ=differ, edge_attr_aggs=aggs)
-
-
-# --------------------------------------------------------------------------- preparation
-
-
-def _build_network(graph: nx.MultiDiGraph, *, kind: str, source: str, key: str) -> Network:
-    """Largest strongly connected component → final graph, arrays and report."""
-    import networkx as nx
-
-    if graph.number_of_edges() == 0:
-        what = {"road": "drivable highway", "water": "waterway=river|canal",
-                "walk": "walkable highway"}[kind]
-        raise NetworkError(f"no {what} ways in {source}")
-    all_ids = np.array(sorted(graph.nodes), dtype=np.int64)
-    n_all = all_ids.size
-    eu, ev = [], []
-    for u, v in graph.edges():
-        eu.append(u)
-        ev.append(v)
-    iu = np.searchsorted(all_ids, np.array(eu, dtype=np.int64))
-    iv = np.searchsorted(all_ids, np.array(ev, dtype=np.int64))
-    adj = coo_matrix((np.ones(iu.size), (iu, iv)), shape=(n_all, n_all)).tocsr()
-    n_comp, labels = connected_components(adj, directed=True, connection="strong")
-    sizes = np.bincount(labels, minlength=n_comp)
-    keep_mask = labels == int(np.argmax(sizes))
-    node_ids = all_ids[keep_mask]
-    if node_ids.size < 2:
-        raise NetworkError(f"{source}: no connected {kind} network (largest part has one node)")
-
-    final = nx.MultiDiGraph(crs="epsg:4326", simplified=True, source=source, kind=kind)
-    keep = set(node_ids.tolist())
-    for n in node_ids.tolist():
-        nd = graph.nodes[n]
-        final.add_node(n, x=float(nd["x"]), y=float(nd["y"]))
-    grouped: dict[tuple[int, int], list[dict[str, Any]]] = {}
-    for u, v, data in graph.edges(data=True):
-        if u in keep and v in keep:
-            grouped.setdefault((u, v), []).append(data)
-    rows = []
-    class_of = "waterway" if kind == "water" else "highway"
-    for (u, v) in sorted(grouped):
-        datas = sorted(grouped[(u, v)], key=lambda d: (d["travel_time"], d["length"]))
-        for k, data in enumerate(datas):
-            attrs = {a: _sorted_attr(val) for a, val in data.items() if a != "_has_maxspeed"}
-            length = float(attrs["length"])
-            time_s = float(attrs["travel_time"])
-            attrs["speed_kph"] = length / time_s * 3.6 if time_s > 0 else float(
-                _first(attrs.get("speed_kph")) or 0.0)
-            cls = _first(attrs.get(class_of))
-            attrs[class_of] = cls
-            final.add_edge(u, v, key=k, **attrs)
-            rows.append((u, v, k, length, time_s, cls, bool(data.get("_has_maxspeed"))))
-
-    lon = np.array([final.nodes[n]["x"] for n in node_ids.tolist()], dtype=np.float64)
-    lat = np.array([final.nodes[n]["y"] for n in node_ids.tolist()], dtype=np.float64)
-    edge_u = np.searchsorted(node_ids, np.array([r[0] for r in rows], dtype=np.int64))
-    edge_v = np.searchsorted(node_ids, np.array([r[1] for r in rows], dtype=np.int64))
-    edge_key = np.array([r[2] for r in rows], dtype=np.int64)
-    edge_length_m = np.array([r[3] for r in rows], dtype=np.float64)
-    edge_time_h = np.array([r[4] for r in rows], dtype=np.float64) / 3600.0
-    edge_highway = np.array([r[5] for r in rows], dtype=str)
-    has_max = np.array([r[6] for r in rows], dtype=bool)
-
-    speeds = []
-    for cls in sorted(set(edge_highway.tolist())):
-        sel = edge_highway == cls
-        km = float(edge_length_m[sel].sum()) / 1000.0
-        hours = float(edge_time_h[sel].sum())
-        speeds.append(ClassSummary(
-            highway=cls,
-            edges=int(sel.sum()),
-            km=round(km, 3),
-            kmh=round(km / hours, 2) if hours > 0 else 0.0,
-            maxspeed_share=round(float(has_max[sel].mean()), 4),
-        ))
-    report = NetworkReport(
-        source=source,
-        kind=kind,
-        n_nodes=int(node_ids.size),
-        n_edges=len(rows),
-        dropped_nodes=int(n_all - node_ids.size),
-        dropped_components=int(n_comp - 1),
-        bbox=(float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())),
-        speeds=tuple(speeds),
-        maxspeed_share=round(float(has_max.mean()), 4),
-        total_km=round(float(edge_length_m.sum()) / 1000.0, 3),
-    )
-    arrays = [node_ids, lon, lat, edge_u, edge_v, edge_key, edge_length_m, edge_time_h,
-              edge_highway]
-    for arr in arrays:
-        arr.setflags(write=False)
-    return Network(
-        node_ids=node_ids, lon=lon, lat=lat, edge_u=edge_u.astype(np.int64),
-        edge_v=edge_v.astype(np.int64), edge_key=edge_key, edge_length_m=edge_length_m,
-        edge_time_h=edge_time_h, edge_highway=edge_highway, report=report, key=key, kind=kind,
-        extras=_edge_extras(final, rows),
-    )
 
 
 # --------------------------------------------------------------------------- sources
@@ -1225,10 +1022,12 @@ def _load_graphml(path: Path) -> nx.MultiDiGraph:
 
 def _prepare(src: _Source, kind: str, speeds: Mapping[str, float], key: str,
              cache_dir: str | os.PathLike[str] | None) -> Network:
+    from sim.network_prep import build_network, raw_from_graph, raw_from_ways, simplify
+
     if src.kind_of_source in ("xml", "pbf"):
         assert src.path is not None
         raw = (_read_osm_xml if src.kind_of_source == "xml" else _read_pbf)(src.path, kind)
-        graph = _graph_from_ways(raw, kind, speeds)
+        graph = raw_from_ways(raw, kind, speeds)
     else:
         if src.kind_of_source == "graphml":
             assert src.path is not None
@@ -1239,9 +1038,11 @@ def _prepare(src: _Source, kind: str, speeds: Mapping[str, float], key: str,
             raw_path = folder / f"raw-{kind}-{_slug(src.label)}-{digest}.graphml"
             loaded = _load_graphml(raw_path) if raw_path.exists() else _download(
                 src, kind, raw_path)
-        graph = _prepare_loaded_graph(loaded, kind, speeds)
-    graph = _simplify(graph, kind)
-    return _build_network(graph, kind=kind, source=src.label, key=key)
+        graph = raw_from_graph(_prepare_loaded_graph(loaded, kind, speeds))
+    if kind != "water" and not graph.simplified and len(graph):
+        # waterways keep every node: boats launch and incidents happen anywhere on a river
+        graph = simplify(graph, differ="highway")
+    return build_network(graph, kind=kind, source=src.label, key=key)
 
 
 def fetch_place(place: str, out: str | os.PathLike[str], *, kind: Kind = "road") -> Path:

@@ -146,7 +146,7 @@ def read_cache(path: Path, key: str,
         if not meta["has_osmids"]:
             extra["osmid_edge"] = extra["osmid_ids"] = None
         blob = np.asarray(members["graph_attrs"])
-        extras = NetworkExtras(**extra, attrs_loader=_BlobLoader(blob))
+        extras = NetworkExtras(**extra, attrs_loader=BlobLoader(blob))
         report = _report_from_json(meta["report"])
         return build(**arrays, report=report, key=meta["key"], kind=meta["kind"],
                      extras=extras)
@@ -156,7 +156,7 @@ def read_cache(path: Path, key: str,
         return None
 
 
-class _BlobLoader:
+class BlobLoader:
     """Unpickles the graph attributes from a (memory-mapped) byte array on demand."""
 
     def __init__(self, blob: np.ndarray) -> None:

@@ -148,10 +148,12 @@ def test_walk_network_from_graphml_equals_osm_xml(shared_data: Path, tmp_path: P
     same walking network as the OSM XML it came from: filtered alike, made two-way."""
     import osmnx as ox
 
-    from sim.network import _graph_from_ways, _merged_speeds, _read_osm_xml
+    from sim.network import _merged_speeds, _read_osm_xml
+    from sim.network_prep import raw_from_ways
 
     osm = shared_data / "osm" / "nanjing_xuanwu.osm"
-    full = _graph_from_ways(_read_osm_xml(osm, "walk"), "walk", _merged_speeds("walk", None))
+    full = raw_from_ways(_read_osm_xml(osm, "walk"), "walk",
+                         _merged_speeds("walk", None)).to_networkx()
     one_way = nx.MultiDiGraph(**full.graph)
     one_way.add_nodes_from(full.nodes(data=True))
     one_way.add_edges_from((u, v, d) for u, v, d in full.edges(data=True) if not d["reversed"])
