@@ -7,7 +7,7 @@ random numbers), so differences are taken per replication before summarising.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +17,8 @@ __all__ = ["Interval", "bootstrap_ci", "p_best", "paired_difference", "t_ci"]
 BOOTSTRAP_SEED = 20211231
 """Fixed seed: the same replications always give the same bootstrap interval."""
 BLOCK = 250
-"""Resamples taken at a time (the same values as all at once, in bounded memory: 4,000
-resamples of 8 options × 1,000 replications at once would hold 256 MB)."""
+"""Resamples drawn and taken at a time (the same values as all at once, in bounded memory:
+4,000 resamples of 8 options × 1,000 replications at once would hold 256 MB)."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,18 @@ def bootstrap_ci(values: np.ndarray, level: float = 0.95, *, statistic: str = "m
     point = float(fn(x[None, :])[0])
     if n < 2:
         return Interval(point, math.nan, math.nan, n)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    idx = rng.integers(0, n, size=(resamples, n))
-    boot = np.concatenate([fn(x[idx[i:i + BLOCK]]) for i in range(0, resamples, BLOCK)])
+    boot = np.concatenate([fn(x[idx]) for idx in _resamples(n, resamples)])
     alpha = (1 - level) / 2
     low, high = np.quantile(boot, [alpha, 1 - alpha])
     return Interval(point, float(low), float(high), n)
+
+
+def _resamples(n: int, resamples: int) -> Iterator[np.ndarray]:
+    """The bootstrap's replication indices, ``BLOCK`` resamples at a time (drawn in turn
+    from one seeded generator: the same indices as drawn all at once)."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    for start in range(0, resamples, BLOCK):
+        yield rng.integers(0, n, size=(min(BLOCK, resamples - start), n))
 
 
 def _statistic(name: str):  # type: ignore[no-untyped-def]
@@ -103,10 +109,8 @@ def p_best(values: Mapping[str, np.ndarray], *, lower_is_better: bool,
     n = matrix.shape[1]
     if n == 0:
         return dict.fromkeys(names, math.nan)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    idx = rng.integers(0, n, size=(resamples, n))
-    means = np.concatenate([matrix[:, idx[i:i + BLOCK]].mean(axis=2)  # options × resamples
-                            for i in range(0, resamples, BLOCK)], axis=1)
+    means = np.concatenate([matrix[:, idx].mean(axis=2)  # options × resamples
+                            for idx in _resamples(n, resamples)], axis=1)
     if not lower_is_better:
         means = -means
     best = means.min(axis=0)

