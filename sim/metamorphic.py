@@ -50,8 +50,8 @@ def test_nodes(world: World) -> list[tuple[float, float]]:
     key = "metamorphic nodes"
     if key not in world.memo:
         everywhere = np.arange(world.road.n_nodes)
-        out, _ = world.roads.matrix([0], everywhere)
-        back, _ = world.roads.matrix(everywhere, [0])
+        out = world.roads.times([0], everywhere)
+        back = world.roads.times(everywhere, [0])
         ok = np.flatnonzero(np.isfinite(out[0]) & np.isfinite(back[:, 0]))
         world.memo[key] = [(float(world.road.lon[i]), float(world.road.lat[i])) for i in ok]
     return world.memo[key]

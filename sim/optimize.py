@@ -148,8 +148,7 @@ def static_costs(world: World, candidates: Candidates) -> np.ndarray:
     if candidates.travel == "walk":
         return walk_matrix_h(world, candidates.nodes, walk_nodes(world, settlements))
     world.roads.set_state()
-    cost, _ = world.roads.matrix(candidates.nodes, np.array([world.node(s) for s in settlements]))
-    return cost
+    return world.roads.times(candidates.nodes, np.array([world.node(s) for s in settlements]))
 
 
 def new_sites(solution: LocationSolution, candidates: Candidates) -> list[int]:

@@ -277,6 +277,18 @@ class TravelTimes:
         dist_rows = np.stack([state.dist_km[x] for x in uniq.tolist()])
         return time_rows[inverse][:, d], dist_rows[inverse][:, d]
 
+    def times(self, origins: Iterable[int] | np.ndarray, destinations: Iterable[int] | np.ndarray
+              ) -> np.ndarray:
+        """``time_h`` of shape (len(origins), len(destinations)), as :meth:`matrix` gives
+        it, without the distances (which cost as much again: only :meth:`matrix` tracks km)."""
+        o = self._nodes(origins, "origins")
+        d = self._nodes(destinations, "destinations")
+        if o.size == 0 or d.size == 0:
+            return np.zeros((o.size, d.size))
+        state = self._solve(o)
+        uniq, inverse = np.unique(o, return_inverse=True)
+        return np.stack([state.time_h[x] for x in uniq.tolist()])[inverse][:, d]
+
     def from_node(self, origin: int) -> np.ndarray:
         """Times (h) from ``origin`` to every node in the current state (read-only, cached)."""
         o = self._node(origin, "origin")

@@ -301,8 +301,8 @@ def service_table(world: World) -> list[ServiceRow]:
 
 
 def _service(scenario: Scenario, sites: dict[str, Site], roads: TravelTimes) -> ServiceAreas:
-    times, _ = roads.matrix([sites[d.id].node for d in scenario.depots],
-                            [sites[s.id].node for s in scenario.settlements])
+    times = roads.times([sites[d.id].node for d in scenario.depots],
+                        [sites[s.id].node for s in scenario.settlements])
     return service_areas(scenario, times)
 
 
@@ -338,8 +338,8 @@ def _with_reachability(scenario: Scenario, sites: dict[str, Site],
         return sites
     nodes = np.array([s.node for s in sites.values()])
     src = np.array([s.node for s in sources])
-    out_times, _ = roads.matrix(src, nodes)
-    in_times, _ = roads.matrix(nodes, src)
+    out_times = roads.times(src, nodes)
+    in_times = roads.times(nodes, src)
     result = {}
     for j, site in enumerate(sites.values()):
         result[site.id] = Site(**{**site.__dict__,

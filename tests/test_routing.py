@@ -135,6 +135,20 @@ def test_from_node_matches_matrix_row(net):
     assert tt.stats["dijkstra_calls"] == 2
 
 
+def test_times_are_the_matrix_without_distances(net):
+    """``times`` gives the matrix's hours (repeated and unordered origins included, under
+    a closure state too) and never computes a distance."""
+    sites = _sites(net, k=6)
+    origins = np.array([sites[3], sites[0], sites[3], sites[5]])
+    for closed in ((), [int(e) for e in np.flatnonzero(net.edge_highway != "residential")[:40]]):
+        tt = TravelTimes(net)
+        tt.set_state(closed=closed)
+        times = tt.times(origins, sites)
+        assert not tt._state.dist_km  # no distance solved
+        np.testing.assert_array_equal(times, tt.matrix(origins, sites)[0])
+    assert TravelTimes(net).times([], sites).shape == (0, len(sites))
+
+
 def test_close_all_edges_into_node(net):
     tt = TravelTimes(net)
     sites = _sites(net, k=6)
