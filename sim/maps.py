@@ -293,7 +293,7 @@ def _walk_circles(ax: Any, world: Any, minutes: float, kmh: float, grey: bool,
     from matplotlib.lines import Line2D
     from scipy.sparse.csgraph import dijkstra
 
-    from sim.network import PEDESTRIAN_WAYS
+    from sim.osm import PEDESTRIAN_WAYS
     from sim.walking import _graph, shelter_room, walk_network, walk_nodes
 
     net = walk_network(world)

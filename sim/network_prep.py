@@ -24,11 +24,18 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from sim.errors import NetworkError
+from sim.network import (
+    ClassSummary,
+    Network,
+    NetworkExtras,
+    NetworkReport,
+    haversine_m,
+)
+from sim.network_cache import BlobLoader
+from sim.osm import _direction, _first, _RawOSM, _way_class, parse_maxspeed_kmh
 
 if TYPE_CHECKING:
     import networkx as nx
-
-    from sim.network import Network, _RawOSM
 
 __all__ = ["RawGraph", "build_network", "raw_from_graph", "raw_from_ways", "simplify"]
 
@@ -95,8 +102,6 @@ def _hashable(value: Any) -> Any:
 def raw_from_ways(raw: _RawOSM, kind: str, speeds: Mapping[str, float]) -> RawGraph:
     """One edge per way segment and direction (two-way ways both ways; ways split at nodes
     missing from the extract), with length, speed and travel time."""
-    from sim.network import _direction, _way_class, haversine_m, parse_maxspeed_kmh
-
     seg_u: list[int] = []
     seg_v: list[int] = []
     seg_base: list[int] = []
@@ -286,11 +291,18 @@ def _without_rings(graph: RawGraph, differ: str) -> RawGraph:
 # --------------------------------------------------------------------------- the network
 
 
+def _sorted_attr(value: Any) -> Any:
+    if isinstance(value, list):
+        try:
+            return sorted(value)
+        except TypeError:
+            return value
+    return value
+
+
 def build_network(graph: RawGraph, *, kind: str, source: str, key: str) -> Network:
     """Largest strongly connected component → the engine's arrays, the report and what
     the networkx graph is built from (edges of one node pair by travel time, then length)."""
-    from sim.network import ClassSummary, Network, NetworkReport, _first, _sorted_attr
-
     if len(graph) == 0:
         what = {"road": "drivable highway", "water": "waterway=river|canal",
                 "walk": "walkable highway"}[kind]
@@ -375,9 +387,6 @@ def _extras(graph_attrs: dict[str, Any], edge_attrs: list[dict[str, Any]],
             geometry: list[np.ndarray | None]) -> Any:
     """Geometry and way-id arrays of the edges, and their other attributes (pickled once:
     the cache stores them as they are and the graph is built from them on demand)."""
-    from sim.network import NetworkExtras
-    from sim.network_cache import BlobLoader
-
     counts = np.array([0 if g is None else len(g) for g in geometry], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     shaped = [g for g in geometry if g is not None]

@@ -25,13 +25,13 @@ import numpy as np
 from sim.errors import NetworkError, ScenarioError
 from sim.jurisdiction import ServiceAreas, service_areas
 from sim.network import (
-    PEDESTRIAN_WAYS,
     Network,
     haversine_m,
     load_network,
     lonlat_inside,
     snap,
 )
+from sim.osm import PEDESTRIAN_WAYS
 from sim.routing import TravelTimes
 from sim.scenario import SITE_FIELDS, Scenario, pre_run_warnings
 from sim.screening import screen

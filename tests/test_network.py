@@ -14,9 +14,6 @@ import requests
 
 from sim.errors import NetworkError, OfflineError
 from sim.network import (
-    DEFAULT_BOAT_SPEEDS_KMH,
-    DEFAULT_SPEEDS_KMH,
-    DRIVABLE_HIGHWAYS,
     cache_path_for,
     edges_by_osmid,
     edges_in_polygon,
@@ -24,8 +21,13 @@ from sim.network import (
     edges_of_class,
     load_network,
     lonlat_inside,
-    parse_maxspeed_kmh,
     snap,
+)
+from sim.osm import (
+    DEFAULT_BOAT_SPEEDS_KMH,
+    DEFAULT_SPEEDS_KMH,
+    DRIVABLE_HIGHWAYS,
+    parse_maxspeed_kmh,
 )
 
 REAL = ["nanjing_xuanwu", "wuhan_optics_valley", "helsinki"]

@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import NetworkError
-from sim.network import _merged_speeds, _pyrosm_data, _RawOSM, _read_osm_xml, _read_pbf
+from sim.network import _pyrosm_data
 from sim.network_prep import RawGraph, raw_from_graph, raw_from_ways, simplify
+from sim.osm import _merged_speeds, _RawOSM, _read_osm_xml, _read_pbf
 
 AGGS = {"length": sum, "travel_time": sum, "_has_maxspeed": all}
 

@@ -20,14 +20,9 @@ import pytest
 
 from sim.experiment import Experiment, OptimizeSpec, _apply_placement
 from sim.location import LocationSolution
-from sim.network import (
-    DRIVABLE_HIGHWAYS,
-    PEDESTRIAN_WAYS,
-    _walk_class,
-    cache_path_for,
-    load_network,
-)
+from sim.network import cache_path_for, load_network
 from sim.optimize import candidate_sites, solve_static, static_costs, verification_experiment
+from sim.osm import DRIVABLE_HIGHWAYS, PEDESTRIAN_WAYS, _walk_class
 from sim.walking import (
     LIFE_CIRCLE_KPI,
     WALK_KMH,
@@ -148,8 +143,8 @@ def test_walk_network_from_graphml_equals_osm_xml(shared_data: Path, tmp_path: P
     same walking network as the OSM XML it came from: filtered alike, made two-way."""
     import osmnx as ox
 
-    from sim.network import _merged_speeds, _read_osm_xml
     from sim.network_prep import raw_from_ways
+    from sim.osm import _merged_speeds, _read_osm_xml
 
     osm = shared_data / "osm" / "nanjing_xuanwu.osm"
     full = raw_from_ways(_read_osm_xml(osm, "walk"), "walk",
