@@ -109,7 +109,6 @@ class IncidentState:
     first_arrival_h: float = math.inf
     on_scene: int = 0
     main_missing: int = 0
-    ready: simpy.Event | None = None
     done: simpy.Event | None = None
     contained_h: float = math.inf
     area_ha: float = 0.0
@@ -152,7 +151,7 @@ class Rescue:
 
     def _call(self, incident: Incident) -> None:
         kind = self.kinds[incident.type]
-        state = IncidentState(incident, kind, ready=self.env.event(), done=self.env.event())
+        state = IncidentState(incident, kind, done=self.env.event())
         for need in kind.needs:
             self._seq += 1
             state.needs.append(Need(self._seq, state, need.team, need.main, need.count,
@@ -161,18 +160,20 @@ class Rescue:
         state.main_missing = sum(n.count for n in kind.needs if n.main)
         self.active.append(state)
         self.poke()
-        self.env.process(self._incident(state))
 
-    def _incident(self, state: IncidentState) -> Generator[simpy.Event, Any, None]:
-        incident, kind = state.incident, state.kind
-        yield state.ready
-        state.contained_h = self.env.now
-        state.area_ha = _fire_area(state, self.env.now)
+    def _work(self, state: IncidentState) -> None:
+        """Every main need is on scene: work starts now (a fire stops growing) and ends
+        after the incident's work (a fire: its area over the teams' suppression rate)."""
+        kind, now = state.kind, self.env.now
+        state.contained_h = now
+        state.area_ha = _fire_area(state, now)
         if kind.fire is not None:
             work_h = state.area_ha / (kind.fire.suppress_ha_per_team_h * state.on_scene)
         else:
-            work_h = kind.work_h * incident.work_factor
-        yield self.env.timeout(work_h)
+            work_h = kind.work_h * state.incident.work_factor
+        self.env.timeout(work_h).callbacks.append(lambda _: self._done(state))
+
+    def _done(self, state: IncidentState) -> None:
         state.done.succeed()
         self.active.remove(state)
         self._record(state, state.contained_h, self.env.now, state.area_ha)
@@ -258,7 +259,8 @@ class Rescue:
                  ) -> Generator[simpy.Event, Any, None]:
         start = self.env.now
         incident = state.incident
-        yield self.env.timeout(unit.mobilisation_h)
+        if unit.mobilisation_h > 0:  # (no event for none)
+            yield self.env.timeout(unit.mobilisation_h)
         if unit.mode == "road":
             km = yield from self.roads.drive(unit.road_node, incident.road_node)
         else:
@@ -270,7 +272,7 @@ class Rescue:
         if main:
             state.main_missing -= 1
             if state.main_missing == 0:
-                state.ready.succeed()
+                self._work(state)
         yield state.done
         if unit.mode == "road":
             km += yield from self.roads.drive(incident.road_node, unit.road_node)
@@ -281,7 +283,8 @@ class Rescue:
         self.records.trips.append(TripRecord(unit.name, unit.team, unit.base, start,
                                              self.env.now, km))
         unit.free = True
-        self.poke()
+        if self.needs:  # a need waits for a unit
+            self.poke()
         if unit.mode == "air":
             for callback in self.on_aircraft_free:
                 callback()
@@ -290,7 +293,7 @@ class Rescue:
         """Record incidents still open at the horizon (never done: inf); a fire nobody
         contained has the area it grew to by the horizon."""
         for state in self.active:
-            if state.ready.triggered:
+            if state.contained_h < math.inf:  # work started
                 self._record(state, state.contained_h, math.inf, state.area_ha)
             else:
                 self._record(state, math.inf, math.inf, _fire_area(state, self.env.now))
