@@ -164,10 +164,15 @@ DISPATCH_GOAL = 1.5
 
 def dispatch_cost(name: str, world: World) -> None:
     """Time per replication with the new relief dispatcher vs the one before #15."""
-    import benchmarks.baseline_relief as old
+    import baseline_relief as old  # benchmarks/ is on sys.path (the script's folder)
+
     import sim.model.simulation as simulation
 
     class Before(old.Relief):  # type: ignore[misc]
+        def __init__(self, *args: Any, at_home: Any = None, **kwargs: Any) -> None:
+            assert not at_home  # it predates evacuation: only scenarios without it
+            super().__init__(*args, **kwargs)
+
         def share_aircraft(self, rescue: Any) -> None:
             """Helicopters carried no goods before #15."""
 
@@ -205,6 +210,9 @@ def main() -> None:
             world = build_world(load_scenario(path), cache_dir=ROOT / "networks" / "cache")
         except Exception as exc:
             print(f"{path.stem}: skipped ({exc})")
+            continue
+        if any(s.evacuation is not None for s in world.scenario.settlements):
+            print(f"{path.stem}: skipped (the dispatcher before #15 predates evacuation)")
             continue
         dispatch_cost(path.stem, world)
 
