@@ -127,17 +127,30 @@ class _Model(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        field = cls.model_fields.get(info.field_name or "")
-        if field is None or value is None:
+        if value is None:
             return value
-        if field.annotation is bool:
+        kind = _bool_rule(cls, info.field_name or "")
+        if kind == "bool":
             if not isinstance(value, bool):
                 raise ValueError("true or false")
-        elif not _admits_bool(field.annotation):
+        elif kind == "number":
             where = _bool_inside(value)
             if where is not None:
                 raise ValueError(f"a number{where}, not true/false")
         return value
+
+
+@functools.cache
+def _bool_rule(model: type[BaseModel], name: str) -> str:
+    """How a field treats true/false: ``bool`` (it must be one), ``number`` (none may hide
+    in its value) or ``any`` (its type takes them); asked for every field of every record
+    read, so looked up once per model and field."""
+    field = model.__pydantic_fields__.get(name)
+    if field is None:
+        return "any"
+    if field.annotation is bool:
+        return "bool"
+    return "any" if _admits_bool(field.annotation) else "number"
 
 
 @functools.cache
