@@ -261,6 +261,11 @@ def test_an_interrupted_fold_loses_and_repeats_nothing(
     assert len(list((out / "chunks").glob("*__r*.parquet"))) == 8 * 4  # not yet folded
     for name, table in load_results(out).items():  # relief: 6 replications in all.*, read once
         pd.testing.assert_frame_equal(table, reference[name], obj=name)
+    for name, table in load_results(out, 5, config="fewer__plan__base").items():
+        ref = reference[name]
+        expected = ref[(ref.replication < 5) & (ref.config == "fewer__plan__base")]
+        pd.testing.assert_frame_equal(table, expected.reset_index(drop=True), obj=name)
+    assert all(t.empty for t in load_results(out, config="elsewhere").values())
 
     spy.calls.clear()
     finished = run_experiment(six, base, out, cache_dir=cache_dir, resume=True)
