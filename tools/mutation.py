@@ -44,8 +44,9 @@ LINE = re.compile(r"^\s*(?P<name>[\w.]+__mutmut_\d+): (?P<status>[\w ]+?)\s*$")
 
 
 SAMPLE_SEED = 20261126
-TEST_TIMEOUT_S = 60
-"""Seconds one test may take under a mutant (every test of the selection takes < 20 s)."""
+TEST_TIMEOUT_S = 180
+"""Seconds one test may take under a mutant (every test of the selection takes < 20 s alone;
+a failure by this limit counts as a kill, so it leaves room for a busy machine)."""
 
 
 def all_mutants() -> list[str]:
@@ -219,6 +220,22 @@ def retest_survivors(modules: list[str]) -> int:
     return reset
 
 
+def retest_sample(fraction: float, modules: list[str]) -> int:
+    """Forget the results of the sampled mutants of ``modules`` (all when empty), so that
+    one run on a quiet machine judges them all again. Returns how many were reset."""
+    chosen = sample(fraction, modules)
+    reset = 0
+    for meta in (ROOT / "mutants" / "sim").rglob("*.py.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        codes = data.get("exit_code_by_key", {})
+        for name in codes:
+            if name in chosen and codes[name] is not None:
+                codes[name] = None
+                reset += 1
+        meta.write_text(json.dumps(data), encoding="utf-8")
+    return reset
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
@@ -226,6 +243,8 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="only print the score")
     parser.add_argument("--retest-survivors", action="store_true",
                         help="test the surviving mutants again (after adding tests)")
+    parser.add_argument("--retest-sample", action="store_true",
+                        help="judge every sampled mutant again (with --sample)")
     parser.add_argument("--sample", type=float, default=None, metavar="F",
                         help="run (and score) a seeded random share F of each module's mutants")
     parser.add_argument("modules", nargs="*", help="e.g. stats metrics model.relief (all)")
@@ -234,6 +253,10 @@ def main() -> None:
         parser.error("--sample: a share between 0 and 1")
     if args.retest_survivors:
         print(f"{retest_survivors(args.modules)} survivors will be tested again")
+    if args.retest_sample:
+        if args.sample is None:
+            parser.error("--retest-sample needs --sample F")
+        print(f"{retest_sample(args.sample, args.modules)} sampled mutants will be judged again")
     if not args.report:
         run(args.minutes, args.children, args.modules, args.sample)
     report(args.sample)
