@@ -213,6 +213,20 @@ def test_resume_simulates_exactly_the_missing_chunks(
     assert spy.calls == [] and finished.timings["replications_simulated"] == 0
 
 
+def test_two_local_workers_give_the_numbers_of_one(tmp_path: Path, cache_dir: Path,
+                                                   default_data: dict) -> None:
+    """Chunks spread over two worker processes (each writing its own chunk files) give the
+    tables of one process, replication for replication."""
+    placements = [{"name": "current"}, {"name": "fewer", "remove": ["kluuvi_point"]}]
+    spec = experiment(placements, replications=3, chunk_size=1)
+    base = parse_scenario(default_data)
+    one = load_results(run_experiment(spec, base, tmp_path / "one", cache_dir=cache_dir).out)
+    two = run_experiment(spec, base, tmp_path / "two", workers=2, cache_dir=cache_dir)
+    assert two.timings["replications_simulated"] == 6
+    for name, table in load_results(two.out).items():
+        pd.testing.assert_frame_equal(table, one[name], obj=name)
+
+
 def test_an_interrupted_fold_loses_and_repeats_nothing(
         tmp_path: Path, cache_dir: Path, default_data: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
