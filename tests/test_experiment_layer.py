@@ -1014,3 +1014,48 @@ def test_the_scheduler_timeout_comes_from_the_environment(monkeypatch) -> None:
         monkeypatch.setenv("RELIEFSIM_SCHEDULER_TIMEOUT_S", bad)
         with pytest.raises(ReliefsimError, match="RELIEFSIM_SCHEDULER_TIMEOUT_S"):
             scheduler_timeout_s()
+
+
+def test_variants_set_every_disruption_share_and_placements_refuse_a_shelter_twice(
+        default_data: dict) -> None:
+    """A variant's ``disruption_share`` is the share of every disruption; a placement adding
+    a shelter whose id exists is refused, naming the id."""
+    from sim.errors import ScenarioError
+    from sim.experiment import configurations
+
+    base = parse_scenario(default_data)
+    assert len(base.disruptions) == 2
+    spec = experiment([{"name": "current"}], replications=1,
+                      variants=[{"name": "half", "disruption_share": 0.3}])
+    (config,) = configurations(spec, base)
+    assert [d.share for d in config.scenario.disruptions] == [0.3, 0.3]
+    again = experiment([{"name": "more", "add_shelters": [
+        {**default_data["shelters"][0], "name": "again"}]}], replications=1)
+    with pytest.raises(ScenarioError, match="add_shelters: shelter id 'ressu_school' already "
+                                            "exists"):
+        configurations(again, base)
+
+
+def test_the_manifest_keeps_versions_and_a_mixed_folder_names_both_hashes(
+        tmp_path: Path, cache_dir: Path, default_data: dict) -> None:
+    """The results folder records the package versions; resuming it with another experiment
+    is refused with the hash it holds and the new one; a resume that simulates nothing
+    spends no simulation time."""
+    import json
+
+    from sim.errors import ReliefsimError
+    from sim.experiment import experiment_hash
+
+    base = parse_scenario(default_data)
+    spec = experiment([{"name": "current"}], replications=1, chunk_size=1)
+    run = run_experiment(spec, base, tmp_path / "out", cache_dir=cache_dir)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text("utf-8"))
+    assert {"numpy", "simpy"} <= set(manifest["versions"])
+    again = run_experiment(spec, base, tmp_path / "out", cache_dir=cache_dir, resume=True)
+    assert again.timings["replications_simulated"] == 0
+    assert 0.0 <= again.timings["simulate_s"] < 0.5
+    other = experiment([{"name": "current"}], replications=1, chunk_size=1, master_seed=7)
+    with pytest.raises(ReliefsimError) as refused:
+        run_experiment(other, base, tmp_path / "out", cache_dir=cache_dir, resume=True)
+    assert manifest["experiment_hash"] == run.hash
+    assert run.hash in str(refused.value) and experiment_hash(other, base) in str(refused.value)
