@@ -501,3 +501,28 @@ def test_route_cache_stays_bounded_with_random_closures(default_world: World,
     for replication in range(MAX_CACHED_STATES + 5):
         simulate(world, replication=replication)
     assert len(world.route_cache) <= MAX_CACHED_STATES
+
+
+def test_generated_incidents_keep_to_their_window_and_their_circle(
+        default_world: World, default_data: dict) -> None:
+    """A generator's calls fall inside its time window (never after ``end_h``, however long
+    the horizon) and, with ``near`` and ``radius_m``, its incidents lie within that circle."""
+    from sim.model.incidents import sample_incidents
+    from sim.network import haversine_m
+
+    centre = [24.9388, 60.1660]
+    data = copy.deepcopy(default_data)
+    data["incidents"] = []
+    data["generators"] = [
+        {"type": "flood_rescue", "rate_per_h": 2.0, "locate_on": "settlements",
+         "window": {"start_h": 3, "end_h": 9}},
+        {"type": "road_traffic", "rate_per_h": 2.0, "locate_on": "roads", "near": centre,
+         "radius_m": 300}]
+    world = variant(default_world, data)
+    assert world.scenario.horizon_h > 20
+    found = sample_incidents(world, seed=5, replication=0)
+    windowed = [i.call_h for i in found if i.type == "flood_rescue"]
+    near = np.array([(i.lon, i.lat) for i in found if i.type == "road_traffic"])
+    assert len(windowed) >= 5 and all(3 <= t <= 9 for t in windowed)
+    assert len(near) >= 20
+    assert haversine_m(centre[0], centre[1], near[:, 0], near[:, 1]).max() <= 300
