@@ -17,10 +17,12 @@ import pytest
 from sim.metrics import EPS, _time_kpi, kpis, person_relief, resource_summary, weighted_quantile
 from sim.model.records import (
     DeliveryRecord,
+    EvacuationRecord,
     IncidentRecord,
     LedgerRecord,
     Records,
     SettlementRecord,
+    ShelterNeedRecord,
     TripRecord,
 )
 from sim.scenario import Scenario, parse_scenario
@@ -390,3 +392,27 @@ def test_stockout_edges_and_quiet_without_trucks() -> None:
         warnings.simplefilter("error")  # no 0/0 for a scenario without trucks
         got = resource_summary(records, scenario(depots=[]))
     assert math.isnan(got["truck_utilisation"])
+
+
+def test_resource_summary_counts_evacuees_needs_by_day_and_commodity() -> None:
+    """Evacuees need at their shelter: everyone sheltered on day 0 (those not yet arrived
+    too), and the later days' needs of daily goods only (a blanket lasts the stay)."""
+    commodities = [{"id": "water", "per_person": 2, "main": True},
+                   {"id": "food", "per_person": 0.5, "main": True},
+                   {"id": "blanket", "per_person": 3, "main": False, "daily": False}]
+    sc = scenario(commodities=commodities, depots=[])
+    records = Records(horizon_h=72, settlements=[SettlementRecord("a", 2, 0.0, 3)])
+    inf = math.inf
+    records.evacuation = [EvacuationRecord("a", "h1", "walk", 4, 0.0, 0.5, 0.0, 0.1, 0.5,
+                                           0.6, 0.5, 0.6, 4),
+                          EvacuationRecord("a", "", "walk", 1, 0.0, inf, inf, inf, inf, inf,
+                                           inf, inf, 0)]  # no place: not sheltered
+    records.shelter_needs = [ShelterNeedRecord(0.5, "h1", "a", 0, 3),  # 1 not arrived yet
+                             ShelterNeedRecord(24.5, "h1", "a", 1, 2),
+                             ShelterNeedRecord(48.5, "h1", "a", 2, 2)]
+    got = resource_summary(records, sc)
+    assert got["people_affected"] == 6.0  # 2 at home + 4 sheltered
+    # at home 2 × per person; sheltered: 1 not arrived × per person + needs (day 0 for all,
+    # days 1 and 2 for daily goods)
+    assert (got["unmet_water"], got["unmet_food"], got["unmet_blanket"]) == (
+        4 + 2 + (3 + 2 + 2) * 2, 1 + 0.5 + (3 + 2 + 2) * 0.5, 6 + 3 + 3 * 3)
