@@ -371,6 +371,25 @@ def test_rescue_sends_the_free_unit_that_arrives_first(world: World, nodes: list
     check_rescue_choices(variant, records, replication, slow)
 
 
+def test_equally_near_bases_send_the_unit_first_by_name(world: World,
+                                                       nodes: list[list[float]]) -> None:
+    """Two bases at one place, listed against the order of their names: the unit whose name
+    comes first goes (the stable tie-break), whatever the order of the scenario's list."""
+    team = {"type": "fire", "count": 1, "mobilisation_h": 0.1}
+    spec = {"bases": [{"node": 10, "teams": [team]}, {"node": 10, "teams": [team]}],
+            "stations": [], "pads": [],
+            "types": [{"id": "blaze", "mode": "road", "needs": [{"team": "fire"}],
+                       "work_h": 0.5, "work_cv": 0.0}],
+            "incidents": [{"id": "i1", "type": "blaze", "node": 200, "time_h": 1.0}],
+            "slow": None, "policy": "plan"}
+    variant = build_rescue(world, nodes, spec)
+    reversed_bases = list(reversed(variant.scenario.team_bases))  # b1 listed before b0
+    variant = variant.with_scenario(
+        variant.scenario.model_copy(update={"team_bases": reversed_bases}))
+    records = simulate(variant, replication=0)
+    assert [t.vehicle for t in records.trips] == ["b0/fire1"]
+
+
 @pytest.mark.parametrize("ratio", [0.75, 1.25])
 def test_rescue_counts_mobilisation_once(world: World, nodes: list[list[float]],
                                          ratio: float) -> None:
