@@ -21,6 +21,7 @@ from sim.model.records import (
     IncidentRecord,
     LedgerRecord,
     Records,
+    EvacueeRecord,
     SettlementRecord,
     ShelterNeedRecord,
     TripRecord,
@@ -416,3 +417,35 @@ def test_resource_summary_counts_evacuees_needs_by_day_and_commodity() -> None:
     # days 1 and 2 for daily goods)
     assert (got["unmet_water"], got["unmet_food"], got["unmet_blanket"]) == (
         4 + 2 + (3 + 2 + 2) * 2, 1 + 0.5 + (3 + 2 + 2) * 0.5, 6 + 3 + 3 * 3)
+
+
+def _evacuated(records: Records, settlement: str, shelter: str, admitted_h: float) -> None:
+    """One evacuee of ``settlement`` placed at ``shelter`` (admitted then; inf: never)."""
+    inf = math.inf
+    records.evacuation.append(EvacuationRecord(settlement, shelter, "walk", 1, 0.0, 0.5, 0.0,
+                                               0.0, 0.5, 0.5, admitted_h, admitted_h,
+                                               int(admitted_h < inf)))
+    if admitted_h < inf:
+        records.evacuees.append(EvacueeRecord(settlement, shelter, 1, 0.0, admitted_h))
+
+
+def test_shelter_goods_meet_needs_in_the_order_they_arose() -> None:
+    """Two evacuees' needs arise at one shelter at the same hour, b's recorded first: the
+    first kit is b's, the second a's (not sorted by name); times count from each home's
+    onset (a at 0 h, b at 1 h). A shelter whose evacuees never arrived relieves nobody."""
+    home = [{"id": "a", "location": [24.94, 60.17], "people": 1, "onset_h": 0.0},
+            {"id": "b", "location": [24.941, 60.17], "people": 1, "onset_h": 1.0}]
+    sc = scenario(commodities=[{"id": "kit", "per_person": 1, "main": True}],
+                  settlements=home)
+    records = Records(horizon_h=10)
+    _evacuated(records, "b", "h1", 1.0)
+    _evacuated(records, "a", "h1", 1.0)
+    _evacuated(records, "a", "h2", math.inf)  # placed at h2, never got there
+    records.shelter_needs = [ShelterNeedRecord(1.0, "h1", "b", 0, 1),
+                             ShelterNeedRecord(1.0, "h1", "a", 0, 1)]
+    records.deliveries = [delivery(2.0, "h1", "kit", 1), delivery(5.0, "h1", "kit", 1)]
+    relief = person_relief(records, sc)
+    h1 = relief[relief.settlement == "h1"]
+    assert sorted(h1.initial_h) == [2.0 - 1.0, 5.0 - 0.0] and h1.people.sum() == 2
+    h2 = relief[relief.settlement == "h2"]
+    assert h2.people.sum() == 1 and (h2.initial_h == math.inf).all()
