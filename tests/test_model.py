@@ -526,3 +526,12 @@ def test_generated_incidents_keep_to_their_window_and_their_circle(
     assert len(windowed) >= 5 and all(3 <= t <= 9 for t in windowed)
     assert len(near) >= 20
     assert haversine_m(centre[0], centre[1], near[:, 0], near[:, 1]).max() <= 300
+
+
+def test_every_trip_names_the_base_it_left(default_world: World) -> None:
+    """Trucks, teams, boats and helicopters: each trip record names the depot or base the
+    vehicle belongs to (its name begins with it)."""
+    records = simulate(default_world, replication=0)
+    kinds = {t.kind for t in records.trips}
+    assert "truck" in kinds and len(kinds) > 1
+    assert all(t.base == t.vehicle.split("/")[0] for t in records.trips)
