@@ -272,10 +272,7 @@ class TravelTimes:
             empty = np.zeros((o.size, d.size))
             return empty, empty.copy()
         state = self._solve(o, with_km=True)
-        uniq, inverse = np.unique(o, return_inverse=True)
-        time_rows = np.stack([state.time_h[x] for x in uniq.tolist()])
-        dist_rows = np.stack([state.dist_km[x] for x in uniq.tolist()])
-        return time_rows[inverse][:, d], dist_rows[inverse][:, d]
+        return _rows(state.time_h, o, d), _rows(state.dist_km, o, d)
 
     def times(self, origins: Iterable[int] | np.ndarray, destinations: Iterable[int] | np.ndarray
               ) -> np.ndarray:
@@ -285,9 +282,7 @@ class TravelTimes:
         d = self._nodes(destinations, "destinations")
         if o.size == 0 or d.size == 0:
             return np.zeros((o.size, d.size))
-        state = self._solve(o)
-        uniq, inverse = np.unique(o, return_inverse=True)
-        return np.stack([state.time_h[x] for x in uniq.tolist()])[inverse][:, d]
+        return _rows(self._solve(o).time_h, o, d)
 
     def from_node(self, origin: int) -> np.ndarray:
         """Times (h) from ``origin`` to every node in the current state (read-only, cached)."""
@@ -359,3 +354,10 @@ def _frozen(row: np.ndarray) -> np.ndarray:
     row = row.copy()
     row.setflags(write=False)
     return row
+
+
+def _rows(by_origin: Mapping[int, np.ndarray], origins: np.ndarray, destinations: np.ndarray
+          ) -> np.ndarray:
+    """The solved rows of ``origins`` (each solved once, repeats shared), at ``destinations``."""
+    uniq, inverse = np.unique(origins, return_inverse=True)
+    return np.stack([by_origin[x] for x in uniq.tolist()])[inverse][:, destinations]
