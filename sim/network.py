@@ -45,11 +45,10 @@ import json
 import lzma
 import math
 import os
-import pickle
 import re
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -169,48 +168,31 @@ class NetworkExtras:
     """What a :class:`Network` keeps beside its engine arrays: the edges' geometries (flat
     ``geom_coords`` rows ``geom_offsets[i]:geom_offsets[i + 1]`` for edge ``i``; none when
     empty), their OSM way ids (``osmid_ids`` of edge ``osmid_edge``; ``None`` when a source's
-    ids are not integers) and the networkx graph — the one preparation built, or, for a
-    cached network, built from the arrays and ``attrs_loader`` (the graph's and the edges'
-    other attributes) the first time a caller asks for it."""
+    ids are not integers) and the graph's and the edges' other attributes, pickled
+    (``attrs_loader``: as preparation made them, or as the cache holds them), from which the
+    networkx graph is built the first time a caller asks for it."""
 
     def __init__(self, *, geom_offsets: np.ndarray, geom_coords: np.ndarray,
                  osmid_edge: np.ndarray | None, osmid_ids: np.ndarray | None,
-                 graph: nx.MultiDiGraph | None = None,
-                 attrs_loader: Callable[[], tuple[dict[str, Any], list[dict[str, Any]]]]
-                 | None = None) -> None:
+                 attrs_loader: BlobLoader) -> None:
         self.geom_offsets = geom_offsets
         self.geom_coords = geom_coords
         self.osmid_edge = osmid_edge
         self.osmid_ids = osmid_ids
-        self.graph = graph
         self.attrs_loader = attrs_loader
+        self.graph: nx.MultiDiGraph | None = None
 
     def has_geometry(self) -> np.ndarray:
         return np.diff(self.geom_offsets) > 0
 
-    def graph_attrs_blob(self, network: Network) -> bytes:
+    def graph_attrs_blob(self) -> bytes:
         """The graph's attributes and each edge's (in edge order, a geometry kept in the arrays
         left as ``None``), pickled: what :meth:`build_graph` needs beyond the arrays."""
-        if isinstance(self.attrs_loader, BlobLoader):  # prepared or cached: pickled already
-            return self.attrs_loader.blob.tobytes()
-        graph = network.graph
-        has_geom = self.has_geometry()
-        ids = network.node_ids
-        edges = []
-        for i, (u, v, k) in enumerate(zip(ids[network.edge_u].tolist(),
-                                          ids[network.edge_v].tolist(),
-                                          network.edge_key.tolist(), strict=True)):
-            data = dict(graph[u][v][k])
-            if has_geom[i]:
-                data["geometry"] = None
-            edges.append(data)
-        return pickle.dumps((dict(graph.graph), edges), protocol=pickle.HIGHEST_PROTOCOL)
+        return self.attrs_loader.blob.tobytes()
 
     def build_graph(self, network: Network) -> nx.MultiDiGraph:
         import networkx as nx
 
-        if self.attrs_loader is None:
-            raise NetworkError("this network has no graph attributes to build its graph from")
         graph_attrs, edge_attrs = self.attrs_loader()
         graph = nx.MultiDiGraph()
         graph.graph.update(graph_attrs)

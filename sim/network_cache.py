@@ -76,7 +76,7 @@ def write_cache(path: Path, network: Network) -> None:
     }
     members: dict[str, np.ndarray] = {
         "meta": _bytes_member(json.dumps(meta, ensure_ascii=False).encode("utf-8")),
-        "graph_attrs": _bytes_member(extras.graph_attrs_blob(network)),
+        "graph_attrs": _bytes_member(extras.graph_attrs_blob()),
     }
     for name in ARRAY_FIELDS:
         members[name] = np.ascontiguousarray(getattr(network, name))
