@@ -17,19 +17,16 @@ Run: ``python benchmarks/bench_cache.py [--nodes 49000] [--repeats 3]``.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 GOAL_S = 0.3
 
 _CHILD = r"""
-import json, pickle, resource, sys, time
+import json, pickle, sys, time
 import numpy as np
 mode, source, cache, extra = sys.argv[1:5]
 if mode == "load":
@@ -51,19 +48,8 @@ else:  # the pickled graph of the cache before
         net = pickle.load(fh)
     n = net.n_edges
 seconds = time.perf_counter() - t0
-try:  # this process's own peak (ru_maxrss would count the parent's memory at the fork)
-    with open("/proc/self/status") as fh:
-        peak_mb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM")) / 1024
-except (OSError, StopIteration):
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"s": seconds, "mb": peak_mb, "edges": n}))
+print(json.dumps({"s": seconds, "mb": peak_mb(), "edges": n}))
 """
-
-
-def _child(*args: str) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True,
-                          text=True, check=True, cwd=ROOT)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -74,6 +60,7 @@ def main() -> None:
 
     import pickle
 
+    import fresh_process
     from osm_county import write_county
 
     from sim.network import cache_path_for, load_network
@@ -92,7 +79,8 @@ def main() -> None:
         rows = {}
         for mode, extra in (("load", ""), ("arrays", str(cache_file)),
                             ("pickle", str(old_file))):
-            runs = [_child(mode, source, cache, extra) for _ in range(args.repeats)]
+            runs = [fresh_process.run(_CHILD, mode, source, cache, extra)
+                    for _ in range(args.repeats)]
             rows[mode] = (min(r["s"] for r in runs), min(r["mb"] for r in runs))
         cached = load_network(source, cache_dir=cache)
         t0 = time.perf_counter()

@@ -16,13 +16,10 @@ Imports are not timed. Run: ``python benchmarks/bench_prepare.py [--nodes 49000]
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 GOAL_S, GOAL_MB = 12.0, 600.0
 
@@ -43,16 +40,8 @@ else:
     graph = ox.graph_from_xml(source, bidirectional=False, simplify=True, retain_all=False)
     seconds = time.perf_counter() - t0
     nodes, edges = graph.number_of_nodes(), graph.number_of_edges()
-with open("/proc/self/status") as fh:  # this process's own peak resident memory
-    peak_mb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM")) / 1024
-print(json.dumps({"s": seconds, "mb": peak_mb, "nodes": nodes, "edges": edges}))
+print(json.dumps({"s": seconds, "mb": peak_mb(), "nodes": nodes, "edges": edges}))
 """
-
-
-def _child(mode: str, source: str) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", _CHILD, mode, source], capture_output=True,
-                          text=True, check=True, cwd=ROOT)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -61,6 +50,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
+    import fresh_process
     from osm_county import write_county
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,7 +58,7 @@ def main() -> None:
         write_county(source, nodes=args.nodes, seed=1)
         rows = {}
         for mode in ("reliefsim", "osmnx"):
-            runs = [_child(mode, source) for _ in range(args.repeats)]
+            runs = [fresh_process.run(_CHILD, mode, source) for _ in range(args.repeats)]
             best = min(runs, key=lambda r: r["s"])
             rows[mode] = (best["s"], min(r["mb"] for r in runs), best["nodes"], best["edges"])
     print(f"cold preparation of the county, best of {args.repeats} fresh processes:")
