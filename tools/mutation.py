@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,6 +200,21 @@ def report(fraction: float | None = None) -> float:
     return score
 
 
+def _forget(which: Callable[[str, int | None], bool]) -> int:
+    """Forget the result of every mutant ``which(name, exit code)`` selects (mutmut then
+    tests it again); how many were forgotten."""
+    reset = 0
+    for meta in (ROOT / "mutants" / "sim").rglob("*.py.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        codes = data.get("exit_code_by_key", {})
+        for name, code in codes.items():
+            if code is not None and which(name, code):
+                codes[name] = None
+                reset += 1
+        meta.write_text(json.dumps(data), encoding="utf-8")
+    return reset
+
+
 def retest_survivors(modules: list[str]) -> int:
     """Forget the survivors' results of ``modules`` (all when empty), so the next run tests
     them again against the tests added since (mutmut re-runs only mutants without a result
@@ -206,34 +222,17 @@ def retest_survivors(modules: list[str]) -> int:
     tests once; new tests are only run for a mutant once it maps them again). Returns how
     many were reset."""
     (ROOT / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
-    reset = 0
     wanted = {f"sim.{m.removeprefix('sim.')}" for m in modules}
-    for meta in (ROOT / "mutants" / "sim").rglob("*.py.meta"):
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        codes = data.get("exit_code_by_key", {})
-        for name, code in codes.items():
-            # 0: the tests passed; 5 and 33: no test covered it (new tests may now)
-            if code in (0, 5, 33) and (not wanted or module(name) in wanted):
-                codes[name] = None
-                reset += 1
-        meta.write_text(json.dumps(data), encoding="utf-8")
-    return reset
+    # 0: the tests passed; 5 and 33: no test covered it (new tests may now)
+    return _forget(lambda name, code: code in (0, 5, 33)
+                   and (not wanted or module(name) in wanted))
 
 
 def retest_sample(fraction: float, modules: list[str]) -> int:
     """Forget the results of the sampled mutants of ``modules`` (all when empty), so that
     one run on a quiet machine judges them all again. Returns how many were reset."""
     chosen = sample(fraction, modules)
-    reset = 0
-    for meta in (ROOT / "mutants" / "sim").rglob("*.py.meta"):
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        codes = data.get("exit_code_by_key", {})
-        for name in codes:
-            if name in chosen and codes[name] is not None:
-                codes[name] = None
-                reset += 1
-        meta.write_text(json.dumps(data), encoding="utf-8")
-    return reset
+    return _forget(lambda name, _: name in chosen)
 
 
 def main() -> None:
