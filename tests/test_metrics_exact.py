@@ -18,10 +18,10 @@ from sim.metrics import EPS, _time_kpi, kpis, person_relief, resource_summary, w
 from sim.model.records import (
     DeliveryRecord,
     EvacuationRecord,
+    EvacueeRecord,
     IncidentRecord,
     LedgerRecord,
     Records,
-    EvacueeRecord,
     SettlementRecord,
     ShelterNeedRecord,
     TripRecord,

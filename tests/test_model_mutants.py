@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,8 @@ from sim.model import simulate
 from sim.model.disruptions import Disruptions, disruption_edges
 from sim.model.policies import POLICIES, NearestIdlePolicy, Option, make_policy
 from sim.model.records import Records
-from sim.model.roads import Closures
+from sim.model.relief import EPS, Relief, Request
+from sim.model.roads import Closures, RoadState
 from sim.model.streams import PURPOSES, stream
 from sim.network import edges_near
 from sim.scenario import Disruption, parse_scenario
@@ -362,3 +363,65 @@ def test_disruption_schema_pairs_near_and_radius() -> None:
         Disruption.model_validate({"id": "x", "window": {}, "near": [24.9, 60.2]})
     with pytest.raises(ValueError):
         Disruption.model_validate({"id": "x", "window": {}, "radius_m": 100.0})
+
+
+# == relief: trucks out and the dispatcher's wake-ups ==========================================
+
+
+class WatchedRelief(Relief):
+    """Relief that checks, whenever it plans a depot's trucks, that each truck is counted once:
+    idle at its depot or out with an estimated return, never both."""
+
+    instances: ClassVar[list[WatchedRelief]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        WatchedRelief.instances.append(self)
+
+    def _truck_free(self, depot: Any, now: float) -> list[float]:  # type: ignore[override]
+        assert not set(depot.trucks.items) & depot.back_h.keys(), (depot.spec.id, now)
+        times = Relief._truck_free(depot, now)
+        assert len(times) <= depot.spec.trucks.count, (depot.spec.id, now, times)
+        return times
+
+
+def test_a_truck_back_at_its_depot_is_no_longer_expected_back(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A returned truck's estimated return is dropped: left behind, the planner would count
+    the truck twice (idle now and free again at its old estimate) and hold loads for it that
+    another depot's idle truck would carry now."""
+    monkeypatch.setattr("sim.model.simulation.Relief", WatchedRelief)
+    WatchedRelief.instances.clear()
+    records = simulate(world)
+    (relief,) = WatchedRelief.instances
+    travelled = {trip.vehicle for trip in records.trips if trip.kind == "truck"}
+    assert any(set(d.trucks.items) & travelled for d in relief.depots)  # trucks came back
+    for depot in relief.depots:
+        assert not set(depot.trucks.items) & depot.back_h.keys(), depot.spec.id
+
+
+def bare_relief(world: World) -> Relief:
+    env = simpy.Environment()
+    return Relief(env, world, RoadState(env, world.roads, world.route_cache),
+                  make_policy(world.scenario.dispatch.policy),
+                  Records(horizon_h=world.scenario.horizon_h), seed=1, replication=0)
+
+
+@pytest.mark.parametrize(("level", "pokes"), [(0.0, 0), (EPS, 0), (2 * EPS, 1), (1.0, 1)])
+def test_new_stock_wakes_the_dispatcher_only_when_it_can_be_loaded(
+        world: World, level: float, pokes: int) -> None:
+    """Stock or a truck coming back wakes the dispatcher only when a load could leave: the
+    same bound (more than EPS on hand) as loading and planning use."""
+    relief = bare_relief(world)
+    depot = relief.depots[0]
+    commodity = next(iter(relief.commodities))
+    relief.requests = [Request(seq=1, settlement="s", node=depot.node, commodity=commodity,
+                               main=True, urgency=1, raised_h=0.0, remaining=10.0,
+                               rank=depot.rank, deadline_h=8.0)]
+    depot.stock[commodity] = simpy.Container(relief.env, init=level)
+    assert depot.trucks.items and depot.level(commodity) == level
+    woken: list[None] = []
+    relief.poke = lambda: woken.append(None)  # type: ignore[method-assign]
+    relief._poke_if_useful(depot, [commodity])
+    assert len(woken) == pokes
+    assert relief._stale == ({commodity} if pokes else set())
