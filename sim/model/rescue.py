@@ -211,8 +211,8 @@ class Rescue:
     def _options(self, need: Need) -> list[Option]:
         """For each base of the need's team with a free unit that serves the incident: its
         first free unit by name, and the time to the scene (mobilisation + travel). Units at
-        one base are equally near, so this gives the nearest unit (ties by name) as looking
-        at every unit would."""
+        one base share place, mode, speed and mobilisation, so they are equally near and
+        this gives the nearest unit (ties by name) as looking at every unit would."""
         state = need.incident
         incident = state.incident
         found = []
@@ -221,13 +221,12 @@ class Rescue:
             if not base.n_free:
                 continue
             unit = base.units[0]
-            if unit.mode != "road":  # few: each its own distance, as computed per unit
-                if _serves(unit, state.kind):
-                    for unit in base.units:
-                        if unit._free and (t := self._travel_h(unit, incident)) < math.inf:
-                            found.append(Option(unit, unit.mobilisation_h + t, unit.name))
+            if unit.mode == "road":
+                t = time_h(unit.road_node, incident.road_node)
+            elif _serves(unit, state.kind):
+                t = self._travel_h(unit, incident)
+            else:
                 continue
-            t = time_h(unit.road_node, incident.road_node)
             if t < math.inf:
                 if not unit._free:
                     unit = base.first_free()
