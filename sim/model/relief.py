@@ -26,8 +26,10 @@ from collections.abc import Collection, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import numpy as np
 import simpy
 
+from sim.model.escalation import EscalationScreen
 from sim.model.policies import Option, Policy
 from sim.model.records import (
     CutoffRecord,
@@ -134,11 +136,16 @@ class Relief:
         self.depots = [self._depot(d, seed, replication) for d in scenario.depots]
         self.ranks = sorted({d.rank for d in self.depots})
         self._next_rank = dict(zip(self.ranks, self.ranks[1:], strict=False))
+        self._reach = {rank: self._reachable(rank) for rank in range(len(TIERS))}
+        """The highest rank a request of each rank may reach at once (tiers without delay)."""
         service = world.service
         self.own = {s.id: {d.spec.id for d in self.depots
                            if service.serves(d.spec.id, d.spec.tier, s.id)}
                     for s in scenario.settlements}
         self.requests: list[Request] = []
+        self._screen = EscalationScreen(self.depots, list(self.commodities), self.own,
+                                        self.rules, EPS)
+        self._unit_kg = np.array([self.commodities[c].unit_kg for c in self.commodities])
         self._stale: set[str] = set()  # commodities whose requests need an escalation check
         self.cut_since: dict[str, float] = {}
         self.open_settlements: dict[str, int] = {}
@@ -167,6 +174,11 @@ class Relief:
             if shows_up:
                 env.process(self._activate(depot))
         return depot
+
+    def _reachable(self, rank: int) -> int:
+        while (nxt := self._next_rank.get(rank)) is not None and self.delay_h.get(nxt, 0.0) <= 0:
+            rank = nxt
+        return rank
 
     def _activate(self, depot: DepotState) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(depot.spec.activation_delay_h)
@@ -344,8 +356,10 @@ class Relief:
         free_at: dict[int, float] = {}  # when each depot's first truck is free
         ready = {id(d) for d in self.depots if _can_load(d)}
         pending = list(self.requests)
+        last = self._last_use(pending, ready)
         for i, r in enumerate(pending):
-            if not ready and not any(u.free for u, _ in self.aircraft):
+            if (all(last.get(d, -1) < i for d in ready)
+                    and not any(u.free for u, _ in self.aircraft)):
                 self._escalate_where(pending[i:], stale | self._stale, free_at)
                 return
             while r.remaining > EPS:
@@ -368,6 +382,27 @@ class Relief:
                     key = (id(depot), loaded.commodity)
                     if key in left:
                         left[key] -= qty
+
+    def _last_use(self, pending: list[Request], ready: set[int]) -> dict[int, int]:
+        """For each ready depot (by id), the position in ``pending`` of the last request that
+        may load there in this sweep: its rank, or a tier it may open at once, reaches the
+        depot's, and the depot holds its commodity. Past it the depot's idle trucks can take
+        nothing (stock only falls and ranks only rise by escalation within a sweep)."""
+        depots = [d for d in self.depots if id(d) in ready]
+        last: dict[int, int] = {}
+        seen: set[tuple[int, str]] = set()
+        for i in range(len(pending) - 1, -1, -1):
+            r = pending[i]
+            key = (self._reach[r.rank], r.commodity)
+            if key in seen:
+                continue
+            seen.add(key)
+            for d in depots:
+                if id(d) not in last and d.rank <= key[0] and d.level(r.commodity) > EPS:
+                    last[id(d)] = i
+            if len(last) == len(depots):
+                break
+        return last
 
     def _plan(self, r: Request, sources: list[Source], now: float,
               free: dict[int, list[float]], left: dict[tuple[int, str], float]
@@ -478,8 +513,16 @@ class Relief:
                         free_at: dict[int, float] | None = None) -> None:
         """Open every tier each of ``requests`` of ``commodities`` needs now (see
         :meth:`_escalate`; ``free_at`` as :meth:`estimate` takes it)."""
-        for r in requests:
-            if r.commodity in commodities and self._may_escalate(r):
+        candidates = [r for r in requests if r.commodity in commodities
+                      and self._may_escalate(r)]
+        if not candidates:
+            return
+        now, cached = self.env.now, free_at or {}
+        free = {id(d): cached[id(d)] if id(d) in cached else d.free_h(now) for d in self.depots}
+        screen = self._screen.may_escalate(candidates, self._unit_kg, now,
+                                           self.roads.times_from, free)
+        for r, check in zip(candidates, screen.tolist(), strict=True):
+            if check:  # the others surely stay (see sim.model.escalation)
                 while self._escalate(r, self.estimate(r, free_at)):
                     pass
 
@@ -494,10 +537,7 @@ class Relief:
         deadline. A tier without delay opens at once (True: ``r`` may now use it)."""
         if not self._may_escalate(r):
             return False
-        usable = [s for s in sources if s.depot.spec.trucks.count]
-        stock = sum(s.depot.level(r.commodity) for s in usable)
-        if stock + EPS < r.remaining or (
-                self.rules.escalate_if_late and self._finish_h(r, usable) > r.deadline_h + EPS):
+        if self._short_or_late(r, sources):
             nxt = self._next_rank[r.rank]
             delay = self.delay_h.get(nxt, 0.0)
             if delay <= 0.0:
@@ -506,6 +546,14 @@ class Relief:
             r.escalating = True
             self.env.process(self._open_tier(r, nxt, delay))
         return False
+
+    def _short_or_late(self, r: Request, sources: list[Source]) -> bool:
+        """Whether ``sources`` cannot serve ``r``: their usable stock (at depots with trucks)
+        falls short, or (``escalate_if_late``) they would finish after its deadline."""
+        usable = [s for s in sources if s.depot.spec.trucks.count]
+        stock = sum(s.depot.level(r.commodity) for s in usable)
+        return stock + EPS < r.remaining or (
+            self.rules.escalate_if_late and self._finish_h(r, usable) > r.deadline_h + EPS)
 
     def _finish_h(self, request: Request, sources: list[Source]) -> float:
         """When ``sources`` would have delivered the whole need, earliest first: each source
