@@ -40,6 +40,7 @@ SUPPLIER = [24.9358, 60.1694]
 CITY_WAREHOUSE = [24.9515, 60.1787]
 KESKUSTA = [24.9409, 60.1687]
 PUNAVUORI = [24.9388, 60.1660]
+KLUUVI = [24.9473, 60.1708]
 NOW = {"people_per_h_per_point": None}  # receipt = arrival, so times are the trucks'
 
 
@@ -540,3 +541,60 @@ def test_each_flight_takes_the_helicopter_and_depot_whose_goods_arrive_first(
         back = haversine_m(sites["s"].lon, sites["s"].lat, sites[t.base].lon,
                            sites[t.base].lat) / 1000 / 180
         assert t.end_h == pytest.approx(d.time_h + back)
+
+
+def test_a_plan_looks_past_every_truck_that_is_out_to_an_idle_one(place, world: World) -> None:
+    """The county point's two trucks are out for 200 people in 红山边缘 when 市中心 (500
+    people, five truckloads) calls at 0.1 h. Its plan gives the first two loads to those trucks
+    (back at ≈ 0.6 h, arriving ≈ 1.17 h) and the third to the supplier's idle truck, slower to
+    load (0.9 h) but arriving at ≈ 1.28 h, before either point truck could make a second trip
+    (≈ 1.78 h): so the supplier's truck leaves at once — one look at every truck, out or idle."""
+    data = scenario(
+        [{"id": "point", "tier": "county", "location": TOWN_POINT, "stock": {"kit": 5000},
+          "trucks": trucks(2, 600, 0.3)},
+         {"id": "supplier", "tier": "county", "location": SUPPLIER, "stock": {"kit": 5000},
+          "trucks": trucks(1, 600, 0.9)}],
+        [{"id": "edge", "location": PUNAVUORI, "people": 200},
+         {"id": "centre", "location": KESKUSTA, "people": 500, "onset_h": 0.1}],
+        dispatch={"escalate_if_late": False, "support": "after_delay", "support_delay_h": 0.0})
+    records = simulate(place(data))
+    out = [d for d in records.deliveries if d.settlement == "edge"]
+    assert [d.depot for d in out] == ["point", "point"]
+    back = 0.3 + drive(world, TOWN_POINT, PUNAVUORI) + 0.25 + drive(world, PUNAVUORI, TOWN_POINT)
+    first_round = back + 0.3 + drive(world, TOWN_POINT, KESKUSTA) + 0.25
+    supplier = 0.1 + 0.9 + drive(world, SUPPLIER, KESKUSTA) + 0.25
+    second_round = first_round + drive(world, KESKUSTA, TOWN_POINT) + 0.3 + \
+        drive(world, TOWN_POINT, KESKUSTA) + 0.25
+    assert first_round < supplier < second_round
+    (sent,) = [d for d in records.deliveries if d.depot == "supplier"][:1]
+    assert sent.settlement == "centre"
+    assert sent.dispatched_h == pytest.approx(0.1, abs=1e-9)
+    assert sent.time_h == pytest.approx(supplier, abs=1e-6)
+
+
+def test_stock_sent_in_a_sweep_is_not_planned_again(place, world: World) -> None:
+    """One unit (城区), two county depots. The point (220 kits) sends 100 to 红山边缘 at 0;
+    at 0.1 h 市中心 (urgency 5) and 克卢维 (urgency 3) call for 100 each. 市中心 takes the
+    point's idle truck and 100 kits, leaving 20: 克卢维's plan may count only those 20 on the
+    point's returning truck, so the supplier's idle truck goes for the rest at once (counting
+    the 100 just sent as still there would wait for the point's truck and its phantom stock)."""
+    unit = {"area": "城区"}
+    data = scenario(
+        [{"id": "point", "tier": "county", "location": TOWN_POINT, "stock": {"kit": 220},
+          "trucks": trucks(2, 600, 0.3), **unit},
+         {"id": "supplier", "tier": "county", "location": SUPPLIER, "stock": {"kit": 5000},
+          "trucks": trucks(1, 600, 0.9), **unit}],
+        [{"id": "edge", "location": PUNAVUORI, "people": 100, **unit},
+         {"id": "centre", "location": KESKUSTA, "people": 100, "onset_h": 0.1, "urgency": 5,
+          **unit},
+         {"id": "kluuvi", "location": KLUUVI, "people": 100, "onset_h": 0.1, "urgency": 3,
+          **unit}],
+        dispatch={"escalate_if_late": False, "support": "never"})
+    records = simulate(place(data))
+    sent = [(d.depot, d.settlement, d.qty) for d in records.deliveries]
+    assert sent == [("point", "edge", 100), ("point", "centre", 100),
+                    ("supplier", "kluuvi", 100)]
+    last = records.deliveries[-1]
+    assert last.dispatched_h == pytest.approx(0.1, abs=1e-9)
+    assert last.time_h == pytest.approx(0.1 + 0.9 + drive(world, SUPPLIER, KLUUVI) + 0.25,
+                                        abs=1e-6)

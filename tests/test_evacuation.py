@@ -283,6 +283,9 @@ def test_a_10_person_shelter_for_5000_people_warns_and_leaves_4990_without_a_pla
     # the 4,990 stay home and are supplied there; the 10 at the shelter
     records = simulate(place(data))
     assert [(s.settlement, s.people) for s in records.settlements] == [("wulaocun", 4990)]
+    # those without a place have no shelter and no travel time (a number: NaN, not None)
+    (home,) = [g for g in records.evacuation if not g.shelter]
+    assert home.people == 4990 and math.isnan(home.travel_h)
     relief = person_relief(records, place(data).scenario)
     assert relief.groupby("settlement").people.sum().to_dict() == {"gym": 10, "wulaocun": 4990}
 

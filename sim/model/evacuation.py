@@ -107,8 +107,6 @@ class Plan:
 
     groups: tuple[Group, ...]
     at_home: dict[str, int]
-    basis: str
-    walk_kmh: float
 
     @property
     def sheltered(self) -> tuple[Group, ...]:
@@ -119,12 +117,11 @@ def evacuation_plan(world: World) -> Plan:
     """Assign evacuees to shelters (the rule in the module docstring)."""
     scenario = world.scenario
     kmh = scenario.evacuation_settings.walk_kmh
-    basis = walk_basis(world)
     orders = sorted((s for s in scenario.settlements if s.evacuation is not None),
                     key=lambda s: (s.evacuation.order_h, -s.urgency,  # type: ignore[union-attr]
                                    s.name or s.id, s.id))
     if not orders:
-        return Plan((), {}, basis, kmh)
+        return Plan((), {})
     shelters = [h.id for h in scenario.shelters]
     walkers = [s.id for s in orders if s.evacuation.mode == "walk"]  # type: ignore[union-attr]
     riders = [s.id for s in orders if s.evacuation.mode == "bus"]  # type: ignore[union-attr]
@@ -160,7 +157,7 @@ def evacuation_plan(world: World) -> Plan:
         if left:
             groups.append(group("", left, math.nan, total - left))
         at_home[s.id] = s.people - (total - left)
-    return Plan(tuple(groups), at_home, basis, kmh)
+    return Plan(tuple(groups), at_home)
 
 
 def _matrix(world: World, how: str, origins: list[str], shelters: list[str], kmh: float
