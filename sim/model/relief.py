@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import simpy
 
-from sim.model.escalation import EscalationScreen
+from sim.model.escalation import SCREEN_FROM, EscalationScreen
 from sim.model.policies import Option, Policy
 from sim.model.records import (
     CutoffRecord,
@@ -515,13 +515,15 @@ class Relief:
         :meth:`_escalate`; ``free_at`` as :meth:`estimate` takes it)."""
         candidates = [r for r in requests if r.commodity in commodities
                       and self._may_escalate(r)]
-        if not candidates:
-            return
-        now, cached = self.env.now, free_at or {}
-        free = {id(d): cached[id(d)] if id(d) in cached else d.free_h(now) for d in self.depots}
-        screen = self._screen.may_escalate(candidates, self._unit_kg, now,
-                                           self.roads.times_from, free)
-        for r, check in zip(candidates, screen.tolist(), strict=True):
+        if len(candidates) < SCREEN_FROM:
+            checks = [True] * len(candidates)
+        else:
+            now, cached = self.env.now, free_at or {}
+            free = {id(d): cached[id(d)] if id(d) in cached else d.free_h(now)
+                    for d in self.depots}
+            checks = self._screen.may_escalate(candidates, self._unit_kg, now,
+                                               self.roads.times_from, free).tolist()
+        for r, check in zip(candidates, checks, strict=True):
             if check:  # the others surely stay (see sim.model.escalation)
                 while self._escalate(r, self.estimate(r, free_at)):
                     pass
