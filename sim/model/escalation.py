@@ -8,7 +8,7 @@ grow with the scenario, so the checks grow with its square. The screen computes 
 quantities for a batch of requests at once in numpy, with the same operations in the same order
 (so the same floating-point results), and clears the requests it finds no reason to escalate;
 relief checks the rest one by one as before. A cleared request is one the scalar check would
-not escalate, so the records do not change (``tests/test_escalation.py`` holds the screen equal
+not escalate, so the records do not change (``tests/test_choices.py`` holds the screen equal
 to the check on real and random states).
 """
 
