@@ -141,8 +141,8 @@ def rescue_specs(draw: st.DrawFn, n_nodes: int) -> dict[str, Any]:
         types += [("blaze", "road", "fire"), ("crash", "road", "fire")]
     if "medical" in teams:
         types.append(("sick", "road", "medical"))
-    if pads:
-        types.append(("medevac", "road", "helicopter"))
+    if pads:  # helicopters fly to any scene, at sea too
+        types += [("medevac", "road", "helicopter"), ("airlift", "sea", "helicopter")]
     if any(s["sea"] for s in stations):
         types.append(("ship", "sea", "boat"))
     if any(not s["sea"] for s in stations):

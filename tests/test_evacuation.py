@@ -395,8 +395,8 @@ def test_sheltered_people_are_supplied_at_the_shelter_own_stock_first(place) -> 
     deliveries = records.table("deliveries")
     at_school = deliveries[deliveries.settlement == "school"]
     own = at_school[at_school.depot == "school"]
-    assert own[["time_h", "dispatched_h", "commodity", "qty"]].values.tolist() == [
-        [arrival, arrival, "kit", 30.0]]
+    assert own[["time_h", "dispatched_h", "commodity", "qty", "tier", "truck"]].values.tolist() \
+        == [[arrival, arrival, "kit", 30.0, "shelter", ""]]  # handed over, no vehicle
     trucked = at_school[at_school.depot == "district"]
     assert (trucked.dispatched_h >= arrival - 1e-9).all()
     assert trucked.groupby("commodity").qty.sum().to_dict() == pytest.approx(
@@ -647,3 +647,32 @@ def test_a_scenario_without_orders_has_no_evacuation_outputs(place) -> None:
     assert not records.evacuation and not records.shelters and evacuation_plan(world).at_home == {}
     assert "evacuation" not in {k.kpi for k in kpis(records, world.scenario)}
     assert evacuation_summary(records, world.scenario) is None
+
+
+def test_a_bus_skips_an_order_it_cannot_reach_for_the_next(place) -> None:
+    """五老村 (urgency 5, ordered first) is cut off for the whole horizon; 汉中门's order
+    comes second. The one bus cannot reach 五老村, so it goes for 汉中门 at once; 五老村's
+    group is never picked up: no departure, no arrival (inf, as every never)."""
+    lon, lat = WULAOCUN
+    box = [[lon - 0.003, lat - 0.003], [lon + 0.003, lat - 0.003], [lon + 0.003, lat + 0.003],
+           [lon - 0.003, lat + 0.003]]
+    data = scenario(
+        [{"id": "square", "location": CHAOTIANGONG, "capacity_people": 1000,
+          "intake_per_h": None}],
+        [{"id": "wulaocun", "location": WULAOCUN, "people": 20, "urgency": 5,
+          "evacuation": {"order_h": 0.5, "share": 1.0, "mode": "bus", "depart_over_h": 0.0}},
+         {"id": "hanzhongmen", "location": HANZHONGMEN, "people": 5, "urgency": 1,
+          "evacuation": {"order_h": 0.5, "share": 1.0, "mode": "bus", "depart_over_h": 0.0}}],
+        depots=[{"id": "district", "tier": "county", "location": DISTRICT, "stock": {}}],
+        disruptions=[{"id": "flooded", "polygon": box, "window": {"start_h": 0.0}}],
+        evacuation={"buses": [{"base": "district", "count": 1, "seats": 10}]})
+    world = place(data)
+    records = simulate(world)
+    world.roads.set_state()
+    loads = records.table("bus_loads")
+    assert list(loads.settlement) == ["hanzhongmen"]
+    hours, _ = world.roads.matrix([world.node("district")], [world.node("hanzhongmen")])
+    assert loads.board_h.iloc[0] == pytest.approx(0.5 + float(hours[0, 0]), abs=1e-9)
+    cut = next(g for g in records.evacuation if g.settlement == "wulaocun")
+    assert (cut.depart_first_h, cut.arrive_first_h, cut.arrive_last_h) == (math.inf,) * 3
+    assert cut.admitted == 0

@@ -17,12 +17,15 @@ import pandas as pd
 import pytest
 import simpy
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.model import simulate
 from sim.model.disruptions import Disruptions, disruption_edges
 from sim.model.policies import POLICIES, NearestIdlePolicy, Option, make_policy
 from sim.model.records import Records
 from sim.model.relief import EPS, Relief, Request
+from sim.model.rescue import _delay_to
 from sim.model.roads import Closures, RoadState
 from sim.model.streams import PURPOSES, stream
 from sim.network import edges_near
@@ -425,3 +428,24 @@ def test_new_stock_wakes_the_dispatcher_only_when_it_can_be_loaded(
     relief._poke_if_useful(depot, [commodity])
     assert len(woken) == pokes
     assert relief._stale == ({commodity} if pokes else set())
+
+
+def test_trucks_out_count_from_their_estimated_return_unless_overdue(world: World) -> None:
+    """Planning counts each idle truck free now and each truck out free at its estimated
+    return — within EPS of now counts as now; an overdue one (held up by closures) is left
+    out."""
+    depot = bare_relief(world).depots[0]
+    now, idle = 5.0, len(depot.trucks.items)
+    depot.back_h.update({"due": now - EPS / 2, "soon": now + EPS / 2, "later": now + 1.0,
+                         "overdue": now - 2 * EPS})
+    assert sorted(Relief._truck_free(depot, now)) == sorted(
+        [now] * idle + [now - EPS / 2, now + EPS / 2, now + 1.0])
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(now=st.floats(0, 1e4), ahead=st.floats(0, 1e4))
+def test_a_call_lands_exactly_on_its_time(now: float, ahead: float) -> None:
+    """SimPy's clock reaches a call at exactly its call time (now + delay == at), whichever
+    way the plain difference would round."""
+    at = now + ahead
+    assert now + _delay_to(now, at) == at

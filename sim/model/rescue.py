@@ -309,9 +309,9 @@ def _fire_area(state: IncidentState, now: float) -> float:
 
 
 def _serves(unit: Unit, kind: IncidentType) -> bool:
-    if unit.mode == "road" or unit.mode == "air":
-        return True
-    return (unit.mode == "sea") == (kind.mode == "sea")
+    """Whether a boat or helicopter may go: helicopters anywhere, sea boats only to sea
+    incidents, river boats never to sea (road units are never asked)."""
+    return unit.mode == "air" or (unit.mode == "sea") == (kind.mode == "sea")
 
 
 def _delay_to(now: float, at: float) -> float:
