@@ -1070,3 +1070,36 @@ def test_screen_on_ties_at_the_deadline_and_the_support_margin(
         tied = tie_relief(world, nodes, margin_h=margin,
                           load_h=[0.6, 0.1] if own == "d0" else [0.1, 0.6])
         assert screen_and_check(tied, remaining=300.0) == (not used, not used)
+
+
+def same_records(a: Records, b: Records) -> bool:
+    return all(repr(getattr(a, name)) == repr(getattr(b, name))
+               for name in a.__dataclass_fields__)
+
+
+def screened_and_scalar(variant: World, **run: Any) -> tuple[Records, Records]:
+    """One replication with every escalation batch screened, and with none."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sim.model.relief.SCREEN_FROM", 1)
+        screened = simulate(variant, **run)
+        patch.setattr("sim.model.relief.SCREEN_FROM", math.inf)
+        return screened, simulate(variant, **run)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_screen_changes_no_record_on_shipped_scenarios(
+        name: str, tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> None:
+    world = build_world(load_scenario(SCENARIOS_DIR / name),
+                        cache_dir=tmp_path_factory.mktemp("esc"))
+    for policy in ("plan", "fcfs", "nearest_idle"):
+        screened, scalar = screened_and_scalar(world, policy=policy)
+        assert same_records(screened, scalar), policy
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(data=st.data())
+def test_the_screen_changes_no_record_on_random_scenarios(
+        world: World, nodes: list[list[float]], data: st.DataObject) -> None:
+    spec = data.draw(relief_specs(len(nodes), settlements=(2, 6)))
+    spec["dispatch"] = data.draw(RULES)
+    assert same_records(*screened_and_scalar(build_relief(world, nodes, spec)))
