@@ -449,3 +449,34 @@ def test_a_call_lands_exactly_on_its_time(now: float, ahead: float) -> None:
     way the plain difference would round."""
     at = now + ahead
     assert now + _delay_to(now, at) == at
+
+
+def test_a_sweep_rechecks_escalation_only_for_commodities_whose_sources_changed(
+        world: World) -> None:
+    """Relief re-checks escalation for the commodities whose sources changed (new stock, a
+    truck out or back, a road, a tier): a sweep woken by tents does not re-check a kit request,
+    even one whose only depot's truck is overdue; when kits changed too, it does (and the kit
+    request, late without a truck, asks for the county tier)."""
+    for stale, asks in (({"tent"}, False), ({"tent", "kit"}, True)):
+        relief = bare_relief(world)
+        by_id = {d.spec.id: d for d in relief.depots}
+        kits, tents = by_id["kaartinkaupunki_point"], by_id["kluuvi_point"]
+        for d in relief.depots:
+            for c in d.stock:
+                d.stock[c] = simpy.Container(relief.env, init=0.0)
+        kits.stock["kit"] = simpy.Container(relief.env, init=100.0)
+        tents.stock["tent"] = simpy.Container(relief.env, init=100.0)
+        for truck in list(kits.trucks.items):  # out, and overdue
+            kits.trucks.items.remove(truck)
+            kits.back_h[truck] = -1.0
+        kit = Request(seq=1, settlement="kaartinkaupunki", node=world.node("kaartinkaupunki"),
+                      commodity="kit", main=True, urgency=5, raised_h=0.0, remaining=10.0,
+                      rank=kits.rank, deadline_h=8.0)
+        tent = Request(seq=2, settlement="kluuvi", node=world.node("kluuvi"), commodity="tent",
+                       main=False, urgency=1, raised_h=0.0, remaining=10.0, rank=tents.rank,
+                       deadline_h=10.0)
+        relief.requests = [kit, tent]
+        relief._stale = set(stale)
+        relief._sweep()
+        assert kit.escalating is asks, stale
+        assert tent.remaining == 0.0  # the tents' truck left (the sweep went past the kits)
