@@ -901,14 +901,10 @@ class ScreenChecked(Relief):
         candidates = [r for r in requests if r.commodity in commodities
                       and self._may_escalate(r)]
         if candidates:
-            now, cached = self.env.now, free_at or {}
-            free = {id(d): cached[id(d)] if id(d) in cached else d.free_h(now)
-                    for d in self.depots}
-            screen = self._screen.may_escalate(candidates, self._unit_kg, now,
-                                               self.roads.times_from, free).tolist()
-            scalar = [self._short_or_late(r, self.estimate(r, dict(cached)))
+            screen = self._screened(candidates, free_at)
+            scalar = [self._short_or_late(r, self.estimate(r, dict(free_at or {})))
                       for r in candidates]
-            assert screen == scalar, (now, [r.settlement for r in candidates])
+            assert screen == scalar, (self.env.now, [r.settlement for r in candidates])
             ScreenChecked.seen += zip(screen, scalar, strict=True)
         super()._escalate_where(requests, commodities, free_at)
 
@@ -1007,9 +1003,7 @@ def check_a_state(variant: World, data: st.DataObject) -> None:
                         rank=data.draw(st.sampled_from(ranks)),
                         deadline_h=now + data.draw(st.sampled_from(DEADLINES)))
                 for i in range(data.draw(st.integers(1, 12)))]
-    free = {id(d): d.free_h(now) for d in relief.depots}
-    screen = relief._screen.may_escalate(requests, relief._unit_kg, now,
-                                         relief.roads.times_from, free).tolist()
+    screen = relief._screened(requests)
     assert screen == [relief._short_or_late(r, relief.estimate(r)) for r in requests]
 
 
@@ -1039,9 +1033,7 @@ def screen_and_check(relief: Relief, **request: Any) -> tuple[bool, bool]:
               "commodity": "kit", "main": True, "urgency": 1, "raised_h": 1.0,
               "remaining": 100.0, "rank": relief.depots[0].rank, "deadline_h": 8.0, **request}
     r = Request(**fields)
-    free = {id(d): d.free_h(1.0) for d in relief.depots}
-    (screen,) = relief._screen.may_escalate([r], relief._unit_kg, 1.0,
-                                            relief.roads.times_from, free).tolist()
+    (screen,) = relief._screened([r])
     return screen, relief._short_or_late(r, relief.estimate(r))
 
 

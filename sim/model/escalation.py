@@ -32,13 +32,15 @@ class EscalationScreen:
     """The depots' fixed data as arrays, in the order of their ids (the order
     :func:`sim.model.relief._earliest` breaks ties in)."""
 
-    def __init__(self, depots: Sequence[DepotState], commodities: Sequence[str],
+    def __init__(self, depots: Sequence[DepotState], unit_kg: Mapping[str, float],
                  own: Mapping[str, set[str]], rules: Any, eps: float) -> None:
-        self.depots = sorted(depots, key=lambda d: d.spec.id)
-        self.position = np.array([list(depots).index(d) for d in self.depots])
+        order = sorted(range(len(depots)), key=lambda i: depots[i].spec.id)
+        self.depots = [depots[i] for i in order]
+        self.position = np.array(order)
         """Each depot's place in relief's list (the order an estimate lists sources in)."""
-        self.commodities = list(commodities)
+        self.commodities = list(unit_kg)
         self.index = {c: i for i, c in enumerate(self.commodities)}
+        self.unit_kg = np.array(list(unit_kg.values()), dtype=float)
         self.own = own
         self.rules = rules
         self.eps = eps
@@ -76,20 +78,18 @@ class EscalationScreen:
             self._mine[k] = [d.spec.id in mine for d in self.depots]
             self._known[k] = True
 
-    def may_escalate(self, requests: Sequence[Request], unit_kg: np.ndarray,
-                     now: float, times_from: Any, free_h: Mapping[int, float]
-                     ) -> np.ndarray:
+    def may_escalate(self, requests: Sequence[Request], now: float, times_from: Any,
+                     free_h: Mapping[int, float]) -> np.ndarray:
         """For each request, False when its open tiers surely cover it in time (no escalation
-        now), True when relief must check it. ``unit_kg``: by commodity, in the order given;
-        ``free_h``: when each depot's (by ``id``) first truck is free; ``times_from(node)``:
-        hours from a node to every node now."""
+        now), True when relief must check it. ``free_h``: when each depot's (by ``id``) first
+        truck is free; ``times_from(node)``: hours from a node to every node now."""
         n, m, eps = len(requests), len(self.depots), self.eps
         seqs = np.fromiter((r.seq for r in requests), dtype=np.int64, count=n)
         self._register(requests, seqs)
         rank = np.fromiter((r.rank for r in requests), dtype=np.int64, count=n)
         remaining = np.fromiter((r.remaining for r in requests), dtype=float, count=n)
         nodes, kinds = self._node[seqs], self._kind[seqs]
-        deadline, mine, kg = self._deadline[seqs], self._mine[seqs], unit_kg[kinds]
+        deadline, mine, kg = self._deadline[seqs], self._mine[seqs], self.unit_kg[kinds]
         support = self.rules.support
         level = np.zeros((n, m))
         drive = np.full((n, m), math.inf)

@@ -26,7 +26,6 @@ from collections.abc import Collection, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import numpy as np
 import simpy
 
 from sim.model.escalation import SCREEN_FROM, EscalationScreen
@@ -143,9 +142,9 @@ class Relief:
                            if service.serves(d.spec.id, d.spec.tier, s.id)}
                     for s in scenario.settlements}
         self.requests: list[Request] = []
-        self._screen = EscalationScreen(self.depots, list(self.commodities), self.own,
-                                        self.rules, EPS)
-        self._unit_kg = np.array([self.commodities[c].unit_kg for c in self.commodities])
+        self._screen = EscalationScreen(
+            self.depots, {c.id: c.unit_kg for c in scenario.commodities}, self.own, self.rules,
+            EPS)
         self._stale: set[str] = set()  # commodities whose requests need an escalation check
         self.cut_since: dict[str, float] = {}
         self.open_settlements: dict[str, int] = {}
@@ -515,18 +514,21 @@ class Relief:
         :meth:`_escalate`; ``free_at`` as :meth:`estimate` takes it)."""
         candidates = [r for r in requests if r.commodity in commodities
                       and self._may_escalate(r)]
-        if len(candidates) < SCREEN_FROM:
-            checks = [True] * len(candidates)
-        else:
-            now, cached = self.env.now, free_at or {}
-            free = {id(d): cached[id(d)] if id(d) in cached else d.free_h(now)
-                    for d in self.depots}
-            checks = self._screen.may_escalate(candidates, self._unit_kg, now,
-                                               self.roads.times_from, free).tolist()
+        checks = (self._screened(candidates, free_at) if len(candidates) >= SCREEN_FROM
+                  else [True] * len(candidates))
         for r, check in zip(candidates, checks, strict=True):
             if check:  # the others surely stay (see sim.model.escalation)
                 while self._escalate(r, self.estimate(r, free_at)):
                     pass
+
+    def _screened(self, requests: list[Request], free_at: dict[int, float] | None = None
+                  ) -> list[bool]:
+        """For each of ``requests``, whether the escalation screen leaves it to
+        :meth:`_escalate` (False: it surely stays); ``free_at`` as :meth:`estimate` takes
+        it."""
+        now, cached = self.env.now, free_at or {}
+        free = {id(d): cached[id(d)] if id(d) in cached else d.free_h(now) for d in self.depots}
+        return self._screen.may_escalate(requests, now, self.roads.times_from, free).tolist()
 
     def _may_escalate(self, r: Request) -> bool:
         """Whether ``r`` has a next tier to open and is not already waiting for it."""
