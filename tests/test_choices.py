@@ -980,15 +980,20 @@ def test_screen_equals_the_scalar_check_on_random_states(
         check_a_state(variant, data)
 
 
+def relief_at(variant: World, now: float) -> Relief:
+    """Relief of ``variant`` with its clock at ``now``, nothing run yet."""
+    env = simpy.Environment(initial_time=now)
+    return Relief(env, variant, RoadState(env, variant.roads, variant.route_cache),
+                  make_policy("plan"), Records(horizon_h=60.0), seed=1, replication=0)
+
+
 def check_a_state(variant: World, data: st.DataObject) -> None:
     now = data.draw(st.sampled_from([1.0, 2.0, 3.0]))
-    env = simpy.Environment(initial_time=now)
-    relief = Relief(env, variant, RoadState(env, variant.roads, variant.route_cache),
-                    make_policy("plan"), Records(horizon_h=60.0), seed=1, replication=0)
+    relief = relief_at(variant, now)
     for d in relief.depots:
         d.active = data.draw(st.booleans())
         for c in d.stock:
-            d.stock[c] = simpy.Container(env, init=data.draw(st.sampled_from(AMOUNTS)))
+            d.stock[c] = simpy.Container(relief.env, init=data.draw(st.sampled_from(AMOUNTS)))
         for truck in list(d.trucks.items):
             if data.draw(st.booleans()):
                 d.trucks.items.remove(truck)
@@ -1019,10 +1024,7 @@ def tie_relief(world: World, nodes: list[list[float]], *, support: str = "if_ear
             "policy": "plan",
             "dispatch": {"support": support, "support_margin_h": margin_h,
                          "escalate_if_late": True}}
-    variant = build_relief(world, [nodes[0]], spec)
-    env = simpy.Environment(initial_time=1.0)
-    return Relief(env, variant, RoadState(env, variant.roads, variant.route_cache),
-                  make_policy("plan"), Records(horizon_h=60.0), seed=1, replication=0)
+    return relief_at(build_relief(world, [nodes[0]], spec), 1.0)
 
 
 SEQ = itertools.count(1)  # a request's seq is its identity (the screen keeps its data by it)
